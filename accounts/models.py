@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    RELATIONSHIP_MANAGER = "relationship_manager", _("Relationship manager")
+    MANAGER = "manager", _("Manager")
+    DEPARTMENT = "department", _("Department staff")
+    ADMIN = "admin", _("Administrator")
+
+
+class Department(models.TextChoices):
+    BUSINESS = "business", _("Business")
+    RISK = "risk", _("Risk")
+    LEGAL = "legal", _("Legal")
+    CREDIT = "credit", _("Credit approval")
+    OPERATIONS = "operations", _("Operations")
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_teams",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.RELATIONSHIP_MANAGER)
+    department = models.CharField(
+        _("department"), max_length=32, choices=Department.choices, default=Department.BUSINESS
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="zh-hans"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_relationship_manager(self) -> bool:
+        return self.role == Role.RELATIONSHIP_MANAGER
+
+    @property
+    def is_department_staff(self) -> bool:
+        return self.role == Role.DEPARTMENT

@@ -1,0 +1,38 @@
+"""Project-level views that belong to no app: the health check."""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+from .celery import app as celery_app
+
+
+def _database_answers() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True, "ok"
+    except Exception as exc:  # any driver error means "down"; the message says which
+        return False, f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _broker_answers() -> tuple[bool, str]:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True, "ok"
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"[:300]
+
+
+@never_cache
+def healthz(request):
+    db_ok, db_detail = _database_answers()
+    broker_ok, broker_detail = _broker_answers()
+    healthy = db_ok and broker_ok
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {"database": db_detail, "broker": broker_detail},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

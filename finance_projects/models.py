@@ -1,0 +1,564 @@
+"""The core domain: clients, their financing projects, every touchpoint and every commitment,
+and the alerts that the early-warning scans raise about them."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Stage(models.TextChoices):
+    """The eight stages of a deal, in the order a project goes through them."""
+
+    INQUIRY = "inquiry", _("Inquiry")
+    TERM_SHEET = "term_sheet", _("Term sheet")
+    DUE_DILIGENCE = "due_diligence", _("Due diligence")
+    CREDIT_APPROVAL = "credit_approval", _("Credit approval")
+    DOCUMENTATION = "documentation", _("Documentation")
+    DISBURSEMENT = "disbursement", _("Disbursement")
+    MONITORING = "monitoring", _("Monitoring")
+    CLOSED = "closed", _("Closed")
+
+    @classmethod
+    def order(cls, stage: str) -> int:
+        return cls.values.index(stage)
+
+    @classmethod
+    def next_after(cls, stage: str) -> str | None:
+        index = cls.order(stage)
+        return cls.values[index + 1] if index + 1 < len(cls.values) else None
+
+
+class ProjectStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ON_HOLD = "on_hold", _("On hold")
+    CLOSED = "closed", _("Closed")
+    LOST = "lost", _("Lost")
+
+
+class Currency(models.TextChoices):
+    CNY = "CNY", _("Chinese yuan")
+    USD = "USD", _("US dollar")
+    EUR = "EUR", _("Euro")
+    HKD = "HKD", _("Hong Kong dollar")
+    GBP = "GBP", _("Pound sterling")
+    JPY = "JPY", _("Japanese yen")
+    SGD = "SGD", _("Singapore dollar")
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", _("Simplified Chinese")
+    EN = "en", _("English")
+
+
+class FailureCategory(models.TextChoices):
+    """The five ways a client's experience fails; used by complaints, surveys and alerts."""
+
+    LATE_INFORMATION = "late_information", _("Late information")
+    SERVICE_ATTITUDE = "service_attitude", _("Service attitude")
+    BROKEN_COMMITMENT = "broken_commitment", _("Broken commitment")
+    COMPLEX_PROCESS = "complex_process", _("Complex process")
+    SLOW_RESOLUTION = "slow_resolution", _("Slow resolution")
+
+
+class RootCause(models.TextChoices):
+    INTERNAL_COMMUNICATION = "internal_communication", _("Internal communication")
+    TRAINING_GAP = "training_gap", _("Training gap")
+    PROCESS_DESIGN = "process_design", _("Process design")
+    NO_FEEDBACK_CHANNEL = "no_feedback_channel", _("No feedback channel")
+    NO_EARLY_WARNING = "no_early_warning", _("No early warning")
+    EXTERNAL = "external", _("External (policy or market)")
+
+
+class Client(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    industry = models.CharField(_("industry"), max_length=120, blank=True)
+    region = models.CharField(_("region"), max_length=120, blank=True)
+    relationship_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        on_delete=models.PROTECT,
+        related_name="clients",
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), on_delete=models.PROTECT, related_name="clients"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name", "team"], name="client_unique_name_per_team")]
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(models.Model):
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    title = models.CharField(_("job title"), max_length=120, blank=True)
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
+    opted_out = models.BooleanField(_("opted out of surveys"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["client_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "email"], name="contact_unique_email_per_client")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.client})"
+
+
+class StageDefinition(models.Model):
+    """What each stage is for and how long it should take; editable by operations staff."""
+
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, unique=True)
+    purpose_zh = models.TextField(_("purpose (Chinese)"))
+    purpose_en = models.TextField(_("purpose (English)"))
+    expected_days = models.PositiveIntegerField(
+        _("expected duration in days"), validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("stage definition")
+        verbose_name_plural = _("stage definitions")
+        constraints = [
+            models.CheckConstraint(condition=Q(expected_days__gte=1), name="stage_expected_days_positive")
+        ]
+
+    def __str__(self):
+        return self.get_stage_display()
+
+    @property
+    def order(self) -> int:
+        return Stage.order(self.stage)
+
+    def purpose(self, language: str | None = None) -> str:
+        language = language or get_language() or "zh-hans"
+        return self.purpose_en if language.startswith("en") else self.purpose_zh
+
+
+class FinancingProject(models.Model):
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="projects"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, default=Stage.INQUIRY)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE
+    )
+    relationship_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), on_delete=models.PROTECT, related_name="projects"
+    )
+    update_cadence_days = models.PositiveIntegerField(
+        _("client update cadence (days)"), default=14, validators=[MinValueValidator(1)]
+    )
+    # Kept by services in the same transaction as the touchpoint/transition that changes them.
+    last_client_update_at = models.DateTimeField(_("last client update"), null=True, blank=True)
+    next_update_due_at = models.DateTimeField(_("next client update due"), null=True, blank=True)
+    stage_entered_at = models.DateTimeField(_("stage entered at"), default=timezone.now)
+    # Written in bulk by the health-score refresh (dashboard); read by lists and the API.
+    health = models.PositiveSmallIntegerField(_("health score"), null=True, blank=True)
+    health_factors = models.JSONField(_("health factors"), default=list, blank=True)
+    health_computed_at = models.DateTimeField(_("health computed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(
+        excluded_fields=["health", "health_factors", "health_computed_at", "updated_at"]
+    )
+
+    class Meta:
+        verbose_name = _("financing project")
+        verbose_name_plural = _("financing projects")
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="project_amount_positive"),
+            models.CheckConstraint(condition=Q(update_cadence_days__gte=1), name="project_cadence_positive"),
+            models.CheckConstraint(
+                condition=Q(health__isnull=True) | Q(health__gte=0, health__lte=100),
+                name="project_health_0_100",
+            ),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="project_stage_valid"),
+            models.CheckConstraint(condition=Q(status__in=ProjectStatus.values), name="project_status_valid"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_update_due_at"],
+                name="project_update_due_active",
+                condition=Q(status="active"),
+            ),
+            models.Index(fields=["relationship_manager", "status"], name="project_rm_status"),
+            models.Index(fields=["team", "status"], name="project_team_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def money(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}"
+
+    def update_overdue_ratio(self, *, at: datetime | None = None) -> float:
+        """How many cadences have passed since the last client update (0 when never due)."""
+        at = at or timezone.now()
+        since = self.last_client_update_at or self.created_at
+        return (at - since).total_seconds() / (self.update_cadence_days * 86400)
+
+
+class StageTransition(models.Model):
+    """One stay of a project in a stage: when it entered, when it left, who moved it."""
+
+    project = models.ForeignKey(
+        FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_stage = models.CharField(_("from stage"), max_length=32, choices=Stage.choices, blank=True)
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
+    entered_at = models.DateTimeField(_("entered at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    override = models.BooleanField(_("manager override"), default=False)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("stage transition")
+        verbose_name_plural = _("stage transitions")
+        ordering = ["project_id", "entered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"], condition=Q(left_at__isnull=True), name="one_current_stage_per_project"
+            ),
+            models.CheckConstraint(
+                condition=Q(left_at__isnull=True) | Q(left_at__gte=models.F("entered_at")),
+                name="transition_left_after_entered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project_id}: {self.from_stage or '-'} → {self.stage}"
+
+    @property
+    def days_spent(self) -> float:
+        end = self.left_at or timezone.now()
+        return (end - self.entered_at).total_seconds() / 86400
+
+
+class TouchpointChannel(models.TextChoices):
+    MEETING = "meeting", _("Meeting")
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    DOCUMENT = "document", _("Document")
+    SITE_VISIT = "site_visit", _("Site visit")
+    PROGRESS_UPDATE = "progress_update", _("Progress update")
+    FOLLOW_UP_VISIT = "follow_up_visit", _("Follow-up visit")
+    CLIENT_CONCERN = "client_concern", _("Concern raised by the client")
+
+
+class Touchpoint(models.Model):
+    project = models.ForeignKey(
+        FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="touchpoints"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="touchpoints",
+    )
+    channel = models.CharField(_("channel"), max_length=32, choices=TouchpointChannel.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    summary = models.TextField(_("summary"))
+    is_client_update = models.BooleanField(_("keeps the client informed"), default=False)
+    shareable = models.BooleanField(_("shown on the client status page"), default=False)
+    needs_attention = models.BooleanField(_("flagged for the relationship manager"), default=False)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-occurred_at"], name="touchpoint_project_time"),
+            models.Index(
+                fields=["project", "-occurred_at"],
+                name="touchpoint_client_update",
+                condition=Q(is_client_update=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class CommitmentKind(models.TextChoices):
+    SCHEDULE = "schedule", _("Schedule")
+    PRICING = "pricing", _("Pricing / rate")
+    DOCUMENT = "document", _("Document")
+    RESPONSE = "response", _("Response")
+    OTHER = "other", _("Other")
+
+
+class CommitmentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    RENEGOTIATED = "renegotiated", _("Renegotiated")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Commitment(models.Model):
+    """A promise made to a client. Renegotiating closes this row as `renegotiated` and opens its
+    successor with the new date (`renegotiated_from`), so the chain is the due-date history and
+    "missed" stays exactly "open and past due"."""
+
+    project = models.ForeignKey(
+        FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="commitments"
+    )
+    title = models.CharField(_("title"), max_length=240)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=CommitmentKind.choices, default=CommitmentKind.OTHER
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_commitments",
+    )
+    department = models.CharField(_("department"), max_length=32, blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN
+    )
+    fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.TextField(_("reason"), blank=True)
+    renegotiated_from = models.OneToOneField(
+        "self",
+        verbose_name=_("renegotiated from"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renegotiated_to",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="fulfilled") & Q(fulfilled_at__isnull=False))
+                | (~Q(status="fulfilled") & Q(fulfilled_at__isnull=True)),
+                name="commitment_fulfilled_iff_fulfilled_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CommitmentStatus.values), name="commitment_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], name="commitment_open_due", condition=Q(status="open")),
+            models.Index(fields=["project", "status"], name="commitment_project_status"),
+            models.Index(fields=["owner", "status"], name="commitment_owner_status"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def is_missed(self, *, at: datetime | None = None) -> bool:
+        return self.status == CommitmentStatus.OPEN and self.due_at < (at or timezone.now())
+
+    def due_date_history(self) -> list["Commitment"]:
+        """This commitment and every earlier version of it, oldest first (one query per step)."""
+        chain = [self]
+        while chain[0].renegotiated_from_id:
+            chain.insert(0, chain[0].renegotiated_from)
+        return chain
+
+
+class AlertKind(models.TextChoices):
+    UPDATE_OVERDUE = "update_overdue", _("Client update overdue")
+    COMMITMENT_DUE_SOON = "commitment_due_soon", _("Commitment due soon")
+    COMMITMENT_MISSED = "commitment_missed", _("Commitment missed")
+    STAGE_OVERRUN = "stage_overrun", _("Stage running late")
+    COMPLAINT_ACK_OVERDUE = "complaint_ack_overdue", _("Complaint acknowledgement overdue")
+    COMPLAINT_RESOLUTION_OVERDUE = "complaint_resolution_overdue", _("Complaint resolution overdue")
+    FOLLOWUP_OVERDUE = "followup_overdue", _("Follow-up overdue")
+    DETRACTOR_RESPONSE = "detractor_response", _("Detractor survey response")
+
+
+class AlertSeverity(models.TextChoices):
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
+
+
+class Alert(models.Model):
+    """Something the relationship manager should act on before the client complains.
+
+    `subject_type`/`subject_id` name what it is about (a commitment, a complaint, a survey
+    response, a project's stage...). At most one open alert per (kind, subject) is enforced by
+    the database, which is what keeps concurrent scans from raising duplicates.
+    """
+
+    kind = models.CharField(_("kind"), max_length=40, choices=AlertKind.choices)
+    severity = models.CharField(
+        _("severity"), max_length=16, choices=AlertSeverity.choices, default=AlertSeverity.WARNING
+    )
+    project = models.ForeignKey(
+        FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="alerts"
+    )
+    subject_type = models.CharField(_("subject type"), max_length=32)
+    subject_id = models.BigIntegerField(_("subject id"))
+    message = models.TextField(_("message"))
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_alerts",
+    )
+    # Outbox markers: set by the claim that sends the email, never twice.
+    notified_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["last_seen_at"])
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id"],
+                condition=Q(resolved_at__isnull=True),
+                name="one_open_alert_per_subject",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="alert_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(severity__in=AlertSeverity.values), name="alert_severity_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["project", "kind"], name="alert_open_project", condition=Q(resolved_at__isnull=True)
+            ),
+            models.Index(
+                fields=["assignee", "severity"],
+                name="alert_open_assignee",
+                condition=Q(resolved_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.message[:60]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def subject(self) -> dict:
+        return {"type": self.subject_type, "id": self.subject_id}
+
+
+class ProjectStatusLink(models.Model):
+    """A contact's personal link to the client status page `/p/<token>/`.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once, at creation.
+    """
+
+    project = models.ForeignKey(
+        FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="status_links"
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="status_links"
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_viewed_at = models.DateTimeField(_("last viewed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("client status link")
+        verbose_name_plural = _("client status links")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.project} / {self.contact.name}"
+
+    def is_usable(self, *, at: datetime | None = None) -> bool:
+        return self.revoked_at is None and self.expires_at > (at or timezone.now())

@@ -1,0 +1,82 @@
+"""Shared reads. `portfolio_for(user)` is the one place that decides which projects a user may
+see; every other scoped query (clients, contacts, touchpoints, commitments, alerts, and the
+upper apps' complaints and surveys) is derived from it, so an outsider's object answers 404
+everywhere alike."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from accounts.selectors import team_ids_led_by
+
+from .models import Alert, Client, Commitment, Contact, FinancingProject, Touchpoint
+
+
+def portfolio_for(user: User) -> QuerySet[FinancingProject]:
+    """Projects the user may see.
+
+    - admins: everything;
+    - managers: every project of the teams they lead;
+    - relationship managers: projects they manage, and every project of clients they manage;
+    - department staff: projects where a commitment is assigned to them.
+    """
+    projects = FinancingProject.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return projects.none()
+    if user.is_admin_role:
+        return projects
+    if user.is_manager:
+        return projects.filter(team_id__in=team_ids_led_by(user))
+    if user.is_department_staff:
+        assigned = Commitment.objects.filter(project_id=OuterRef("pk"), owner=user)
+        return projects.filter(Exists(assigned))
+    return projects.filter(Q(relationship_manager=user) | Q(client__relationship_manager=user))
+
+
+def clients_for(user: User) -> QuerySet[Client]:
+    clients = Client.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return clients.none()
+    if user.is_admin_role:
+        return clients
+    if user.is_manager:
+        return clients.filter(team_id__in=team_ids_led_by(user))
+    visible_project = portfolio_for(user).filter(client_id=OuterRef("pk"))
+    if user.is_department_staff:
+        return clients.filter(Exists(visible_project))
+    return clients.filter(Q(relationship_manager=user) | Exists(visible_project))
+
+
+def contacts_for(user: User) -> QuerySet[Contact]:
+    return Contact.objects.filter(client__in=clients_for(user))
+
+
+def touchpoints_for(user: User) -> QuerySet[Touchpoint]:
+    return Touchpoint.objects.filter(project__in=portfolio_for(user))
+
+
+def commitments_for(user: User) -> QuerySet[Commitment]:
+    return Commitment.objects.filter(project__in=portfolio_for(user))
+
+
+def alerts_for(user: User) -> QuerySet[Alert]:
+    return Alert.objects.filter(project__in=portfolio_for(user))
+
+
+def can_edit_project(user: User, project: FinancingProject) -> bool:
+    """Department staff see what is assigned to them but do not change the project itself."""
+    if user.is_admin_role or user.is_manager:
+        return portfolio_for(user).filter(pk=project.pk).exists()
+    if user.is_relationship_manager:
+        return project.relationship_manager_id == user.pk or project.client.relationship_manager_id == user.pk
+    return False
+
+
+def get_project_for(user: User, pk) -> FinancingProject:
+    """The project, or 404 when it does not exist or the user may not see it."""
+    project = (
+        portfolio_for(user).select_related("client", "relationship_manager", "team").filter(pk=pk).first()
+    )
+    if project is None:
+        raise Http404
+    return project

@@ -1,0 +1,337 @@
+"""Every write on the core domain that carries a business rule. One function, one transaction.
+
+Rule violations raise `django.core.exceptions.ValidationError` keyed by the field at fault;
+the API and the forms show that message and nothing is saved.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from .models import (
+    Client,
+    Commitment,
+    CommitmentStatus,
+    Contact,
+    FinancingProject,
+    ProjectStatus,
+    ProjectStatusLink,
+    Stage,
+    StageTransition,
+    Touchpoint,
+)
+from .tokens import hash_token, new_token
+
+
+def _schedule_next_update(project: FinancingProject) -> None:
+    since = project.last_client_update_at or project.created_at or timezone.now()
+    project.next_update_due_at = since + timedelta(days=project.update_cadence_days)
+
+
+@transaction.atomic
+def project_create(
+    *,
+    client: Client,
+    name: str,
+    code: str,
+    amount: Decimal,
+    currency: str,
+    relationship_manager: User,
+    created_by: User | None = None,
+    stage: str = Stage.INQUIRY,
+    update_cadence_days: int = 14,
+    status: str = ProjectStatus.ACTIVE,
+    at: datetime | None = None,
+) -> FinancingProject:
+    at = at or timezone.now()
+    if amount is None or Decimal(amount) <= 0:
+        raise ValidationError({"amount": _("The amount must be greater than zero.")})
+    if update_cadence_days < 1:
+        raise ValidationError({"update_cadence_days": _("The update cadence must be at least one day.")})
+    project = FinancingProject(
+        client=client,
+        name=name,
+        code=code,
+        amount=amount,
+        currency=currency,
+        stage=stage,
+        status=status,
+        relationship_manager=relationship_manager,
+        team=client.team,
+        update_cadence_days=update_cadence_days,
+        stage_entered_at=at,
+    )
+    project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
+    project.save()
+    # created_at is auto_now_add; the first update is due one cadence after creation.
+    project.next_update_due_at = at + timedelta(days=update_cadence_days)
+    FinancingProject.objects.filter(pk=project.pk).update(next_update_due_at=project.next_update_due_at)
+    StageTransition.objects.create(project=project, stage=stage, entered_at=at, moved_by=created_by)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
+    """Edit plain project fields; the cadence change moves the next-update deadline with it."""
+    for name, value in fields.items():
+        setattr(project, name, value)
+    if "amount" in fields and (project.amount is None or project.amount <= 0):
+        raise ValidationError({"amount": _("The amount must be greater than zero.")})
+    if "update_cadence_days" in fields:
+        if project.update_cadence_days < 1:
+            raise ValidationError({"update_cadence_days": _("The update cadence must be at least one day.")})
+        _schedule_next_update(project)
+    project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
+    project.save()
+    return project
+
+
+@transaction.atomic
+def project_move_stage(
+    *,
+    project: FinancingProject,
+    to_stage: str,
+    moved_by: User,
+    override: bool = False,
+    note: str = "",
+    at: datetime | None = None,
+) -> StageTransition:
+    """Move a project forward one stage. Skipping or going back needs a manager's override."""
+    at = at or timezone.now()
+    if to_stage not in Stage.values:
+        raise ValidationError({"stage": _("Unknown stage.")})
+    project = FinancingProject.objects.select_for_update().get(pk=project.pk)
+    if to_stage == project.stage:
+        raise ValidationError({"stage": _("The project is already in this stage.")})
+    one_step = Stage.next_after(project.stage) == to_stage
+    if not one_step:
+        if not override:
+            raise ValidationError(
+                {
+                    "stage": _(
+                        "A project moves forward one stage at a time; "
+                        "skipping or going back needs a manager's override."
+                    )
+                }
+            )
+        if not (moved_by.is_manager or moved_by.is_admin_role):
+            raise ValidationError({"stage": _("Only a manager may override the stage order.")})
+        if not note.strip():
+            raise ValidationError({"note": _("Say why the stage order is overridden.")})
+    StageTransition.objects.filter(project=project, left_at__isnull=True).update(left_at=at)
+    transition = StageTransition.objects.create(
+        project=project,
+        from_stage=project.stage,
+        stage=to_stage,
+        entered_at=at,
+        moved_by=moved_by,
+        override=not one_step,
+        note=note,
+    )
+    project.stage = to_stage
+    project.stage_entered_at = at
+    if to_stage == Stage.CLOSED:
+        project.status = ProjectStatus.CLOSED
+    project.save(update_fields=["stage", "stage_entered_at", "status", "updated_at"])
+    transition.project = project
+    _after_stage_change(transition)
+    return transition
+
+
+# Upper apps (feedback: milestone surveys) subscribe here; the core never imports them.
+STAGE_CHANGE_HOOKS: list = []
+
+
+def _after_stage_change(transition: StageTransition) -> None:
+    for hook in STAGE_CHANGE_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(transition))
+
+
+@transaction.atomic
+def touchpoint_log(
+    *,
+    project: FinancingProject,
+    channel: str,
+    occurred_at: datetime,
+    summary: str,
+    logged_by: User | None,
+    contact: Contact | None = None,
+    is_client_update: bool = False,
+    shareable: bool = False,
+    needs_attention: bool = False,
+) -> Touchpoint:
+    """Record a contact with the client; a client update moves the next-update deadline."""
+    now = timezone.now()
+    if occurred_at > now + timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("A touchpoint cannot be in the future.")})
+    if not summary or not summary.strip():
+        raise ValidationError({"summary": _("Describe what happened.")})
+    if contact is not None and contact.client_id != project.client_id:
+        raise ValidationError({"contact": _("This contact belongs to another client.")})
+    touchpoint = Touchpoint(
+        project=project,
+        contact=contact,
+        channel=channel,
+        occurred_at=occurred_at,
+        summary=summary.strip(),
+        is_client_update=is_client_update,
+        shareable=shareable,
+        needs_attention=needs_attention,
+        logged_by=logged_by,
+    )
+    touchpoint.full_clean()
+    touchpoint.save()
+    if is_client_update:
+        # Only move forward: logging an older update must not hide a newer one.
+        locked = FinancingProject.objects.select_for_update().get(pk=project.pk)
+        if locked.last_client_update_at is None or occurred_at > locked.last_client_update_at:
+            locked.last_client_update_at = occurred_at
+            _schedule_next_update(locked)
+            locked.save(update_fields=["last_client_update_at", "next_update_due_at", "updated_at"])
+            project.last_client_update_at = locked.last_client_update_at
+            project.next_update_due_at = locked.next_update_due_at
+    return touchpoint
+
+
+@transaction.atomic
+def commitment_create(
+    *,
+    project: FinancingProject,
+    title: str,
+    due_at: datetime,
+    owner: User,
+    created_by: User | None,
+    kind: str = "other",
+    department: str = "",
+    description: str = "",
+) -> Commitment:
+    if due_at <= timezone.now():
+        raise ValidationError({"due_at": _("A new commitment must be due in the future.")})
+    if project.status in (ProjectStatus.CLOSED, ProjectStatus.LOST):
+        raise ValidationError({"project": _("The project is closed.")})
+    commitment = Commitment(
+        project=project,
+        title=title,
+        description=description,
+        kind=kind,
+        owner=owner,
+        department=department or owner.department,
+        due_at=due_at,
+        created_by=created_by,
+    )
+    commitment.full_clean()
+    commitment.save()
+    return commitment
+
+
+def _lock_open_commitment(commitment: Commitment) -> Commitment:
+    locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    if locked.status != CommitmentStatus.OPEN:
+        raise ValidationError(
+            {"status": _("This commitment is already %(status)s.") % {"status": locked.get_status_display()}}
+        )
+    return locked
+
+
+@transaction.atomic
+def commitment_fulfil(*, commitment: Commitment, by: User, at: datetime | None = None) -> Commitment:
+    at = at or timezone.now()
+    locked = _lock_open_commitment(commitment)
+    locked.status = CommitmentStatus.FULFILLED
+    locked.fulfilled_at = at
+    locked.closed_at = at
+    locked._history_user = by
+    locked.save(update_fields=["status", "fulfilled_at", "closed_at"])
+    return locked
+
+
+@transaction.atomic
+def commitment_renegotiate(
+    *, commitment: Commitment, new_due_at: datetime, reason: str, by: User
+) -> Commitment:
+    """Close the commitment as renegotiated and open its successor with the agreed new date."""
+    now = timezone.now()
+    if new_due_at is None or new_due_at <= now:
+        raise ValidationError({"new_due_at": _("The new due date must be in the future.")})
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": _("Say why the commitment is renegotiated.")})
+    locked = _lock_open_commitment(commitment)
+    if new_due_at == locked.due_at:
+        raise ValidationError({"new_due_at": _("The new due date is the same as the current one.")})
+    locked.status = CommitmentStatus.RENEGOTIATED
+    locked.closed_at = now
+    locked.close_reason = reason.strip()
+    locked._history_user = by
+    locked.save(update_fields=["status", "closed_at", "close_reason"])
+    successor = Commitment.objects.create(
+        project_id=locked.project_id,
+        title=locked.title,
+        description=locked.description,
+        kind=locked.kind,
+        owner_id=locked.owner_id,
+        department=locked.department,
+        due_at=new_due_at,
+        renegotiated_from=locked,
+        created_by=by,
+        created_at=now,
+    )
+    return successor
+
+
+@transaction.atomic
+def commitment_cancel(*, commitment: Commitment, reason: str, by: User) -> Commitment:
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": _("Say why the commitment is cancelled.")})
+    locked = _lock_open_commitment(commitment)
+    locked.status = CommitmentStatus.CANCELLED
+    locked.closed_at = timezone.now()
+    locked.close_reason = reason.strip()
+    locked._history_user = by
+    locked.save(update_fields=["status", "closed_at", "close_reason"])
+    return locked
+
+
+@transaction.atomic
+def status_link_create(
+    *, project: FinancingProject, contact: Contact, created_by: User, days: int = 30
+) -> tuple[ProjectStatusLink, str]:
+    """Create a client status link; returns the row and the token, which is never stored."""
+    if contact.client_id != project.client_id:
+        raise ValidationError({"contact": _("This contact belongs to another client.")})
+    if not 1 <= days <= 365:
+        raise ValidationError({"days": _("A link lasts between 1 and 365 days.")})
+    token = new_token()
+    link = ProjectStatusLink.objects.create(
+        project=project,
+        contact=contact,
+        token_hash=hash_token(token),
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return link, token
+
+
+def status_link_revoke(*, link: ProjectStatusLink) -> ProjectStatusLink:
+    ProjectStatusLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    link.refresh_from_db()
+    return link
+
+
+def status_link_resolve(token: str) -> ProjectStatusLink | None:
+    """The usable link for a token, or None for unknown, expired and revoked alike."""
+    link = (
+        ProjectStatusLink.objects.select_related("project", "contact", "project__client")
+        .filter(token_hash=hash_token(token or ""))
+        .first()
+    )
+    if link is None or not link.is_usable():
+        return None
+    # A GET never consumes the link; it only notes the visit.
+    ProjectStatusLink.objects.filter(pk=link.pk).update(last_viewed_at=timezone.now())
+    return link

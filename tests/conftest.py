@@ -1,0 +1,103 @@
+"""Standing cast for every test: an owner RM, a teammate, an outsider from another team, the
+team's manager, a department colleague and an admin, plus one project the owner manages."""
+
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from tests.factories import ClientFactory, ContactFactory, ProjectFactory, TeamFactory, UserFactory
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+ON_REDIS = bool(os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+    skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL")
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not ON_REDIS:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.AXES_ENABLED = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Infrastructure East")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Energy North")
+
+
+@pytest.fixture
+def manager(team):
+    user = UserFactory(username="manager", role=Role.MANAGER, team=team)
+    team.manager = user
+    team.save()
+    return user
+
+
+@pytest.fixture
+def owner(team, manager):
+    return UserFactory(username="owner", role=Role.RELATIONSHIP_MANAGER, team=team)
+
+
+@pytest.fixture
+def teammate(team, manager):
+    return UserFactory(username="teammate", role=Role.RELATIONSHIP_MANAGER, team=team)
+
+
+@pytest.fixture
+def outsider(other_team):
+    return UserFactory(username="outsider", role=Role.RELATIONSHIP_MANAGER, team=other_team)
+
+
+@pytest.fixture
+def department_user(team):
+    return UserFactory(username="legal", role=Role.DEPARTMENT, department="legal", team=team)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True, team=None)
+
+
+@pytest.fixture
+def client_org(owner):
+    return ClientFactory(relationship_manager=owner, team=owner.team, name="华能新能源 Huaneng Renewables")
+
+
+@pytest.fixture
+def contact(client_org):
+    return ContactFactory(client=client_org, name="Li Wei", language="zh-hans")
+
+
+@pytest.fixture
+def project(client_org):
+    return ProjectFactory(client=client_org)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api):
+    def login(user):
+        api.force_authenticate(user=user)
+        return api
+
+    return login

@@ -1,0 +1,113 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from finance_projects import services
+from finance_projects.models import Commitment, CommitmentStatus, StageTransition
+from tests.factories import CommitmentFactory
+
+
+def test_a_project_moves_forward_one_stage_and_records_the_transition(project, owner):
+    transition = services.project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
+
+    project.refresh_from_db()
+    assert project.stage == "term_sheet"
+    assert transition.from_stage == "inquiry"
+    previous = StageTransition.objects.get(project=project, stage="inquiry")
+    assert previous.left_at == transition.entered_at
+
+
+def test_skipping_a_stage_is_refused_without_a_manager_override(project, owner):
+    with pytest.raises(ValidationError) as error:
+        services.project_move_stage(
+            project=project, to_stage="credit_approval", moved_by=owner, override=True
+        )
+
+    assert "stage" in error.value.message_dict
+    project.refresh_from_db()
+    assert project.stage == "inquiry"
+    assert StageTransition.objects.filter(project=project).count() == 1
+
+
+def test_a_manager_may_skip_a_stage_with_a_reason(project, manager):
+    services.project_move_stage(
+        project=project, to_stage="credit_approval", moved_by=manager, override=True, note="Repeat client"
+    )
+
+    project.refresh_from_db()
+    assert project.stage == "credit_approval"
+
+
+def test_a_client_update_moves_the_last_update_and_the_next_deadline(project, owner):
+    when = timezone.now() - timedelta(days=1)
+    services.touchpoint_log(
+        project=project,
+        channel="call",
+        occurred_at=when,
+        summary="Rate update",
+        logged_by=owner,
+        is_client_update=True,
+    )
+
+    project.refresh_from_db()
+    assert project.last_client_update_at == when
+    assert project.next_update_due_at == when + timedelta(days=project.update_cadence_days)
+
+
+def test_an_older_update_does_not_hide_a_newer_one(project, owner):
+    newer = timezone.now() - timedelta(hours=1)
+    older = timezone.now() - timedelta(days=9)
+    for when in (newer, older):
+        services.touchpoint_log(
+            project=project,
+            channel="email",
+            occurred_at=when,
+            summary="News",
+            logged_by=owner,
+            is_client_update=True,
+        )
+
+    project.refresh_from_db()
+    assert project.last_client_update_at == newer
+
+
+def test_fulfilling_a_commitment_twice_is_an_error(project, owner):
+    commitment = CommitmentFactory(project=project)
+    services.commitment_fulfil(commitment=commitment, by=owner)
+
+    with pytest.raises(ValidationError):
+        services.commitment_fulfil(commitment=commitment, by=owner)
+    commitment.refresh_from_db()
+    assert commitment.status == CommitmentStatus.FULFILLED
+
+
+def test_renegotiation_keeps_the_history_of_due_dates(project, owner):
+    commitment = CommitmentFactory(project=project)
+    new_due = timezone.now() + timedelta(days=20)
+
+    successor = services.commitment_renegotiate(
+        commitment=commitment, new_due_at=new_due, reason="Appraisal delayed", by=owner
+    )
+
+    commitment.refresh_from_db()
+    assert commitment.status == CommitmentStatus.RENEGOTIATED
+    assert successor.status == CommitmentStatus.OPEN and successor.due_at == new_due
+    assert [c.due_at for c in successor.due_date_history()] == [commitment.due_at, new_due]
+
+
+@pytest.mark.parametrize(
+    ("new_due_delta", "reason", "field"),
+    [(timedelta(days=-1), "late", "new_due_at"), (timedelta(days=3), "  ", "reason")],
+)
+def test_a_renegotiation_needs_a_future_date_and_a_reason(project, owner, new_due_delta, reason, field):
+    commitment = CommitmentFactory(project=project)
+
+    with pytest.raises(ValidationError) as error:
+        services.commitment_renegotiate(
+            commitment=commitment, new_due_at=timezone.now() + new_due_delta, reason=reason, by=owner
+        )
+
+    assert field in error.value.message_dict
+    assert Commitment.objects.filter(project=project).count() == 1
