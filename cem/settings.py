@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "feedback",
     "complaints",
     "dashboard",
+    "digests",
 ]
 
 MIDDLEWARE = [

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("complaints.urls")),
     path("", include("finance_projects.urls")),
+    path("", include("digests.urls")),
     path("", include("dashboard.urls")),
 ]
