@@ -196,6 +196,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 # How often the early-warning scans run (seconds); beat entries are synced from this on migrate.
 SCAN_INTERVAL_SECONDS = env.int("SCAN_INTERVAL_SECONDS", default=300)
 
+# A trivial view for load benchmarks to compare against (never on in production).
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
 # --- Product rules (defaults a bank can change without code) -------------------------------
 CEM = {
     "COMMITMENT_DUE_SOON_HOURS": env.int("CEM_COMMITMENT_DUE_SOON_HOURS", default=48),

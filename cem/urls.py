@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -18,3 +19,7 @@ urlpatterns = [
     path("", include("digests.urls")),
     path("", include("dashboard.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    # The floor for load benchmarks: the same server, middleware and gunicorn, no app work.
+    urlpatterns.insert(0, path("bench/bare", views.bare, name="bench-bare"))

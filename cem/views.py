@@ -1,7 +1,7 @@
 """Project-level views that belong to no app: the health check."""
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from .celery import app as celery_app
@@ -36,3 +36,7 @@ def healthz(request):
         "checks": {"database": db_detail, "broker": broker_detail},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def bare(request):
+    return HttpResponse(b"ok", content_type="text/plain")
