@@ -5,13 +5,16 @@ from django.contrib.auth import logout
 
 
 class SessionTimeoutMiddleware:
-    """Logs a browser session out after `SESSION_IDLE_SECONDS` without a request.
+    """Ends a browser session after `SESSION_IDLE_SECONDS` without a request, and in any case
+    `SESSION_COOKIE_AGE` seconds after the login (the absolute limit).
 
-    The absolute limit is the session cookie's age (`SESSION_COOKIE_AGE`), which is not
-    extended by activity because `SESSION_SAVE_EVERY_REQUEST` stays off.
+    The absolute limit cannot rest on the cookie's age alone: every write to the session (the
+    idle stamp below included) re-issues the cookie with a fresh age. So the login time is kept
+    in the session and checked here.
     """
 
-    key = "_last_seen"
+    last_seen_key = "_last_seen"
+    started_key = "_auth_started"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -20,11 +23,26 @@ class SessionTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             now = int(time.time())
-            last_seen = request.session.get(self.key)
-            if last_seen is not None and now - last_seen > settings.SESSION_IDLE_SECONDS:
+            session = request.session
+            last_seen = session.get(self.last_seen_key)
+            started = session.get(self.started_key)
+            idle = last_seen is not None and now - last_seen > settings.SESSION_IDLE_SECONDS
+            expired = started is not None and now - started > settings.SESSION_COOKIE_AGE
+            if idle or expired:
                 logout(request)
-            else:
-                # Write at most once a minute so every page view does not rewrite the session.
-                if last_seen is None or now - last_seen >= 60:
-                    request.session[self.key] = now
-        return self.get_response(request)
+            elif last_seen is None or now - last_seen >= 60:
+                # Written at most once a minute so every page view does not rewrite the session.
+                session[self.last_seen_key] = now
+        response = self.get_response(request)
+        # The login request (or a session from before this rule): both clocks start now.
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and hasattr(request, "session")
+            and self.started_key not in request.session
+        ):
+            now = int(time.time())
+            request.session[self.started_key] = now
+            request.session[self.last_seen_key] = now
+        return response

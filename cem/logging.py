@@ -4,7 +4,7 @@ import logging
 import re
 
 _SECRET_PATTERNS = [
-    (re.compile(r"(/[sp]/)[A-Za-z0-9_\-]{16,}"), r"\1[redacted]"),
+    (re.compile(r"(/[spc]/)[A-Za-z0-9_\-]{16,}"), r"\1[redacted]"),
     (re.compile(r"(Token\s+)[0-9a-f]{20,}", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(password['\"]?\s*[:=]\s*['\"]?)[^'\"&\s]+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(token['\"]?\s*[:=]\s*['\"]?)[^'\"&\s]+", re.IGNORECASE), r"\1[redacted]"),

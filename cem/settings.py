@@ -192,6 +192,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Task modules outside the autodiscovered `tasks.py`.
+CELERY_IMPORTS = ["finance_projects.tasks_import"]
 CELERY_TASK_ALWAYS_EAGER = False
 # How often the early-warning scans run (seconds); beat entries are synced from this on migrate.
 SCAN_INTERVAL_SECONDS = env.int("SCAN_INTERVAL_SECONDS", default=300)
@@ -226,6 +228,7 @@ REST_FRAMEWORK = {
         "client_link": env.str("CLIENT_LINK_THROTTLE_RATE", default="60/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
+    "EXCEPTION_HANDLER": "cem.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CEM for project finance API",
@@ -243,6 +246,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"  # renders registration/lockout.html
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 SESSION_COOKIE_AGE = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)  # absolute timeout

@@ -1,2 +1,338 @@
-ROUTES = []
-URLPATTERNS = []
+"""REST API for surveys: `surveys/`, `survey-invitations/`, `survey-responses/`, `metrics/`.
+
+Every list is scoped through `portfolio_for`; another team's invitation or response answers
+404. A manual send (POST survey-invitations/) returns the personal link once, as `url`.
+"""
+
+from datetime import datetime, time
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from finance_projects.models import Contact, FailureCategory, FinancingProject
+from finance_projects.selectors import can_edit_project, contacts_for, portfolio_for
+
+from . import selectors, services
+from .models import Question, Survey, SurveyInvitation, SurveyResponse, Trigger
+
+
+def _drf_error(error: DjangoValidationError) -> DRFValidationError:
+    return DRFValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+
+
+class IsStaffReadAdminWrite(permissions.BasePermission):
+    """Any signed-in staff member reads; only administrators change surveys."""
+
+    def has_permission(self, request, view):
+        if not request.user.is_authenticated:
+            return False
+        return request.method in permissions.SAFE_METHODS or request.user.is_admin_role
+
+
+# --- Surveys -------------------------------------------------------------------------------
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Question
+        fields = ["id", "position", "type", "text_zh", "text_en", "choices", "required"]
+
+
+class SurveySerializer(serializers.ModelSerializer):
+    questions = QuestionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Survey
+        fields = ["id", "kind", "name_zh", "name_en", "intro_zh", "intro_en", "is_active", "questions"]
+
+
+class SurveyViewSet(viewsets.ModelViewSet):
+    serializer_class = SurveySerializer
+    permission_classes = [IsStaffReadAdminWrite]
+    queryset = Survey.objects.prefetch_related("questions").order_by("kind", "id")
+    filterset_fields = ["kind", "is_active"]
+
+
+# --- Invitations ---------------------------------------------------------------------------
+
+
+class InvitationFilter(filters.FilterSet):
+    responded = filters.BooleanFilter(field_name="responded_at", lookup_expr="isnull", exclude=True)
+    sent = filters.BooleanFilter(field_name="sent_at", lookup_expr="isnull", exclude=True)
+    sent_after = filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
+
+    class Meta:
+        model = SurveyInvitation
+        fields = ["project", "contact", "survey", "trigger", "responded", "sent", "sent_after", "sent_before"]
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    project = serializers.PrimaryKeyRelatedField(queryset=FinancingProject.objects.none())
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none())
+    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.filter(is_active=True))
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+    class Meta:
+        model = SurveyInvitation
+        fields = [
+            "id",
+            "project",
+            "contact",
+            "survey",
+            "trigger",
+            "reason",
+            "stage",
+            "created_at",
+            "sent_at",
+            "expires_at",
+            "opened_at",
+            "responded_at",
+            "revoked_at",
+            "reminders_sent",
+            "last_reminder_at",
+        ]
+        read_only_fields = [name for name in fields if name not in ("project", "contact", "survey", "reason")]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["project"].queryset = portfolio_for(request.user)
+            self.fields["contact"].queryset = contacts_for(request.user)
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    url = serializers.CharField(read_only=True, help_text=gettext_lazy("The personal link; shown only once."))
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "url"]
+
+
+class InvitationViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
+    ordering_fields = ["created_at", "sent_at", "responded_at"]
+
+    def get_queryset(self):
+        return selectors.invitations_for(self.request.user).select_related("contact", "survey").order_by(
+            "-created_at", "-id"
+        )
+
+    @extend_schema(responses={201: InvitationCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not can_edit_project(request.user, data["project"]):
+            raise PermissionDenied(_("You may not send surveys about this project."))
+        try:
+            result = services.survey_send(
+                project=data["project"],
+                contact=data["contact"],
+                survey=data["survey"],
+                trigger=Trigger.MANUAL,
+                reason=data.get("reason", ""),
+                created_by=request.user,
+                issue_link=True,
+            )
+        except DjangoValidationError as error:
+            raise _drf_error(error) from error
+        if result.skip is not None:
+            raise DRFValidationError({"contact": [str(result.skip.get_reason_display())]})
+        body = InvitationCreatedSerializer(result.invitation, context=self.get_serializer_context()).data
+        body["url"] = result.url
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        invitation = self.get_object()
+        if not can_edit_project(request.user, invitation.project):
+            raise PermissionDenied(_("You may not change surveys about this project."))
+        invitation = services.invitation_revoke(invitation=invitation)
+        return Response(InvitationSerializer(invitation, context=self.get_serializer_context()).data)
+
+
+# --- Responses -----------------------------------------------------------------------------
+
+
+class ResponseFilter(filters.FilterSet):
+    project = filters.NumberFilter(field_name="invitation__project")
+    contact = filters.NumberFilter(field_name="invitation__contact")
+    survey = filters.NumberFilter(field_name="invitation__survey")
+    detractor = filters.BooleanFilter(field_name="is_detractor")
+    category = filters.ChoiceFilter(choices=FailureCategory.choices, method="filter_category")
+    followed_up = filters.BooleanFilter(field_name="followed_up_at", lookup_expr="isnull", exclude=True)
+    submitted_after = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+
+    class Meta:
+        model = SurveyResponse
+        fields = ["project", "contact", "survey", "detractor", "category", "followed_up"]
+
+    def filter_category(self, queryset, name, value):
+        # The categories are a JSON list of known codes; the quoted code matches exactly one entry.
+        return queryset.filter(categories__icontains=f'"{value}"')
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    project = serializers.IntegerField(source="invitation.project_id", read_only=True)
+    contact = serializers.IntegerField(source="invitation.contact_id", read_only=True)
+    survey = serializers.IntegerField(source="invitation.survey_id", read_only=True)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=FailureCategory.choices), allow_empty=True
+    )
+
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "id",
+            "invitation",
+            "project",
+            "contact",
+            "survey",
+            "submitted_at",
+            "language",
+            "nps",
+            "csat",
+            "ces",
+            "comment",
+            "answers",
+            "is_detractor",
+            "categories",
+            "categories_edited_by",
+            "categories_edited_at",
+            "followed_up_at",
+            "followed_up_by",
+            "follow_up_outcome",
+        ]
+        read_only_fields = [name for name in fields if name != "categories"]
+
+
+class FollowUpSerializer(serializers.Serializer):
+    contacted_at = serializers.DateTimeField()
+    outcome = serializers.CharField(max_length=4000)
+
+
+class ResponseViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = ResponseSerializer
+    filterset_class = ResponseFilter
+    ordering_fields = ["submitted_at", "nps", "csat", "ces"]
+    search_fields = ["comment"]
+    http_method_names = ["get", "patch", "post", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.responses_for(self.request.user).select_related("invitation").order_by(
+            "-submitted_at", "-id"
+        )
+
+    def _require_editor(self, response: SurveyResponse) -> None:
+        if not can_edit_project(self.request.user, response.invitation.project):
+            raise PermissionDenied(_("Only the project's relationship manager or their manager may change this."))
+
+    def partial_update(self, request, *args, **kwargs):
+        response = self.get_object()
+        self._require_editor(response)
+        unknown = set(request.data) - {"categories"}
+        if unknown:
+            raise DRFValidationError({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+        serializer = self.get_serializer(response, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.response_set_categories(
+                response=response, categories=serializer.validated_data.get("categories", []), by=request.user
+            )
+        except DjangoValidationError as error:
+            raise _drf_error(error) from error
+        return Response(self.get_serializer(response).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=FollowUpSerializer, responses=ResponseSerializer)
+    @action(detail=True, methods=["post"], url_path="follow-up")
+    def follow_up(self, request, pk=None):
+        """Record the call back to the client; this resolves the detractor alert."""
+        response = self.get_object()
+        self._require_editor(response)
+        serializer = FollowUpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            response = services.response_record_follow_up(
+                response=response,
+                by=request.user,
+                contacted_at=serializer.validated_data["contacted_at"],
+                outcome=serializer.validated_data["outcome"],
+            )
+        except DjangoValidationError as error:
+            raise _drf_error(error) from error
+        return Response(self.get_serializer(response).data)
+
+
+# --- Metrics -------------------------------------------------------------------------------
+
+
+def _bound(value: str | None, field: str, *, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise DRFValidationError({field: [_("Use a date (YYYY-MM-DD) or an ISO 8601 date-time.")]})
+        moment = datetime.combine(day, time.min)
+        if end:  # an end date includes that whole day
+            moment = datetime.combine(day, time.max)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class MetricsView(APIView):
+    """NPS, CSAT, CES and response rate over the caller's portfolio, grouped as asked."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(selectors.GROUPS)),
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        group_by = request.query_params.get("group_by", "none")
+        if group_by not in selectors.GROUPS:
+            raise DRFValidationError({"group_by": [_("Choose one of: %s.") % ", ".join(selectors.GROUPS)]})
+        start = _bound(request.query_params.get("start"), "start")
+        end = _bound(request.query_params.get("end"), "end", end=True)
+        if start and end and end < start:
+            raise DRFValidationError({"end": [_("The end is before the start.")]})
+        rows = selectors.survey_metrics(projects=portfolio_for(request.user), group_by=group_by, start=start, end=end)
+        return Response({"group_by": group_by, "start": start, "end": end, "results": rows})
+
+
+ROUTES = [
+    ("surveys", SurveyViewSet, "survey"),
+    ("survey-invitations", InvitationViewSet, "survey-invitation"),
+    ("survey-responses", ResponseViewSet, "survey-response"),
+]
+URLPATTERNS = [path("metrics/", MetricsView.as_view(), name="metrics")]

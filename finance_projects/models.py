@@ -562,3 +562,66 @@ class ProjectStatusLink(models.Model):
 
     def is_usable(self, *, at: datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (at or timezone.now())
+
+
+class ImportKind(models.TextChoices):
+    CLIENTS = "clients", _("Clients")
+    PROJECTS = "projects", _("Projects")
+    COMMITMENTS = "commitments", _("Commitments")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Imported")
+    REJECTED = "rejected", _("Rejected: nothing imported")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One bulk import of a CSV/XLSX file: its progress, outcome and every row-level error.
+
+    `errors` holds one entry per problem, `{"line": 7, "column": "amount", "message": "..."}`,
+    where `line` is the line the user sees in the file (the header is line 1). The uploaded
+    bytes are kept only until the job ends.
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default="queued")
+    filename = models.CharField(_("file name"), max_length=255)
+    source = models.BinaryField(_("uploaded file"), blank=True, default=bytes)
+    import_valid_rows = models.BooleanField(_("import the good rows, skip the bad ones"), default=False)
+    total = models.PositiveIntegerField(_("rows in the file"), default=0)
+    processed = models.PositiveIntegerField(_("rows checked"), default=0)
+    imported = models.PositiveIntegerField(_("rows imported"), default=0)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ImportKind.values), name="import_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=ImportStatus.values), name="import_status_valid"),
+            models.CheckConstraint(
+                condition=Q(processed__lte=models.F("total")), name="import_processed_le_total"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="import_by_user")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.filename}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else (100 if self.is_finished else 0)

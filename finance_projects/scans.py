@@ -1,4 +1,187 @@
-"""Periodic detection for the core domain. Upper apps register their own scans here in their
-AppConfig.ready(), so `run_scans` and the Celery beat run every scan without importing upward."""
+"""Periodic detection for the core domain: one rule per function, each one SQL candidate query
+handed to `alerts.sync_alerts`, which opens, keeps and resolves the rule's alerts set-based.
 
-SCAN_REGISTRY: dict = {}
+Upper apps register their own scans in `SCAN_REGISTRY` from their AppConfig.ready(), so
+`run_scans` and the Celery beat run every scan without importing upward. A registered scan is
+a callable taking the scan moment as the keyword `at` (an aware datetime) and returning a
+`ScanResult`.
+
+Every rule reads stored deadlines (`next_update_due_at`, `due_at`, a transition's `entered_at`)
+through partial indexes over the open rows, so a scan is an index range scan, and a missed beat
+catches up on the next run. Comparisons are strict: a deadline that falls exactly at the scan
+moment is not yet passed.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .alerts import ScanResult, sync_alerts
+from .models import (
+    AlertKind,
+    Commitment,
+    CommitmentKind,
+    FinancingProject,
+    ProjectStatus,
+    StageDefinition,
+    StageTransition,
+)
+
+logger = logging.getLogger(__name__)
+
+SCAN_REGISTRY: dict[str, Callable[[datetime], ScanResult]] = {}
+
+PROJECT = FinancingProject._meta.db_table
+COMMITMENT = Commitment._meta.db_table
+TRANSITION = StageTransition._meta.db_table
+STAGE_DEFINITION = StageDefinition._meta.db_table
+
+# Commitments of projects that still run; a closed or lost deal raises no alerts.
+LIVE_PROJECT_STATUSES = (ProjectStatus.ACTIVE.value, ProjectStatus.ON_HOLD.value)
+# Broken schedule and pricing promises hurt the client most (DESIGN §1).
+CRITICAL_COMMITMENT_KINDS = (CommitmentKind.SCHEDULE.value, CommitmentKind.PRICING.value)
+
+
+def _plus_days(column: str, days: str) -> str:
+    """SQL for `column + days` days, comparable with `_moment()`."""
+    if connection.vendor == "postgresql":
+        return f"({column} + ({days}) * interval '1 day')"
+    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {column}, '+' || ({days}) || ' days')"
+
+
+def _moment() -> str:
+    """The placeholder for a moment compared with `_plus_days()` (SQLite compares text)."""
+    if connection.vendor == "postgresql":
+        return "%s"
+    return "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s)"
+
+
+def _db(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def update_overdue_candidates(at: datetime) -> tuple[str, list]:
+    """Active projects whose next client update is overdue: warning past one cadence without an
+    update, critical past two."""
+    sql = f"""
+        SELECT p.id AS project_id, p.id AS subject_id,
+               CASE WHEN {_plus_days("p.next_update_due_at", "p.update_cadence_days")} < {_moment()}
+                    THEN 'critical' ELSE 'warning' END AS severity,
+               p.code || ' ' || p.name AS message,
+               p.relationship_manager_id AS assignee_id
+        FROM {PROJECT} AS p
+        WHERE p.status = 'active' AND p.next_update_due_at < %s
+    """
+    return sql, [_db(at), _db(at)]
+
+
+def commitment_due_soon_candidates(at: datetime) -> tuple[str, list]:
+    """Open commitments due within COMMITMENT_DUE_SOON_HOURS and not yet past due: info, and
+    warning in the last half of that window."""
+    hours = settings.CEM.get("COMMITMENT_DUE_SOON_HOURS", 48)
+    sql = f"""
+        SELECT c.project_id AS project_id, c.id AS subject_id,
+               CASE WHEN c.due_at <= %s THEN 'warning' ELSE 'info' END AS severity,
+               p.code || ' · ' || c.title AS message,
+               p.relationship_manager_id AS assignee_id
+        FROM {COMMITMENT} AS c JOIN {PROJECT} AS p ON p.id = c.project_id
+        WHERE c.status = 'open' AND c.due_at >= %s AND c.due_at <= %s
+          AND p.status IN ({_in(LIVE_PROJECT_STATUSES)})
+    """
+    return sql, [_db(at + timedelta(hours=hours / 2)), _db(at), _db(at + timedelta(hours=hours))]
+
+
+def commitment_missed_candidates(at: datetime) -> tuple[str, list]:
+    """Open commitments past due: critical for schedule and pricing promises, else warning."""
+    sql = f"""
+        SELECT c.project_id AS project_id, c.id AS subject_id,
+               CASE WHEN c.kind IN ({_in(CRITICAL_COMMITMENT_KINDS)})
+                    THEN 'critical' ELSE 'warning' END AS severity,
+               p.code || ' · ' || c.title AS message,
+               p.relationship_manager_id AS assignee_id
+        FROM {COMMITMENT} AS c JOIN {PROJECT} AS p ON p.id = c.project_id
+        WHERE c.status = 'open' AND c.due_at < %s
+          AND p.status IN ({_in(LIVE_PROJECT_STATUSES)})
+    """
+    return sql, [_db(at)]
+
+
+def stage_overrun_candidates(at: datetime) -> tuple[str, list]:
+    """Active projects in their current stage longer than the stage's expected days: warning,
+    critical past twice that. The subject is the current stage transition, so moving the
+    project on resolves the alert and a later overrun of the next stage is a new one."""
+    sql = f"""
+        SELECT p.id AS project_id, t.id AS subject_id,
+               CASE WHEN {_plus_days("t.entered_at", "2 * d.expected_days")} < {_moment()}
+                    THEN 'critical' ELSE 'warning' END AS severity,
+               p.code || ' ' || p.name AS message,
+               p.relationship_manager_id AS assignee_id
+        FROM {TRANSITION} AS t
+        JOIN {PROJECT} AS p ON p.id = t.project_id
+        JOIN {STAGE_DEFINITION} AS d ON d.stage = t.stage
+        WHERE t.left_at IS NULL AND p.status = 'active'
+          AND {_plus_days("t.entered_at", "d.expected_days")} < {_moment()}
+    """
+    return sql, [_db(at), _db(at)]
+
+
+def _scan(kind: str, subject_type: str, candidates: Callable[[datetime], tuple[str, list]]):
+    def scan(at: datetime) -> ScanResult:
+        sql, params = candidates(at)
+        return sync_alerts(kind=kind, subject_type=subject_type, candidates_sql=sql, params=params, at=at)
+
+    scan.__name__ = kind
+    scan.__doc__ = candidates.__doc__
+    scan.candidates = candidates
+    return scan
+
+
+update_overdue = _scan(AlertKind.UPDATE_OVERDUE, "project", update_overdue_candidates)
+commitment_due_soon = _scan(AlertKind.COMMITMENT_DUE_SOON, "commitment", commitment_due_soon_candidates)
+commitment_missed = _scan(AlertKind.COMMITMENT_MISSED, "commitment", commitment_missed_candidates)
+stage_overrun = _scan(AlertKind.STAGE_OVERRUN, "stage_transition", stage_overrun_candidates)
+
+SCAN_REGISTRY.update(
+    {
+        "update_overdue": update_overdue,
+        "commitment_due_soon": commitment_due_soon,
+        "commitment_missed": commitment_missed,
+        "stage_overrun": stage_overrun,
+    }
+)
+
+
+def run_scan(name: str, *, at: datetime | None = None) -> ScanResult:
+    """Run one registered scan at `at` (now by default); KeyError for an unknown name.
+
+    Scans are called as `scan(at=...)`. A scan that only creates rows (survey invitations, say)
+    may return how many it created; that count is reported as `opened`.
+    """
+    result = SCAN_REGISTRY[name](at=at or timezone.now())
+    if isinstance(result, int):
+        return ScanResult(opened=result, kept=0, resolved=0)
+    return ScanResult(*result)
+
+
+def run_all(*, at: datetime | None = None) -> dict[str, ScanResult]:
+    """Every registered scan once, in registration order, each in its own transaction.
+
+    A scan that fails is logged and left out of the result; the others still run, and the
+    failed one catches up on the next run (its deadlines are stored on the rows).
+    """
+    at = at or timezone.now()
+    results = {}
+    for name in list(SCAN_REGISTRY):
+        try:
+            results[name] = run_scan(name, at=at)
+        except Exception:
+            logger.exception("Scan %s failed; the other scans ran", name)
+    return results

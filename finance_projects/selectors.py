@@ -3,13 +3,16 @@ see; every other scoped query (clients, contacts, touchpoints, commitments, aler
 upper apps' complaints and surveys) is derived from it, so an outsider's object answers 404
 everywhere alike."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
+from datetime import datetime
 
-from accounts.models import User
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Role, User
 from accounts.selectors import team_ids_led_by
 
-from .models import Alert, Client, Commitment, Contact, FinancingProject, Touchpoint
+from .models import Alert, Client, Commitment, CommitmentStatus, Contact, FinancingProject, Touchpoint
 
 
 def portfolio_for(user: User) -> QuerySet[FinancingProject]:
@@ -59,8 +62,28 @@ def commitments_for(user: User) -> QuerySet[Commitment]:
     return Commitment.objects.filter(project__in=portfolio_for(user))
 
 
+def with_missed(commitments: QuerySet[Commitment], *, at: datetime | None = None) -> QuerySet[Commitment]:
+    """Annotate `missed`: open and past due at `at` (now by default), so it can be filtered."""
+    at = at or timezone.now()
+    return commitments.annotate(
+        missed=ExpressionWrapper(Q(status=CommitmentStatus.OPEN, due_at__lt=at), output_field=BooleanField())
+    )
+
+
 def alerts_for(user: User) -> QuerySet[Alert]:
     return Alert.objects.filter(project__in=portfolio_for(user))
+
+
+def assignable_users_for(user: User) -> QuerySet[User]:
+    """Colleagues the user may name as a relationship manager or a commitment owner: active
+    members of the teams the user works in or leads, and the bank-wide department staff."""
+    users = User.objects.filter(is_active=True)
+    if not user.is_authenticated or not user.is_active:
+        return users.none()
+    if user.is_admin_role:
+        return users
+    team_ids = team_ids_led_by(user) if user.is_manager else [user.team_id] if user.team_id else []
+    return users.filter(Q(team_id__in=team_ids) | Q(role=Role.DEPARTMENT))
 
 
 def can_edit_project(user: User, project: FinancingProject) -> bool:

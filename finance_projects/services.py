@@ -29,6 +29,98 @@ from .models import (
 from .tokens import hash_token, new_token
 
 
+def _check_relationship_manager(*, relationship_manager: User, team_id: int | None) -> None:
+    """A client's or project's relationship manager works in the client's team and is active."""
+    if not relationship_manager.is_active:
+        raise ValidationError({"relationship_manager": _("This user is no longer active.")})
+    if relationship_manager.team_id != team_id:
+        raise ValidationError(
+            {"relationship_manager": _("The relationship manager must belong to the client's team.")}
+        )
+
+
+@transaction.atomic
+def client_create(*, name: str, relationship_manager: User, industry: str = "", region: str = "") -> Client:
+    """A new client belongs to the team of the relationship manager who looks after it."""
+    team_id = relationship_manager.team_id
+    if team_id is None:
+        raise ValidationError({"relationship_manager": _("The relationship manager has no team.")})
+    _check_relationship_manager(relationship_manager=relationship_manager, team_id=team_id)
+    name = (name or "").strip()
+    if Client.objects.filter(name=name, team_id=team_id).exists():
+        raise ValidationError({"name": _("The team already has a client with this name.")})
+    client = Client(
+        name=name,
+        industry=industry,
+        region=region,
+        relationship_manager=relationship_manager,
+        team_id=team_id,
+    )
+    client.full_clean()
+    client.save()
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, **fields) -> Client:
+    """Edit a client; the relationship manager may change within the client's team only."""
+    for name, value in fields.items():
+        setattr(client, name, value)
+    if "relationship_manager" in fields:
+        _check_relationship_manager(relationship_manager=client.relationship_manager, team_id=client.team_id)
+    if "name" in fields:
+        client.name = (client.name or "").strip()
+        if Client.objects.filter(name=client.name, team_id=client.team_id).exclude(pk=client.pk).exists():
+            raise ValidationError({"name": _("The team already has a client with this name.")})
+    client.full_clean()
+    client.save()
+    return client
+
+
+def _check_contact_email(contact: Contact) -> None:
+    duplicate = Contact.objects.filter(client_id=contact.client_id, email__iexact=contact.email)
+    if contact.pk:
+        duplicate = duplicate.exclude(pk=contact.pk)
+    if duplicate.exists():
+        raise ValidationError({"email": _("This client already has a contact with this email.")})
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    client: Client,
+    name: str,
+    email: str,
+    title: str = "",
+    phone: str = "",
+    language: str = "zh-hans",
+    opted_out: bool = False,
+) -> Contact:
+    contact = Contact(
+        client=client,
+        name=(name or "").strip(),
+        email=(email or "").strip(),
+        title=title,
+        phone=phone,
+        language=language,
+        opted_out=opted_out,
+    )
+    _check_contact_email(contact)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, **fields) -> Contact:
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    _check_contact_email(contact)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
 def _schedule_next_update(project: FinancingProject) -> None:
     since = project.last_client_update_at or project.created_at or timezone.now()
     project.next_update_due_at = since + timedelta(days=project.update_cadence_days)
@@ -54,6 +146,7 @@ def project_create(
         raise ValidationError({"amount": _("The amount must be greater than zero.")})
     if update_cadence_days < 1:
         raise ValidationError({"update_cadence_days": _("The update cadence must be at least one day.")})
+    _check_relationship_manager(relationship_manager=relationship_manager, team_id=client.team_id)
     project = FinancingProject(
         client=client,
         name=name,
@@ -78,9 +171,21 @@ def project_create(
 
 @transaction.atomic
 def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
-    """Edit plain project fields; the cadence change moves the next-update deadline with it."""
+    """Edit plain project fields; the cadence change moves the next-update deadline with it.
+
+    The stage changes only through `project_move_stage`; the team always follows the client.
+    """
+    if "stage" in fields and fields["stage"] != project.stage:
+        raise ValidationError({"stage": _("Move the project through its stages with the move-stage action.")})
+    fields.pop("stage", None)
+    fields.pop("team", None)
     for name, value in fields.items():
         setattr(project, name, value)
+    project.team_id = project.client.team_id
+    if "client" in fields or "relationship_manager" in fields:
+        _check_relationship_manager(
+            relationship_manager=project.relationship_manager, team_id=project.team_id
+        )
     if "amount" in fields and (project.amount is None or project.amount <= 0):
         raise ValidationError({"amount": _("The amount must be greater than zero.")})
     if "update_cadence_days" in fields:
@@ -228,6 +333,32 @@ def commitment_create(
     commitment.full_clean()
     commitment.save()
     return commitment
+
+
+COMMITMENT_EDITABLE_FIELDS = frozenset({"title", "description", "kind", "owner", "department"})
+
+
+@transaction.atomic
+def commitment_update(*, commitment: Commitment, by: User, **fields) -> Commitment:
+    """Reword or reassign an open commitment; its date changes only by renegotiation."""
+    unknown = set(fields) - COMMITMENT_EDITABLE_FIELDS
+    if unknown:
+        field = sorted(unknown)[0]
+        message = (
+            _("Renegotiate the commitment to change its due date.")
+            if field == "due_at"
+            else _("This field cannot be changed.")
+        )
+        raise ValidationError({field: message})
+    locked = _lock_open_commitment(commitment)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    if "owner" in fields and not locked.owner.is_active:
+        raise ValidationError({"owner": _("This user is no longer active.")})
+    locked._history_user = by
+    locked.full_clean()
+    locked.save()
+    return locked
 
 
 def _lock_open_commitment(commitment: Commitment) -> Commitment:

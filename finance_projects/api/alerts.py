@@ -1,2 +1,122 @@
-ROUTES = []
+"""`/api/v1/alerts/`: the early-warning alerts the caller may see, and what people do with them.
+
+Alerts are written by the scans (and by events such as a detractor's survey answer); people
+only acknowledge, snooze and assign them, each through `finance_projects.alerts`.
+"""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from accounts.models import User
+
+from .. import alerts, selectors
+from ..models import Alert, AlertKind, AlertSeverity
+
+
+class AlertSubjectSerializer(serializers.Serializer):
+    type = serializers.CharField(source="subject_type", read_only=True)
+    id = serializers.IntegerField(source="subject_id", read_only=True)
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    subject = AlertSubjectSerializer(source="*", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    severity_display = serializers.CharField(source="get_severity_display", read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "severity",
+            "severity_display",
+            "project",
+            "subject",
+            "message",
+            "assignee",
+            "opened_at",
+            "last_seen_at",
+            "resolved_at",
+            "is_open",
+            "acknowledged_at",
+            "acknowledged_by",
+            "snoozed_until",
+        ]
+        read_only_fields = fields
+
+
+class SnoozeSerializer(serializers.Serializer):
+    until = serializers.DateTimeField(help_text=_("Hide the alert until this moment (in the future)."))
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), help_text=_("User id; they must see the project.")
+    )
+
+
+class AlertFilter(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(
+        field_name="resolved_at", lookup_expr="isnull", label=_("Open (not resolved)")
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=AlertKind.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=AlertSeverity.choices)
+
+    class Meta:
+        model = Alert
+        fields = ["open", "kind", "severity", "project", "assignee"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Alerts on the projects the caller may see")),
+    retrieve=extend_schema(summary=_("One alert")),
+)
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    search_fields = ["message"]
+    ordering_fields = ["opened_at", "last_seen_at", "resolved_at", "id"]
+
+    def get_queryset(self):
+        return selectors.alerts_for(self.request.user).order_by("-opened_at", "-id")
+
+    def _respond(self, alert):
+        return Response(self.get_serializer(alert).data)
+
+    @extend_schema(summary=_("Acknowledge the alert (stops its escalation)"), request=None)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._respond(alerts.alert_acknowledge(alert=self.get_object(), by=request.user))
+
+    @extend_schema(summary=_("Snooze the alert until a moment in the future"), request=SnoozeSerializer)
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, pk=None):
+        alert = self.get_object()
+        payload = SnoozeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._respond(
+            alerts.alert_snooze(alert=alert, until=payload.validated_data["until"], by=request.user)
+        )
+
+    @extend_schema(summary=_("Hand the alert to someone who can see its project"), request=AssignSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        alert = self.get_object()
+        if request.user.is_department_staff:
+            raise PermissionDenied(_("Department staff cannot reassign alerts."))
+        payload = AssignSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._respond(
+            alerts.alert_assign(alert=alert, assignee=payload.validated_data["assignee"], by=request.user)
+        )
+
+
+ROUTES = [("alerts", AlertViewSet, "alert")]
 URLPATTERNS = []

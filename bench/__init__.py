@@ -1,0 +1,1 @@
+"""Benchmarks: a synthetic portfolio (`dataset`) and the timings measured on it."""

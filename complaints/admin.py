@@ -1,0 +1,166 @@
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    CaseStudy,
+    Complaint,
+    ComplaintEvent,
+    ComplaintLink,
+    FollowUpVisit,
+    RecoveryAction,
+    SlaPolicy,
+)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name_zh",
+        "name_en",
+        "calendar",
+        "resolve_days",
+        "first_extension_to_days",
+        "max_days",
+    ]
+
+
+class EventInline(admin.TabularInline):
+    model = ComplaintEvent
+    fields = ["at", "kind", "actor", "summary", "data"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ActionInline(admin.TabularInline):
+    model = RecoveryAction
+    fields = ["kind", "description", "owner", "due_at", "done_at"]
+    readonly_fields = ["done_at"]
+    extra = 0
+
+
+class FollowUpInline(admin.TabularInline):
+    model = FollowUpVisit
+    fields = ["offset_days", "due_at", "done_at", "cancelled_at", "outcome", "client_satisfied"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    """Deadlines, status and the clock are changed only through the services (the pages and
+    the API), so they are read-only here."""
+
+    list_display = [
+        "reference",
+        "project",
+        "category",
+        "severity",
+        "status",
+        "owner",
+        "received_at",
+        "resolve_due_at",
+    ]
+    list_filter = ["status", "category", "severity", "channel", "sla_policy", "legal_risk"]
+    search_fields = ["reference", "description", "project__code", "project__client__name"]
+    date_hierarchy = "received_at"
+    list_select_related = ["project", "owner"]
+    raw_id_fields = ["project", "contact", "owner", "merged_into"]
+    readonly_fields = [
+        "reference",
+        "status",
+        "sla_policy",
+        "allowed_days",
+        "ack_due_at",
+        "resolve_due_at",
+        "resolve_warn_at",
+        "acknowledged_at",
+        "investigating_at",
+        "resolved_at",
+        "closed_at",
+        "paused_at",
+        "paused_seconds",
+        "extension_count",
+        "escalated_at",
+        "merged_into",
+        "response_sent_at",
+        "compensation_amount",
+        "compensation_currency",
+        "compensation_approved_by",
+        "rm_handling_approved_by",
+        "owner",
+        "received_at",
+        "project",
+        "contact",
+        "created_by",
+    ]
+    inlines = [ActionInline, FollowUpInline, EventInline]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.is_read_only)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ComplaintEvent)
+class ComplaintEventAdmin(admin.ModelAdmin):
+    list_display = ["complaint", "kind", "actor", "at"]
+    list_filter = ["kind"]
+    search_fields = ["complaint__reference", "summary"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RecoveryAction)
+class RecoveryActionAdmin(admin.ModelAdmin):
+    list_display = ["complaint", "kind", "owner", "due_at", "done_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["complaint", "owner", "created_by"]
+
+
+@admin.register(FollowUpVisit)
+class FollowUpVisitAdmin(admin.ModelAdmin):
+    list_display = ["complaint", "offset_days", "due_at", "done_at", "cancelled_at"]
+    readonly_fields = ["complaint", "touchpoint", "done_by"]
+
+
+@admin.register(ComplaintLink)
+class ComplaintLinkAdmin(admin.ModelAdmin):
+    list_display = ["complaint", "created_at", "expires_at", "revoked_at", "last_viewed_at"]
+    readonly_fields = ["complaint", "token_hash", "created_at", "last_viewed_at"]
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the selected links"))
+    def revoke(self, request, queryset):
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CaseStudy)
+class CaseStudyAdmin(admin.ModelAdmin):
+    list_display = ["title_zh", "title_en", "category", "root_cause", "published_at"]
+    list_filter = ["category", "root_cause"]
+    search_fields = ["title_zh", "title_en", "summary_zh", "summary_en", "lessons_zh", "lessons_en"]
+    readonly_fields = ["complaint", "published_by", "published_at"]

@@ -1,0 +1,132 @@
+"""Browser forms; the services hold the rules, the forms only parse input."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from finance_projects.models import Currency, FailureCategory, RootCause
+from finance_projects.selectors import contacts_for, portfolio_for
+
+from .models import Channel, RecoveryKind, ResponseChannel, Severity, SlaPolicy, Status
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class ComplaintCreateForm(forms.Form):
+    project = forms.ModelChoiceField(label=_("Project"), queryset=None)
+    contact = forms.ModelChoiceField(label=_("Contact"), queryset=None)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    received_at = forms.DateTimeField(label=_("Received at"), required=False, widget=DATETIME)
+    category = forms.ChoiceField(label=_("Category"), choices=FailureCategory.choices)
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MEDIUM)
+    description = forms.CharField(label=_("What the client says"), widget=forms.Textarea(attrs={"rows": 4}))
+    remedy_requested = forms.CharField(
+        label=_("Remedy requested"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    legal_risk = forms.BooleanField(label=_("Legal risk"), required=False)
+    sla_policy = forms.ModelChoiceField(
+        label=_("SLA policy"), queryset=SlaPolicy.objects.all(), required=False
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = portfolio_for(user).select_related("client")
+        self.fields["contact"].queryset = contacts_for(user).select_related("client")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtendForm(ReasonForm):
+    days = forms.IntegerField(
+        label=_("Extra days"), required=False, min_value=1, help_text=_("Empty: up to the policy's limit.")
+    )
+
+
+class ResolveForm(forms.Form):
+    response_text = forms.CharField(
+        label=_("Response given to the client"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    response_channel = forms.ChoiceField(label=_("Sent by"), choices=ResponseChannel.choices)
+    response_sent_at = forms.DateTimeField(label=_("Sent at"), required=False, widget=DATETIME)
+    root_cause = forms.ChoiceField(
+        label=_("Root cause"), choices=[("", "—"), *RootCause.choices], required=False
+    )
+
+
+class CloseForm(forms.Form):
+    client_confirmed = forms.BooleanField(label=_("The client confirmed the outcome"), required=False)
+    reason = forms.CharField(
+        label=_("Otherwise, why close it"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RecoveryActionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=RecoveryKind.choices)
+    description = forms.CharField(label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.filter(is_active=True))
+    due_at = forms.DateTimeField(label=_("Due"), widget=DATETIME)
+
+
+class FollowUpForm(forms.Form):
+    outcome = forms.CharField(label=_("What the client said"), widget=forms.Textarea(attrs={"rows": 2}))
+    client_satisfied = forms.NullBooleanField(label=_("Client satisfied"), required=False)
+
+
+class AssignForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("Handler"), queryset=User.objects.filter(is_active=True))
+    rm_handling_reason = forms.CharField(
+        label=_("Why the project's RM handles it (manager only)"), required=False
+    )
+
+
+class CompensationForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
+
+
+class MergeForm(forms.Form):
+    into = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CaseForm(forms.Form):
+    title_zh = forms.CharField(label=_("Title (Chinese)"), required=False)
+    title_en = forms.CharField(label=_("Title (English)"), required=False)
+    lessons_zh = forms.CharField(label=_("Lessons learned (Chinese)"), required=False, widget=forms.Textarea)
+    lessons_en = forms.CharField(label=_("Lessons learned (English)"), required=False, widget=forms.Textarea)
+    what_worked_zh = forms.CharField(label=_("What worked (Chinese)"), required=False, widget=forms.Textarea)
+    what_worked_en = forms.CharField(label=_("What worked (English)"), required=False, widget=forms.Textarea)
+
+
+class ComplaintFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), ("open", _("Open")), *Status.choices]
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("All")), *FailureCategory.choices]
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"), required=False, choices=[("", _("All")), *Severity.choices]
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    q = forms.CharField(label=_("Search"), required=False)
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("All")), *FailureCategory.choices]
+    )
+    root_cause = forms.ChoiceField(
+        label=_("Root cause"), required=False, choices=[("", _("All")), *RootCause.choices]
+    )
+
+
+class ReportFilterForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,0 +1,321 @@
+"""Shared reads for complaints. Every scoped query derives from
+`finance_projects.selectors.portfolio_for`, so another team's complaint answers 404 everywhere."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from feedback.models import SurveyResponse
+from finance_projects.models import FailureCategory, RootCause
+from finance_projects.selectors import can_edit_project, portfolio_for
+
+from .models import (
+    OPEN_STATUSES,
+    CaseStudy,
+    Channel,
+    Complaint,
+    ComplaintEvent,
+    FollowUpVisit,
+    RecoveryAction,
+    Status,
+)
+
+
+def complaints_for(user: User) -> QuerySet[Complaint]:
+    """Complaints about the projects the user may see, plus those they handle or hold a
+    recovery action on (a handler is deliberately not the project's RM)."""
+    if not user.is_authenticated or not user.is_active:
+        return Complaint.objects.none()
+    holds_action = RecoveryAction.objects.filter(complaint_id=OuterRef("pk"), owner=user)
+    return Complaint.objects.filter(Q(project__in=portfolio_for(user)) | Q(owner=user) | Exists(holds_action))
+
+
+def complaint_list(
+    user: User, *, filters: dict | None = None, at: datetime | None = None
+) -> QuerySet[Complaint]:
+    """The complaints a user may see, filtered, with what a list row shows in one query."""
+    filters = filters or {}
+    at = at or timezone.now()
+    queryset = complaints_for(user).select_related(
+        "project", "project__client", "contact", "owner", "sla_policy"
+    )
+    if filters.get("status") == "open":
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+    elif filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    for name in ("category", "severity", "channel", "root_cause"):
+        if filters.get(name):
+            queryset = queryset.filter(**{name: filters[name]})
+    if filters.get("owner"):
+        queryset = queryset.filter(owner_id=filters["owner"])
+    if filters.get("project"):
+        queryset = queryset.filter(project_id=filters["project"])
+    if filters.get("overdue"):
+        queryset = queryset.filter(
+            Q(status=Status.NEW, ack_due_at__lt=at)
+            | Q(status__in=OPEN_STATUSES, paused_at__isnull=True, resolve_due_at__lt=at)
+        )
+    if filters.get("q"):
+        text = filters["q"].strip()
+        queryset = queryset.filter(
+            Q(reference__icontains=text)
+            | Q(description__icontains=text)
+            | Q(project__name__icontains=text)
+            | Q(project__client__name__icontains=text)
+        )
+    return queryset.order_by("-received_at", "-id")
+
+
+def get_complaint_for(user: User, pk) -> Complaint:
+    """The complaint with everything its page shows, or 404 for an outsider."""
+    complaint = (
+        complaints_for(user)
+        .select_related(
+            "project__client",
+            "project__team",
+            "contact",
+            "owner",
+            "sla_policy",
+            "merged_into",
+            "rm_handling_approved_by",
+            "compensation_approved_by",
+        )
+        .prefetch_related(
+            Prefetch("events", queryset=ComplaintEvent.objects.select_related("actor")),
+            Prefetch("actions", queryset=RecoveryAction.objects.select_related("owner")),
+            Prefetch("followups", queryset=FollowUpVisit.objects.select_related("done_by")),
+            "merged",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if complaint is None:
+        raise Http404
+    return complaint
+
+
+def can_handle(user: User, complaint: Complaint) -> bool:
+    """Who may act on a complaint: its handler, the team's managers and admins, and the project's
+    RM (an RM handling their own project's complaint still needs a manager's consent)."""
+    if complaint.owner_id == user.pk or user.is_admin_role:
+        return True
+    if user.is_department_staff:
+        return False
+    return can_edit_project(user, complaint.project)
+
+
+def recovery_actions_for(user: User) -> QuerySet[RecoveryAction]:
+    return RecoveryAction.objects.filter(complaint__in=complaints_for(user))
+
+
+def followups_for(user: User) -> QuerySet[FollowUpVisit]:
+    return FollowUpVisit.objects.filter(complaint__in=complaints_for(user))
+
+
+def cases_search(*, q: str = "", category: str = "", root_cause: str = "") -> QuerySet[CaseStudy]:
+    """The case library is anonymised and open to every staff member."""
+    cases = CaseStudy.objects.all()
+    if category:
+        cases = cases.filter(category=category)
+    if root_cause:
+        cases = cases.filter(root_cause=root_cause)
+    if q.strip():
+        text = q.strip()
+        query = Q()
+        for name in ("title", "summary", "lessons", "what_worked"):
+            query |= Q(**{f"{name}_zh__icontains": text}) | Q(**{f"{name}_en__icontains": text})
+        cases = cases.filter(query)
+    return cases
+
+
+# --- recovery effect -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecoveryEffect:
+    complaints: int
+    detractors_before: int
+    surveyed_after: int
+    became_promoters: int
+
+
+def recovery_effect(user: User, *, since: datetime | None = None) -> RecoveryEffect:
+    """Of the resolved complaints a user may see, how many came from a detractor (last NPS before
+    the resolution ≤ 6) who scored as a promoter (first NPS after it ≥ 9). One query."""
+    responses = SurveyResponse.objects.filter(
+        submitted_at__isnull=False,
+        nps__isnull=False,
+        invitation__project_id=OuterRef("project_id"),
+        invitation__contact_id=OuterRef("contact_id"),
+    )
+    before = responses.filter(submitted_at__lte=OuterRef("resolved_at")).order_by("-submitted_at")
+    after = responses.filter(submitted_at__gt=OuterRef("resolved_at")).order_by("submitted_at")
+    resolved = complaints_for(user).filter(resolved_at__isnull=False, merged_into__isnull=True)
+    if since is not None:
+        resolved = resolved.filter(resolved_at__gte=since)
+    rows = resolved.annotate(
+        nps_before=Subquery(before.values("nps")[:1]), nps_after=Subquery(after.values("nps")[:1])
+    ).aggregate(
+        complaints=Count("id"),
+        detractors_before=Count("id", filter=Q(nps_before__lte=6)),
+        surveyed_after=Count("id", filter=Q(nps_before__lte=6, nps_after__isnull=False)),
+        became_promoters=Count("id", filter=Q(nps_before__lte=6, nps_after__gte=9)),
+    )
+    return RecoveryEffect(**rows)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+REPORT_COLUMNS = [
+    "reference",
+    "received_at",
+    "channel",
+    "category",
+    "severity",
+    "status",
+    "root_cause",
+    "team",
+    "project",
+    "ack_due_at",
+    "acknowledged_at",
+    "resolve_due_at",
+    "resolved_at",
+    "closed_at",
+    "paused_seconds",
+    "extension_count",
+    "compensation_amount",
+    "compensation_currency",
+]
+
+
+def report_rows(user: User, *, start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+    """One row per complaint received in [start, end) that the user may see (merged repeats
+    left out: they are counted in the original). One query."""
+    queryset = complaints_for(user).filter(merged_into__isnull=True)
+    if start is not None:
+        queryset = queryset.filter(received_at__gte=start)
+    if end is not None:
+        queryset = queryset.filter(received_at__lt=end)
+    values = queryset.order_by("received_at", "id").values(
+        *[name for name in REPORT_COLUMNS if name not in ("team", "project")],
+        team_name=F("project__team__name"),
+        project_code=F("project__code"),
+    )
+    frame = pd.DataFrame.from_records(list(values))
+    frame = frame.rename(columns={"team_name": "team", "project_code": "project"}).reindex(
+        columns=REPORT_COLUMNS
+    )
+    for column in (
+        "received_at",
+        "ack_due_at",
+        "acknowledged_at",
+        "resolve_due_at",
+        "resolved_at",
+        "closed_at",
+    ):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+@dataclass
+class Report:
+    total: int
+    open: int
+    by_category: list[tuple[str, int]]
+    by_channel: list[tuple[str, int]]
+    by_team: list[tuple[str, int]]
+    pareto: list[tuple[str, int, float]]
+    ack_on_time: float | None
+    resolve_on_time: float | None
+    ack_hours: dict[str, float | None]
+    resolve_days: dict[str, float | None]
+    buckets: list[tuple[str, int]]
+    compensation: list[tuple[str, str]]
+    extras: dict = field(default_factory=dict)
+
+
+def _counts(series: pd.Series, labels: dict) -> list[tuple[str, int]]:
+    counts = series[series.astype(bool)].value_counts()
+    return [(str(labels.get(key, key)), int(value)) for key, value in counts.items()]
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _quantiles(values: pd.Series) -> dict[str, float | None]:
+    values = values.dropna()
+    if values.empty:
+        return {"median": None, "p90": None}
+    return {"median": round(float(values.median()), 1), "p90": round(float(values.quantile(0.9)), 1)}
+
+
+REGULATOR_BUCKETS = ((15, "within 15 days"), (30, "within 30 days"), (60, "within 60 days"))
+
+
+def complaint_report(frame: pd.DataFrame) -> Report:
+    """Everything the reports page and its export show, from `report_rows`."""
+    total = len(frame)
+    categories = dict(FailureCategory.choices)
+    causes = dict(RootCause.choices)
+    channels = dict(Channel.choices)
+    open_count = int(frame["status"].isin([s.value for s in OPEN_STATUSES]).sum()) if total else 0
+
+    cause_counts = frame["root_cause"][frame["root_cause"].astype(bool)].value_counts()
+    cumulative = cause_counts.cumsum() / cause_counts.sum() * 100 if len(cause_counts) else cause_counts
+    pareto = [
+        (str(causes.get(key, key)), int(count), round(float(cumulative[key]), 1))
+        for key, count in cause_counts.items()
+    ]
+
+    acknowledged = frame[frame["acknowledged_at"].notna()]
+    resolved = frame[frame["resolved_at"].notna()]
+    ack_on_time = _percent(
+        int((acknowledged["acknowledged_at"] <= acknowledged["ack_due_at"]).sum()), len(acknowledged)
+    )
+    resolve_on_time = _percent(
+        int((resolved["resolved_at"] <= resolved["resolve_due_at"]).sum()), len(resolved)
+    )
+    ack_hours = _quantiles(
+        (acknowledged["acknowledged_at"] - acknowledged["received_at"]).dt.total_seconds() / 3600
+    )
+    # The regulator's clock: time paused for an outside appraisal does not count.
+    resolve_span = (resolved["resolved_at"] - resolved["received_at"]).dt.total_seconds() - resolved[
+        "paused_seconds"
+    ]
+    resolve_days = _quantiles(resolve_span / 86400)
+
+    days = resolve_span / 86400
+    buckets, lower = [], -1.0
+    labels = {15: _("Within 15 days"), 30: _("Within 30 days"), 60: _("Within 60 days")}
+    for limit, _label in REGULATOR_BUCKETS:
+        buckets.append((str(labels[limit]), int(((days > lower) & (days <= limit)).sum())))
+        lower = limit
+    buckets.append((_("Later than 60 days"), int((days > 60).sum())))
+    buckets.append((_("Not resolved yet"), total - len(resolved)))
+
+    paid = frame[frame["compensation_amount"].notna() & frame["resolved_at"].notna()]
+    compensation = [
+        (currency, f"{sum(group['compensation_amount'], start=0):,.2f}")
+        for currency, group in paid.groupby("compensation_currency")
+    ]
+    return Report(
+        total=total,
+        open=open_count,
+        by_category=_counts(frame["category"], categories),
+        by_channel=_counts(frame["channel"], channels),
+        by_team=_counts(frame["team"].fillna(""), {}),
+        pareto=pareto,
+        ack_on_time=ack_on_time,
+        resolve_on_time=resolve_on_time,
+        ack_hours=ack_hours,
+        resolve_days=resolve_days,
+        buckets=buckets,
+        compensation=compensation,
+    )

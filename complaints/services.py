@@ -1,0 +1,863 @@
+"""Every write on complaints that carries a rule. One function, one transaction.
+
+A refused step raises `ValidationError` keyed by the field at fault and changes nothing.
+Emails are rendered inside the transaction (so the timeline records exactly what was sent) and
+handed to the mail server only after it commits.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.selectors import team_manager_of
+from feedback import lexicon
+from feedback import services as feedback_services
+from finance_projects.models import Contact, FailureCategory, FinancingProject, RootCause, TouchpointChannel
+from finance_projects.services import touchpoint_log
+from finance_projects.tokens import hash_token, new_token
+
+from . import deadlines, emails
+from .anonymise import anonymiser_for
+from .models import (
+    OPEN_STATUSES,
+    CaseStudy,
+    Channel,
+    Complaint,
+    ComplaintEvent,
+    ComplaintLink,
+    EventKind,
+    FollowUpVisit,
+    RecoveryAction,
+    RecoveryKind,
+    ResponseChannel,
+    Severity,
+    SlaPolicy,
+    Status,
+)
+
+DEFAULT_FOLLOWUP_DAYS = (7, 30)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _is_manager(user: User) -> bool:
+    return user.is_manager or user.is_admin_role
+
+
+def _event(complaint: Complaint, kind: str, *, actor: User | None, summary: str = "", at=None, **data):
+    return ComplaintEvent.objects.create(
+        complaint=complaint, kind=kind, actor=actor, summary=summary, at=at or timezone.now(), data=data
+    )
+
+
+def _status_event(
+    complaint: Complaint, old: str, *, actor: User | None, summary: str = "", at=None, **data
+) -> ComplaintEvent:
+    return _event(
+        complaint,
+        EventKind.STATUS,
+        actor=actor,
+        summary=summary,
+        at=at,
+        **{"from": old, "to": complaint.status},
+        **data,
+    )
+
+
+def _lock(complaint: Complaint, *, allow_closed: bool = False) -> Complaint:
+    locked = (
+        Complaint.objects.select_for_update()
+        .select_related("project", "contact", "sla_policy")
+        .get(pk=complaint.pk)
+    )
+    if locked.status == Status.CLOSED and not allow_closed:
+        raise ValidationError(
+            {"status": _("This complaint is closed and read-only; reopen it to change it.")}
+        )
+    return locked
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    if not value or not value.strip():
+        raise ValidationError({field: message})
+    return value.strip()
+
+
+def _set_deadlines(complaint: Complaint) -> None:
+    """Recompute the stored deadlines from receipt, the allowed days and the time paused."""
+    rules = complaint.sla_policy.rules()
+    complaint.ack_due_at = deadlines.ack_due(complaint.received_at, rules)
+    complaint.resolve_due_at = deadlines.resolve_due(
+        complaint.received_at, rules, allowed_days=complaint.allowed_days, paused=complaint.paused_for
+    )
+    complaint.resolve_warn_at = deadlines.warn_at(
+        complaint.received_at, complaint.resolve_due_at, rules.warn_fraction
+    )
+
+
+def _email_client(complaint: Complaint, kind: str, *, actor: User | None, **context) -> None:
+    contact = complaint.contact
+    message = emails.make_message(
+        kind=kind,
+        to=contact.email,
+        language=contact.language,
+        context={"complaint": complaint, "contact": contact, "project": complaint.project, **context},
+    )
+    _event(complaint, EventKind.EMAIL, actor=actor, subject=message.subject, template=kind, to=contact.email)
+    transaction.on_commit(message.send)
+
+
+def _client_link(complaint: Complaint) -> str:
+    """A fresh personal link for the client; only its hash is stored."""
+    token = new_token()
+    days = max(settings.CEM.get("CLIENT_LINK_DAYS", 30), complaint.sla_policy.max_days + 30)
+    ComplaintLink.objects.create(
+        complaint=complaint, token_hash=hash_token(token), expires_at=timezone.now() + timedelta(days=days)
+    )
+    return f"{settings.SITE_URL}/c/{token}/"
+
+
+def _check_handler(
+    project: FinancingProject, owner: User | None, approved_by: User | None, reason: str
+) -> tuple[User | None, str]:
+    """Independence: the project's RM may handle a complaint about it only with a manager's
+    recorded approval and reason."""
+    if owner is None or owner.pk != project.relationship_manager_id:
+        return None, ""
+    if approved_by is None or not _is_manager(approved_by):
+        raise ValidationError(
+            {
+                "owner": _(
+                    "The project's relationship manager may not handle a complaint about it "
+                    "unless a manager allows it."
+                )
+            }
+        )
+    return approved_by, _require_text(
+        reason, "rm_handling_reason", _("Say why the RM handles this complaint.")
+    )
+
+
+def default_policy() -> SlaPolicy:
+    policy = SlaPolicy.objects.filter(is_default=True).first() or SlaPolicy.objects.order_by("pk").first()
+    if policy is None:
+        raise ValidationError({"sla_policy": _("No SLA policy is configured.")})
+    return policy
+
+
+# --- receipt -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_create(
+    *,
+    project: FinancingProject,
+    contact: Contact,
+    channel: str,
+    category: str,
+    description: str,
+    created_by: User | None,
+    received_at: datetime | None = None,
+    severity: str = Severity.MEDIUM,
+    remedy_requested: str = "",
+    owner: User | None = None,
+    sla_policy: SlaPolicy | None = None,
+    legal_risk: bool = False,
+    rm_handling_approved_by: User | None = None,
+    rm_handling_reason: str = "",
+    source_key: str | None = None,
+) -> Complaint:
+    """Record a complaint, start its clock and tell the client it was received."""
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now + timedelta(minutes=5):
+        raise ValidationError({"received_at": _("A complaint cannot be received in the future.")})
+    if contact.client_id != project.client_id:
+        raise ValidationError({"contact": _("This contact belongs to another client.")})
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    if category not in FailureCategory.values:
+        raise ValidationError({"category": _("Unknown category.")})
+    description = _require_text(description, "description", _("Describe the complaint."))
+    approved_by, reason = _check_handler(project, owner, rm_handling_approved_by, rm_handling_reason)
+    policy = sla_policy or default_policy()
+    complaint = Complaint(
+        reference=f"CP-PENDING-{new_token()[:8]}",
+        project=project,
+        contact=contact,
+        channel=channel,
+        received_at=received_at,
+        category=category,
+        severity=severity,
+        description=description,
+        remedy_requested=remedy_requested.strip(),
+        owner=owner,
+        rm_handling_approved_by=approved_by,
+        rm_handling_reason=reason,
+        legal_risk=legal_risk,
+        sla_policy=policy,
+        allowed_days=policy.resolve_days,
+        created_by=created_by,
+        created_at=now,
+        source_key=source_key,
+    )
+    _set_deadlines(complaint)
+    complaint.full_clean(exclude=["reference"])
+    complaint.save()
+    local_year = deadlines.local_date(received_at, policy.timezone).year
+    complaint.reference = f"CP-{local_year}-{complaint.pk:06d}"
+    Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
+    _event(complaint, EventKind.RECEIVED, actor=created_by, at=now, channel=channel)
+    if owner is not None:
+        _event(complaint, EventKind.OWNER, actor=created_by, owner=str(owner), owner_id=owner.pk)
+    _email_client(complaint, "complaint-received", actor=created_by, link=_client_link(complaint))
+    return complaint
+
+
+def guess_category(text: str) -> str:
+    """The first failure category the survey lexicon finds in the client's words; late
+    information when none is found (a client who has to write in was not kept informed)."""
+    found = lexicon.categorise(text)
+    return found[0] if found else FailureCategory.LATE_INFORMATION
+
+
+def complaint_raise_from_client(
+    *,
+    project: FinancingProject,
+    contact: Contact,
+    description: str,
+    category: str | None = None,
+    channel: str = Channel.STATUS_PAGE,
+    source_key: str | None = None,
+) -> Complaint:
+    """A complaint the client raised themselves (status page, survey); the team lead triages it.
+    With a `source_key`, raising it again from the same source returns the first complaint."""
+    if source_key:
+        existing = Complaint.objects.filter(source_key=source_key).first()
+        if existing is not None:
+            return existing
+    return complaint_create(
+        project=project,
+        contact=contact,
+        channel=channel,
+        category=category or guess_category(description or ""),
+        description=description,
+        created_by=None,
+        source_key=source_key,
+    )
+
+
+# --- handler and plain fields --------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_assign(
+    *, complaint: Complaint, owner: User, by: User, rm_handling_reason: str = ""
+) -> Complaint:
+    locked = _lock(complaint)
+    approved_by, reason = _check_handler(
+        locked.project, owner, by if _is_manager(by) else None, rm_handling_reason
+    )
+    locked.owner = owner
+    locked.rm_handling_approved_by = approved_by
+    locked.rm_handling_reason = reason
+    locked.save(update_fields=["owner", "rm_handling_approved_by", "rm_handling_reason", "updated_at"])
+    _event(locked, EventKind.OWNER, actor=by, summary=reason, owner=str(owner), owner_id=owner.pk)
+    return locked
+
+
+EDITABLE_FIELDS = ("category", "severity", "description", "remedy_requested", "root_cause", "legal_risk")
+
+
+@transaction.atomic
+def complaint_update(*, complaint: Complaint, by: User, **fields) -> Complaint:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    locked = _lock(complaint)
+    changed = {}
+    for name, value in fields.items():
+        if getattr(locked, name) != value:
+            changed[name] = str(value)
+            setattr(locked, name, value)
+    if not changed:
+        return locked
+    locked.full_clean()
+    locked.save(update_fields=[*changed, "updated_at"])
+    _event(locked, EventKind.NOTE, actor=by, summary=_("Details edited."), changed=changed)
+    return locked
+
+
+@transaction.atomic
+def complaint_add_note(*, complaint: Complaint, by: User, text: str) -> ComplaintEvent:
+    locked = _lock(complaint)
+    return _event(locked, EventKind.NOTE, actor=by, summary=_require_text(text, "text", _("Write the note.")))
+
+
+# --- the life cycle ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_acknowledge(*, complaint: Complaint, by: User, at: datetime | None = None) -> Complaint:
+    """The handler takes the complaint on; an unassigned complaint is assigned to them."""
+    at = at or timezone.now()
+    locked = _lock(complaint)
+    if locked.status != Status.NEW:
+        raise ValidationError({"status": _("Only a new complaint can be acknowledged.")})
+    if locked.owner_id is None:
+        _check_handler(locked.project, by, None, "")
+        locked.owner = by
+        _event(locked, EventKind.OWNER, actor=by, owner=str(by), owner_id=by.pk)
+    old = locked.status
+    locked.status = Status.ACKNOWLEDGED
+    locked.acknowledged_at = at
+    locked.save(update_fields=["status", "acknowledged_at", "owner", "updated_at"])
+    _status_event(locked, old, actor=by, at=at)
+    return locked
+
+
+@transaction.atomic
+def complaint_start_investigation(*, complaint: Complaint, by: User) -> Complaint:
+    locked = _lock(complaint)
+    if locked.status not in (Status.ACKNOWLEDGED, Status.REOPENED):
+        raise ValidationError({"status": _("Acknowledge the complaint before investigating it.")})
+    old = locked.status
+    locked.status = Status.INVESTIGATING
+    locked.investigating_at = timezone.now()
+    locked.save(update_fields=["status", "investigating_at", "updated_at"])
+    _status_event(locked, old, actor=by)
+    return locked
+
+
+@transaction.atomic
+def complaint_extend(*, complaint: Complaint, by: User, reason: str, days: int | None = None) -> Complaint:
+    """Give a complex complaint more time: the first extension up to the policy's first limit,
+    a second (special case) up to its absolute limit with a manager's approval; never a third.
+    The client is told by email."""
+    reason = _require_text(reason, "reason", _("Say why the complaint needs more time."))
+    locked = _lock(complaint)
+    policy = locked.sla_policy
+    if not locked.is_open:
+        raise ValidationError({"status": _("Only an open complaint can be extended.")})
+    if not policy.allows_extension:
+        raise ValidationError({"days": _("This SLA policy allows no extension.")})
+    if locked.extension_count >= 2:
+        raise ValidationError({"days": _("A complaint can be extended at most twice.")})
+    second = locked.extension_count == 1
+    cap = policy.max_days if second else policy.first_extension_to_days
+    if second and not _is_manager(by):
+        raise ValidationError({"days": _("A second extension needs a manager's approval.")})
+    days = cap - locked.allowed_days if days is None else int(days)
+    if days < 1:
+        raise ValidationError({"days": _("Extend by at least one day.")})
+    if locked.allowed_days + days > cap:
+        raise ValidationError(
+            {
+                "days": _("This extension would allow %(total)s days; the limit is %(cap)s.")
+                % {"total": locked.allowed_days + days, "cap": cap}
+            }
+        )
+    old_due = locked.resolve_due_at
+    locked.allowed_days += days
+    locked.extension_count += 1
+    _set_deadlines(locked)
+    locked.save(
+        update_fields=[
+            "allowed_days",
+            "extension_count",
+            "resolve_due_at",
+            "resolve_warn_at",
+            "ack_due_at",
+            "updated_at",
+        ]
+    )
+    _event(
+        locked,
+        EventKind.EXTENSION,
+        actor=by,
+        summary=reason,
+        days=days,
+        allowed_days=locked.allowed_days,
+        previous_due_at=old_due.isoformat(),
+        resolve_due_at=locked.resolve_due_at.isoformat(),
+        approved_by_manager=second,
+    )
+    _email_client(locked, "complaint-extended", actor=by, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def complaint_pause(*, complaint: Complaint, by: User, reason: str, at: datetime | None = None) -> Complaint:
+    """Stop the clock while an outside appraisal runs; the client is told."""
+    reason = _require_text(reason, "reason", _("Say what the clock waits for (e.g. an outside appraisal)."))
+    at = at or timezone.now()
+    locked = _lock(complaint)
+    if not locked.is_open:
+        raise ValidationError({"status": _("Only an open complaint can be paused.")})
+    if locked.is_paused:
+        raise ValidationError({"status": _("The clock is already paused.")})
+    locked.paused_at = at
+    locked.pause_reason = reason
+    locked.save(update_fields=["paused_at", "pause_reason", "updated_at"])
+    _event(locked, EventKind.PAUSE, actor=by, summary=reason, at=at)
+    _email_client(locked, "complaint-paused", actor=by, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def complaint_resume(*, complaint: Complaint, by: User, at: datetime | None = None) -> Complaint:
+    """Restart the clock; the decision deadline moves by the time spent paused."""
+    at = at or timezone.now()
+    locked = _lock(complaint)
+    if not locked.is_paused:
+        raise ValidationError({"status": _("The clock is not paused.")})
+    paused = max(int((at - locked.paused_at).total_seconds()), 0)
+    locked.paused_seconds += paused
+    locked.paused_at = None
+    locked.pause_reason = ""
+    _set_deadlines(locked)
+    locked.save(
+        update_fields=[
+            "paused_at",
+            "pause_reason",
+            "paused_seconds",
+            "resolve_due_at",
+            "resolve_warn_at",
+            "updated_at",
+        ]
+    )
+    _event(
+        locked,
+        EventKind.RESUME,
+        actor=by,
+        at=at,
+        paused_seconds=paused,
+        resolve_due_at=locked.resolve_due_at.isoformat(),
+    )
+    _email_client(locked, "complaint-resumed", actor=by)
+    return locked
+
+
+def _compensation_needs_approval(policy: SlaPolicy, amount: Decimal, currency: str) -> bool:
+    return currency != policy.compensation_currency or amount > policy.compensation_approval_above
+
+
+@transaction.atomic
+def complaint_set_compensation(
+    *, complaint: Complaint, amount: Decimal, currency: str, by: User, approved_by: User | None = None
+) -> Complaint:
+    """Offer compensation; above the policy's limit (or in another currency) a manager approves."""
+    amount = Decimal(amount)
+    if amount <= 0:
+        raise ValidationError({"compensation_amount": _("Compensation must be greater than zero.")})
+    locked = _lock(complaint)
+    approver = approved_by or (by if _is_manager(by) else None)
+    if _compensation_needs_approval(locked.sla_policy, amount, currency) and (
+        approver is None or not _is_manager(approver)
+    ):
+        raise ValidationError(
+            {
+                "compensation_amount": _(
+                    "Compensation above %(limit)s %(currency)s needs a manager's approval."
+                )
+                % {
+                    "limit": locked.sla_policy.compensation_approval_above,
+                    "currency": locked.sla_policy.compensation_currency,
+                }
+            }
+        )
+    locked.compensation_amount = amount
+    locked.compensation_currency = currency
+    locked.compensation_approved_by = approver
+    locked.full_clean()
+    locked.save(
+        update_fields=[
+            "compensation_amount",
+            "compensation_currency",
+            "compensation_approved_by",
+            "updated_at",
+        ]
+    )
+    _event(
+        locked,
+        EventKind.COMPENSATION,
+        actor=by,
+        amount=str(amount),
+        currency=currency,
+        approved_by=str(approver) if approver else "",
+    )
+    return locked
+
+
+def _schedule_followups(complaint: Complaint, at: datetime) -> list[FollowUpVisit]:
+    offsets = complaint.sla_policy.followup_days or list(DEFAULT_FOLLOWUP_DAYS)
+    visits = FollowUpVisit.objects.bulk_create(
+        [
+            FollowUpVisit(complaint=complaint, offset_days=d, due_at=at + timedelta(days=d))
+            for d in sorted(set(offsets))
+        ]
+    )
+    _event(complaint, EventKind.FOLLOWUP, actor=None, scheduled=[v.due_at.isoformat() for v in visits])
+    return visits
+
+
+@transaction.atomic
+def complaint_resolve(
+    *,
+    complaint: Complaint,
+    by: User,
+    response_text: str,
+    response_channel: str,
+    response_sent_at: datetime | None = None,
+    root_cause: str | None = None,
+    at: datetime | None = None,
+) -> Complaint:
+    """Record the decision as sent to the client, schedule the follow-up visits and send the
+    recovery survey."""
+    at = at or timezone.now()
+    locked = _lock(complaint)
+    if locked.status not in (Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.REOPENED):
+        raise ValidationError({"status": _("Acknowledge the complaint before resolving it.")})
+    if locked.is_paused:
+        raise ValidationError({"status": _("Resume the clock before resolving the complaint.")})
+    text = _require_text(
+        response_text, "response_text", _("Record the response given to the client before resolving.")
+    )
+    if response_channel not in ResponseChannel.values:
+        raise ValidationError({"response_channel": _("Say how the response was sent to the client.")})
+    sent_at = response_sent_at or at
+    if sent_at > timezone.now() + timedelta(minutes=5) or sent_at < locked.received_at:
+        raise ValidationError(
+            {"response_sent_at": _("The response must be sent after receipt and not in the future.")}
+        )
+    if root_cause is not None:
+        if root_cause not in RootCause.values:
+            raise ValidationError({"root_cause": _("Unknown root cause.")})
+        locked.root_cause = root_cause
+    if not locked.root_cause:
+        raise ValidationError({"root_cause": _("Name the root cause before resolving.")})
+    if (
+        locked.compensation_amount is not None
+        and locked.compensation_approved_by_id is None
+        and _compensation_needs_approval(
+            locked.sla_policy, locked.compensation_amount, locked.compensation_currency
+        )
+    ):
+        raise ValidationError({"compensation_amount": _("The compensation needs a manager's approval.")})
+    old = locked.status
+    locked.status = Status.RESOLVED
+    locked.resolved_at = at
+    locked.response_text = text
+    locked.response_channel = response_channel
+    locked.response_sent_at = sent_at
+    locked.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "response_text",
+            "response_channel",
+            "response_sent_at",
+            "root_cause",
+            "updated_at",
+        ]
+    )
+    _status_event(locked, old, actor=by, at=at, summary=text)
+    if response_channel == ResponseChannel.EMAIL:
+        _email_client(locked, "complaint-resolved", actor=by, response=text)
+    _schedule_followups(locked, at)
+    project, contact = locked.project, locked.contact
+    reason = _("Recovery survey after complaint %(ref)s") % {"ref": locked.reference}
+    transaction.on_commit(
+        lambda: feedback_services.survey_send_recovery(project=project, contact=contact, reason=reason)
+    )
+    return locked
+
+
+@transaction.atomic
+def complaint_close(
+    *,
+    complaint: Complaint,
+    by: User,
+    client_confirmed: bool = False,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Complaint:
+    """Close a resolved complaint: the client confirmed the outcome, or a reason is recorded."""
+    at = at or timezone.now()
+    locked = _lock(complaint)
+    if locked.status != Status.RESOLVED:
+        raise ValidationError({"status": _("Only a resolved complaint can be closed.")})
+    reason = (reason or "").strip()
+    if not client_confirmed and not reason:
+        raise ValidationError(
+            {"reason": _("Record the client's confirmation or say why the complaint is closed without it.")}
+        )
+    old = locked.status
+    locked.status = Status.CLOSED
+    locked.closed_at = at
+    locked.client_confirmed = bool(client_confirmed)
+    locked.close_reason = reason
+    locked.save(update_fields=["status", "closed_at", "client_confirmed", "close_reason", "updated_at"])
+    _status_event(locked, old, actor=by, at=at, summary=reason, client_confirmed=bool(client_confirmed))
+    return locked
+
+
+@transaction.atomic
+def complaint_reopen(*, complaint: Complaint, by: User, reason: str) -> Complaint:
+    """The client is not satisfied after all: back to work, pending follow-ups cancelled. The
+    regulator's clock keeps counting from the original receipt."""
+    reason = _require_text(reason, "reason", _("Say why the complaint is reopened."))
+    locked = _lock(complaint, allow_closed=True)
+    if locked.status not in (Status.RESOLVED, Status.CLOSED):
+        raise ValidationError({"status": _("Only a resolved or closed complaint can be reopened.")})
+    if locked.merged_into_id:
+        raise ValidationError(
+            {"status": _("A merged complaint is followed in the complaint it was merged into.")}
+        )
+    old = locked.status
+    locked.status = Status.REOPENED
+    locked.reopen_count += 1
+    locked.resolved_at = locked.closed_at = locked.response_sent_at = None
+    locked.response_text = locked.response_channel = locked.close_reason = ""
+    locked.client_confirmed = False
+    locked.escalated_at = None
+    locked.save()
+    FollowUpVisit.objects.filter(complaint=locked, done_at__isnull=True, cancelled_at__isnull=True).update(
+        cancelled_at=timezone.now()
+    )
+    _status_event(locked, old, actor=by, summary=reason)
+    return locked
+
+
+def duplicate_candidates(complaint: Complaint):
+    """Open complaints this one repeats: same project, contact and category, received while the
+    original was still within its decision deadline."""
+    return Complaint.objects.filter(
+        project_id=complaint.project_id,
+        contact_id=complaint.contact_id,
+        category=complaint.category,
+        status__in=OPEN_STATUSES,
+        merged_into__isnull=True,
+        received_at__lte=complaint.received_at,
+        resolve_due_at__gte=complaint.received_at,
+    ).exclude(pk=complaint.pk)
+
+
+@transaction.atomic
+def complaint_merge(*, duplicate: Complaint, into: Complaint, by: User) -> Complaint:
+    """Fold a repeat of the same complaint into the original, which keeps its own clock."""
+    if duplicate.pk == into.pk:
+        raise ValidationError({"merged_into": _("A complaint cannot be merged into itself.")})
+    first, second = sorted([duplicate, into], key=lambda c: c.pk)
+    _lock(first), _lock(second)
+    duplicate = Complaint.objects.select_for_update().get(pk=duplicate.pk)
+    if not duplicate.is_open:
+        raise ValidationError({"status": _("Only an open complaint can be merged.")})
+    if not duplicate_candidates(duplicate).filter(pk=into.pk).exists():
+        raise ValidationError(
+            {
+                "merged_into": _(
+                    "Only a repeat of the same complaint (same project, contact and category, received "
+                    "within the original's open deadline) can be merged into it."
+                )
+            }
+        )
+    into = Complaint.objects.get(pk=into.pk)
+    old = duplicate.status
+    now = timezone.now()
+    duplicate.status = Status.CLOSED
+    duplicate.acknowledged_at = duplicate.acknowledged_at or now
+    duplicate.closed_at = now
+    duplicate.merged_into = into
+    duplicate.paused_at = None
+    duplicate.close_reason = _("Merged into %(ref)s.") % {"ref": into.reference}
+    duplicate.save()
+    _event(
+        duplicate,
+        EventKind.MERGE,
+        actor=by,
+        summary=duplicate.close_reason,
+        **{"from": old, "to": Status.CLOSED, "into": into.reference},
+    )
+    _event(into, EventKind.MERGE, actor=by, summary=duplicate.description, merged=duplicate.reference)
+    return duplicate
+
+
+# --- recovery actions and follow-ups -------------------------------------------------------
+
+
+@transaction.atomic
+def recovery_action_add(
+    *, complaint: Complaint, kind: str, description: str, owner: User, due_at: datetime, by: User
+) -> RecoveryAction:
+    locked = _lock(complaint)
+    if kind not in RecoveryKind.values:
+        raise ValidationError({"kind": _("Unknown kind of recovery action.")})
+    description = _require_text(description, "description", _("Describe the action."))
+    if due_at is None:
+        raise ValidationError({"due_at": _("Give the action a due date.")})
+    action = RecoveryAction.objects.create(
+        complaint=locked, kind=kind, description=description, owner=owner, due_at=due_at, created_by=by
+    )
+    _event(
+        locked,
+        EventKind.ACTION,
+        actor=by,
+        summary=description,
+        action=kind,
+        owner=str(owner),
+        action_id=action.pk,
+    )
+    return action
+
+
+@transaction.atomic
+def recovery_action_complete(
+    *, action: RecoveryAction, by: User, at: datetime | None = None
+) -> RecoveryAction:
+    locked = _lock(action.complaint)
+    action = RecoveryAction.objects.select_for_update().get(pk=action.pk)
+    if action.done_at is not None:
+        raise ValidationError({"done_at": _("This action is already done.")})
+    action.done_at = at or timezone.now()
+    action.save(update_fields=["done_at"])
+    _event(
+        locked,
+        EventKind.ACTION,
+        actor=by,
+        summary=action.description,
+        action=action.kind,
+        done=True,
+        action_id=action.pk,
+    )
+    return action
+
+
+@transaction.atomic
+def followup_complete(
+    *,
+    followup: FollowUpVisit,
+    by: User,
+    outcome: str,
+    client_satisfied: bool | None = None,
+    at: datetime | None = None,
+) -> FollowUpVisit:
+    """Record the follow-up visit and log it as a touchpoint with the client."""
+    at = at or timezone.now()
+    outcome = _require_text(outcome, "outcome", _("Record what the client said."))
+    locked = (
+        FollowUpVisit.objects.select_for_update()
+        .select_related("complaint__project", "complaint__contact")
+        .get(pk=followup.pk)
+    )
+    if not locked.is_pending:
+        raise ValidationError({"done_at": _("This follow-up is already done or cancelled.")})
+    complaint = locked.complaint
+    touchpoint = touchpoint_log(
+        project=complaint.project,
+        contact=complaint.contact,
+        channel=TouchpointChannel.FOLLOW_UP_VISIT,
+        occurred_at=at,
+        summary=f"{complaint.reference}: {outcome}",
+        logged_by=by,
+        is_client_update=True,
+    )
+    locked.done_at = at
+    locked.done_by = by
+    locked.outcome = outcome
+    locked.client_satisfied = client_satisfied
+    locked.touchpoint = touchpoint
+    locked.save(update_fields=["done_at", "done_by", "outcome", "client_satisfied", "touchpoint"])
+    _event(
+        complaint, EventKind.FOLLOWUP, actor=by, at=at, summary=outcome, satisfied=client_satisfied, done=True
+    )
+    return locked
+
+
+# --- client links --------------------------------------------------------------------------
+
+
+def complaint_link_resolve(token: str) -> ComplaintLink | None:
+    """The usable link for a token, or None for unknown, expired and revoked alike. Viewing
+    never consumes the link."""
+    link = (
+        ComplaintLink.objects.select_related(
+            "complaint__project", "complaint__contact", "complaint__sla_policy"
+        )
+        .filter(token_hash=hash_token(token or ""))
+        .first()
+    )
+    if link is None or not link.is_usable():
+        return None
+    ComplaintLink.objects.filter(pk=link.pk).update(last_viewed_at=timezone.now())
+    return link
+
+
+def complaint_link_revoke(*, link: ComplaintLink) -> None:
+    ComplaintLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# --- case library --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_publish(
+    *,
+    complaint: Complaint,
+    by: User,
+    title_zh: str,
+    title_en: str,
+    lessons_zh: str,
+    lessons_en: str,
+    what_worked_zh: str = "",
+    what_worked_en: str = "",
+    summary_zh: str = "",
+    summary_en: str = "",
+) -> CaseStudy:
+    """Publish a resolved complaint as an anonymised training case. Every text is scrubbed of the
+    client's, project's and people's names, contact details and amounts."""
+    locked = _lock(complaint, allow_closed=True)
+    if locked.status not in (Status.RESOLVED, Status.CLOSED) or locked.merged_into_id:
+        raise ValidationError({"status": _("Only a resolved or closed complaint can become a case.")})
+    if CaseStudy.objects.filter(complaint=locked).exists():
+        raise ValidationError({"complaint": _("This complaint is already in the case library.")})
+    if not (title_zh.strip() or title_en.strip()):
+        raise ValidationError({"title_zh": _("Give the case a title.")})
+    if not (lessons_zh.strip() or lessons_en.strip()):
+        raise ValidationError({"lessons_zh": _("Write the lessons learned.")})
+    scrub = anonymiser_for(locked)
+    default_summary = f"{locked.description}\n\n{locked.response_text}".strip()
+    case = CaseStudy.objects.create(
+        complaint=locked,
+        category=locked.category,
+        root_cause=locked.root_cause,
+        title_zh=scrub(title_zh or title_en),
+        title_en=scrub(title_en or title_zh),
+        summary_zh=scrub(summary_zh or default_summary),
+        summary_en=scrub(summary_en or default_summary),
+        lessons_zh=scrub(lessons_zh or lessons_en),
+        lessons_en=scrub(lessons_en or lessons_zh),
+        what_worked_zh=scrub(what_worked_zh),
+        what_worked_en=scrub(what_worked_en),
+        published_by=by,
+    )
+    _event(locked, EventKind.PUBLISHED, actor=by, case_id=case.pk)
+    return case
+
+
+# --- escalation ----------------------------------------------------------------------------
+
+
+def escalation_recipient(complaint: Complaint) -> User | None:
+    """The manager of the team that owns the project."""
+    manager = complaint.project.team.manager
+    if manager is None and complaint.owner is not None:
+        manager = team_manager_of(complaint.owner)
+    return manager

@@ -1,0 +1,390 @@
+"""Browser pages for complaints: list, detail with its timeline and actions, reports and
+exports, the case library, and the client's own page `/c/<token>/`. Views parse input and call
+services; refused steps re-render the page with the reason next to the field."""
+
+import io
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import deadlines, selectors, services
+from .forms import (
+    AssignForm,
+    CaseFilterForm,
+    CaseForm,
+    CloseForm,
+    CompensationForm,
+    ComplaintCreateForm,
+    ComplaintFilterForm,
+    ExtendForm,
+    FollowUpForm,
+    MergeForm,
+    NoteForm,
+    ReasonForm,
+    RecoveryActionForm,
+    ReportFilterForm,
+    ResolveForm,
+)
+from .models import CaseStudy, RecoveryAction, Status
+
+PAGE_SIZE = 25
+
+
+@login_required
+def complaint_list(request):
+    form = ComplaintFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(selectors.complaint_list(request.user, filters=filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "complaints/list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "now": timezone.now()},
+    )
+
+
+@login_required
+def complaint_create(request):
+    if request.user.is_department_staff:
+        raise PermissionDenied
+    form = ComplaintCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            complaint = services.complaint_create(
+                created_by=request.user,
+                project=data["project"],
+                contact=data["contact"],
+                channel=data["channel"],
+                received_at=data["received_at"],
+                category=data["category"],
+                severity=data["severity"],
+                description=data["description"],
+                remedy_requested=data["remedy_requested"],
+                legal_risk=data["legal_risk"],
+                sla_policy=data["sla_policy"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Complaint %(ref)s recorded.") % {"ref": complaint.reference})
+            return redirect("complaints:detail", pk=complaint.pk)
+    return render(request, "complaints/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+def _detail_context(request, complaint, bound: dict | None = None) -> dict:
+    forms = {
+        "extend": ExtendForm(),
+        "pause": ReasonForm(prefix="pause"),
+        "resolve": ResolveForm(initial={"root_cause": complaint.root_cause, "response_channel": "email"}),
+        "close": CloseForm(),
+        "reopen": ReasonForm(prefix="reopen"),
+        "note": NoteForm(),
+        "assign": AssignForm(),
+        "compensation": CompensationForm(initial={"currency": complaint.sla_policy.compensation_currency}),
+        "add_action": RecoveryActionForm(),
+        "publish": CaseForm(),
+        "followup": FollowUpForm(),
+    }
+    forms.update({name.replace("-", "_"): form for name, form in (bound or {}).items()})
+    events = list(complaint.events.all())
+    return {
+        "complaint": complaint,
+        "forms": forms,
+        "events": reversed(events),
+        "can_handle": selectors.can_handle(request.user, complaint),
+        "duplicates": list(services.duplicate_candidates(complaint).select_related("owner"))
+        if complaint.is_open
+        else [],
+        "summary_due": deadlines.summary_resolution_due(complaint.received_at, complaint.sla_policy.rules()),
+        "case": CaseStudy.objects.filter(complaint=complaint).first(),
+        "now": timezone.now(),
+    }
+
+
+@login_required
+def complaint_detail(request, pk):
+    complaint = selectors.get_complaint_for(request.user, pk)
+    return render(request, "complaints/detail.html", _detail_context(request, complaint))
+
+
+def _call(name, complaint, user, data):
+    if name == "acknowledge":
+        return services.complaint_acknowledge(complaint=complaint, by=user)
+    if name == "investigate":
+        return services.complaint_start_investigation(complaint=complaint, by=user)
+    if name == "resume":
+        return services.complaint_resume(complaint=complaint, by=user)
+    if name == "extend":
+        return services.complaint_extend(
+            complaint=complaint, by=user, reason=data["reason"], days=data["days"]
+        )
+    if name == "pause":
+        return services.complaint_pause(complaint=complaint, by=user, reason=data["reason"])
+    if name == "reopen":
+        return services.complaint_reopen(complaint=complaint, by=user, reason=data["reason"])
+    if name == "resolve":
+        return services.complaint_resolve(
+            complaint=complaint,
+            by=user,
+            response_text=data["response_text"],
+            response_channel=data["response_channel"],
+            response_sent_at=data["response_sent_at"],
+            root_cause=data["root_cause"] or None,
+        )
+    if name == "close":
+        return services.complaint_close(
+            complaint=complaint, by=user, client_confirmed=data["client_confirmed"], reason=data["reason"]
+        )
+    if name == "note":
+        return services.complaint_add_note(complaint=complaint, by=user, text=data["text"])
+    if name == "assign":
+        return services.complaint_assign(
+            complaint=complaint, by=user, owner=data["owner"], rm_handling_reason=data["rm_handling_reason"]
+        )
+    if name == "compensation":
+        return services.complaint_set_compensation(
+            complaint=complaint, by=user, amount=data["amount"], currency=data["currency"]
+        )
+    if name == "add-action":
+        return services.recovery_action_add(complaint=complaint, by=user, **data)
+    if name == "merge":
+        into = selectors.get_complaint_for(user, data["into"])
+        return services.complaint_merge(duplicate=complaint, into=into, by=user)
+    if name == "publish":
+        return services.case_publish(complaint=complaint, by=user, **data)
+    raise Http404
+
+
+ACTION_FORMS = {
+    "acknowledge": None,
+    "investigate": None,
+    "resume": None,
+    "extend": (ExtendForm, None),
+    "pause": (ReasonForm, "pause"),
+    "reopen": (ReasonForm, "reopen"),
+    "resolve": (ResolveForm, None),
+    "close": (CloseForm, None),
+    "note": (NoteForm, None),
+    "assign": (AssignForm, None),
+    "compensation": (CompensationForm, None),
+    "add-action": (RecoveryActionForm, None),
+    "merge": (MergeForm, None),
+    "publish": (CaseForm, None),
+}
+
+DONE_MESSAGES = {
+    "acknowledge": gettext_lazy("Complaint acknowledged."),
+    "investigate": gettext_lazy("Investigation started."),
+    "resume": gettext_lazy("Clock resumed; the client was told."),
+    "extend": gettext_lazy("Deadline extended; the client was told."),
+    "pause": gettext_lazy("Clock paused; the client was told."),
+    "reopen": gettext_lazy("Complaint reopened."),
+    "resolve": gettext_lazy("Complaint resolved; follow-up visits scheduled."),
+    "close": gettext_lazy("Complaint closed."),
+    "note": gettext_lazy("Note added."),
+    "assign": gettext_lazy("Handler changed."),
+    "compensation": gettext_lazy("Compensation recorded."),
+    "add-action": gettext_lazy("Recovery action added."),
+    "merge": gettext_lazy("Complaint merged."),
+    "publish": gettext_lazy("Published to the case library."),
+}
+
+
+@login_required
+@require_POST
+def complaint_action(request, pk, name):
+    if name not in ACTION_FORMS:
+        raise Http404
+    complaint = selectors.get_complaint_for(request.user, pk)
+    if not selectors.can_handle(request.user, complaint):
+        raise PermissionDenied
+    spec = ACTION_FORMS[name]
+    form, data = None, {}
+    if spec is not None:
+        form_class, prefix = spec
+        form = form_class(request.POST, prefix=prefix)
+        if not form.is_valid():
+            return _refused(request, complaint, name, form)
+        data = form.cleaned_data
+    try:
+        _call(name, complaint, request.user, data)
+    except ValidationError as error:
+        if form is None:
+            messages.error(request, " ".join(error.messages))
+            return redirect("complaints:detail", pk=complaint.pk)
+        _add_errors(form, error)
+        return _refused(request, complaint, name, form)
+    messages.success(request, DONE_MESSAGES[name])
+    return redirect("complaints:detail", pk=complaint.pk)
+
+
+def _refused(request, complaint, name, form):
+    complaint = selectors.get_complaint_for(request.user, complaint.pk)
+    context = _detail_context(request, complaint, {name: form})
+    context["refused"] = name
+    return render(request, "complaints/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def recovery_action_done(request, pk, action_id):
+    complaint = selectors.get_complaint_for(request.user, pk)
+    recovery = get_object_or_404(RecoveryAction, pk=action_id, complaint=complaint)
+    if recovery.owner_id != request.user.pk and not selectors.can_handle(request.user, complaint):
+        raise PermissionDenied
+    try:
+        services.recovery_action_complete(action=recovery, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Recovery action done."))
+    return redirect("complaints:detail", pk=complaint.pk)
+
+
+@login_required
+@require_POST
+def followup_done(request, pk, followup_id):
+    complaint = selectors.get_complaint_for(request.user, pk)
+    if not selectors.can_handle(request.user, complaint):
+        raise PermissionDenied
+    visit = get_object_or_404(complaint.followups.all(), pk=followup_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, complaint, "followup", form)
+    try:
+        services.followup_complete(followup=visit, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        _add_errors(form, error)
+        return _refused(request, complaint, "followup", form)
+    messages.success(request, _("Follow-up recorded and logged as a touchpoint."))
+    return redirect("complaints:detail", pk=complaint.pk)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+def _period(request):
+    form = ReportFilterForm(request.GET or None)
+    start = end = None
+    if form.is_valid():
+        zone = timezone.get_current_timezone()
+        if form.cleaned_data["start"]:
+            start = datetime.combine(form.cleaned_data["start"], time.min, tzinfo=zone)
+        if form.cleaned_data["end"]:
+            end = datetime.combine(form.cleaned_data["end"], time.max, tzinfo=zone)
+    return form, start, end
+
+
+@login_required
+def reports(request):
+    form, start, end = _period(request)
+    frame = selectors.report_rows(request.user, start=start, end=end)
+    report = selectors.complaint_report(frame)
+    effect = selectors.recovery_effect(request.user, since=start)
+    return render(
+        request,
+        "complaints/reports.html",
+        {"form": form, "report": report, "effect": effect, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+def reports_export(request, fmt):
+    _form, start, end = _period(request)
+    frame = selectors.report_rows(request.user, start=start, end=end)
+    for column in frame.columns:
+        if str(frame[column].dtype).startswith("datetime64"):
+            frame[column] = frame[column].dt.tz_convert(timezone.get_current_timezone()).dt.tz_localize(None)
+    stamp = timezone.localdate().isoformat()
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.csv"'
+        response.write("\ufeff")  # Excel opens UTF-8 (Chinese text) correctly with a BOM
+        frame.to_csv(response, index=False)
+        return response
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, sheet_name="complaints", engine="openpyxl")
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.xlsx"'
+        return response
+    raise Http404
+
+
+# --- case library --------------------------------------------------------------------------
+
+
+@login_required
+def case_list(request):
+    form = CaseFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    cases = selectors.cases_search(
+        q=filters.get("q", ""), category=filters.get("category", ""), root_cause=filters.get("root_cause", "")
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "complaints/case_list.html", {"form": form, "page": page})
+
+
+@login_required
+def case_detail(request, pk):
+    return render(request, "complaints/case_detail.html", {"case": get_object_or_404(CaseStudy, pk=pk)})
+
+
+# --- the client's page ---------------------------------------------------------------------
+
+
+NEXT_STEPS = {
+    Status.NEW: gettext_lazy("A named handler will take your complaint on and contact you."),
+    Status.ACKNOWLEDGED: gettext_lazy("Your handler is looking into what happened."),
+    Status.INVESTIGATING: gettext_lazy("Your handler is investigating and will send you a decision."),
+    Status.REOPENED: gettext_lazy("We are looking at your complaint again."),
+    Status.RESOLVED: gettext_lazy(
+        "We have sent you our decision and will call you to check you are satisfied."
+    ),
+    Status.CLOSED: gettext_lazy("This complaint is closed. Thank you for telling us."),
+}
+
+
+@never_cache
+def client_page(request, token):
+    link = services.complaint_link_resolve(token)
+    if link is None:
+        raise Http404
+    complaint = link.complaint
+    with translation.override(complaint.contact.language):
+        response = render(
+            request,
+            "complaints/client.html",
+            {
+                "complaint": complaint,
+                "next_deadline": complaint.next_deadline(),
+                "next_step": str(NEXT_STEPS[complaint.status]),
+                "policy_zone": complaint.sla_policy.timezone,
+                "language": complaint.contact.language,
+            },
+        )
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

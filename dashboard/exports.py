@@ -1,0 +1,152 @@
+"""Portfolio and KPI tables as CSV (streamed in chunks) and XLSX (pandas + openpyxl).
+
+Exports use the same scope and filters as the pages: what the viewer sees is what they get."""
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pandas as pd
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from finance_projects.selectors import portfolio_for
+
+from . import kpis, selectors
+from .labels import KPI_LABELS
+
+CHUNK = 500
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def portfolio_columns() -> list[str]:
+    return [
+        _("Client"),
+        _("Code"),
+        _("Project"),
+        _("Stage"),
+        _("Days in stage"),
+        _("Expected days"),
+        _("Last client update"),
+        _("Next commitment"),
+        _("Next commitment due"),
+        _("Open complaints"),
+        _("NPS"),
+        _("Health"),
+        _("Relationship manager"),
+        _("Amount"),
+        _("Currency"),
+    ]
+
+
+def portfolio_records(request) -> Iterator[list]:
+    filters = selectors.PortfolioFilters.from_query(request.GET)
+    rows = selectors.portfolio_rows(user=request.user, filters=filters)
+    now = timezone.now()
+    for project in rows.iterator(chunk_size=CHUNK):
+        yield [
+            project.client.name,
+            project.code,
+            project.name,
+            project.get_stage_display(),
+            (now - project.stage_entered_at).days,
+            project.expected_days,
+            _local(project.last_client_update_at),
+            project.next_commitment_title or "",
+            _local(project.next_commitment_at),
+            project.open_complaints,
+            project.latest_nps,
+            project.health,
+            str(project.relationship_manager),
+            str(project.amount),
+            project.currency,
+        ]
+
+
+def _stream_csv(name: str, header: list[str], records: Iterator[list]) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Chinese names)
+        yield writer.writerow(header)
+        for record in records:
+            yield writer.writerow(record)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def _xlsx(name: str, frames: dict[str, pd.DataFrame]) -> HttpResponse:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for sheet, frame in frames.items():
+            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+@login_required
+def portfolio_export(request, fmt: str):
+    with timezone.override(selectors.user_zone(request.user)):
+        stamp = timezone.localdate().isoformat()
+        if fmt == "csv":
+            return _stream_csv(f"portfolio-{stamp}", portfolio_columns(), portfolio_records(request))
+        if fmt == "xlsx":
+            frame = pd.DataFrame(list(portfolio_records(request)), columns=portfolio_columns())
+            return _xlsx(f"portfolio-{stamp}", {_("Portfolio"): frame})
+    raise Http404
+
+
+def kpi_tables(request) -> tuple[list[str], list[list], list[str], list[list]]:
+    """The KPI table (this period beside the previous one) and the per-RM table."""
+    days = int(request.GET.get("days", "30")) if request.GET.get("days", "30").isdigit() else 30
+    days = days if days in (7, 30, 90) else 30
+    previous_start, start, end = kpis.period_bounds(days=days)
+    projects = portfolio_for(request.user)
+    current = kpis.team_kpis(projects=projects, start=start, end=end)
+    previous = kpis.team_kpis(projects=projects, start=previous_start, end=start)
+    header = [_("KPI"), _("This period"), _("Previous period")]
+    rows = [[str(KPI_LABELS[key]), current[key], previous[key]] for key in kpis.KPI_KEYS]
+    by_rm = kpis.kpis_by_rm(projects=projects, start=start, end=end)
+    people = {u.pk: str(u) for u in selectors.assignable_users(user=request.user)}
+    rm_header = [_("Relationship manager")] + [str(KPI_LABELS[key]) for key in kpis.KPI_KEYS]
+    rm_rows = [
+        [people.get(pk, str(pk))] + [values[key] for key in kpis.KPI_KEYS] for pk, values in by_rm.items()
+    ]
+    return header, rows, rm_header, rm_rows
+
+
+@login_required
+def kpi_export(request, fmt: str):
+    if not (request.user.is_manager or request.user.is_admin_role):
+        raise PermissionDenied
+    with timezone.override(selectors.user_zone(request.user)):
+        stamp = timezone.localdate().isoformat()
+        header, rows, rm_header, rm_rows = kpi_tables(request)
+        if fmt == "csv":
+            return _stream_csv(f"kpis-{stamp}", header, iter([*rows, [], rm_header, *rm_rows]))
+        if fmt == "xlsx":
+            return _xlsx(
+                f"kpis-{stamp}",
+                {
+                    _("KPIs"): pd.DataFrame(rows, columns=header),
+                    _("By relationship manager"): pd.DataFrame(rm_rows, columns=rm_header),
+                },
+            )
+    raise Http404

@@ -1,0 +1,105 @@
+"""Browser forms. They only parse input; the rules live in the services, whose ValidationErrors
+are put back on the form's fields by `add_service_errors`."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from finance_projects.models import CommitmentKind, Contact, Stage, TouchpointChannel
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+TEXTAREA = forms.Textarea(attrs={"rows": 3})
+
+
+def add_service_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError next to the field it names (or above the form);
+    `aliases` maps a service's field name to the form's when they differ."""
+    aliases = aliases or {}
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            field = aliases.get(field, field)
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class TouchpointForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[c for c in TouchpointChannel.choices if c[0] != TouchpointChannel.CLIENT_CONCERN],
+    )
+    occurred_at = forms.DateTimeField(label=_("When"), widget=DATETIME_INPUT)
+    contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none(), required=False)
+    summary = forms.CharField(label=_("What happened"), widget=TEXTAREA)
+    is_client_update = forms.BooleanField(label=_("Keeps the client informed"), required=False, initial=True)
+    shareable = forms.BooleanField(label=_("Show on the client status page"), required=False)
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if project is not None:
+            self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id)
+
+
+class CommitmentForm(forms.Form):
+    title = forms.CharField(label=_("What was promised"), max_length=240)
+    kind = forms.ChoiceField(label=_("Kind"), choices=CommitmentKind.choices)
+    due_at = forms.DateTimeField(label=_("Due"), widget=DATETIME_INPUT)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners if owners is not None else User.objects.none()
+
+
+class RenegotiateForm(forms.Form):
+    new_due_at = forms.DateTimeField(label=_("New due date"), widget=DATETIME_INPUT)
+    reason = forms.CharField(label=_("Reason"), widget=TEXTAREA)
+
+
+class StageMoveForm(forms.Form):
+    to_stage = forms.ChoiceField(label=_("Move to"), choices=Stage.choices)
+    override = forms.BooleanField(label=_("Manager override"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=TEXTAREA)
+
+
+class StatusLinkForm(forms.Form):
+    contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none())
+    days = forms.IntegerField(label=_("Valid for (days)"), initial=30)
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if project is not None:
+            self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id)
+
+
+class SnoozeForm(forms.Form):
+    hours = forms.TypedChoiceField(
+        label=_("Snooze for"),
+        coerce=int,
+        choices=[(4, _("4 hours")), (24, _("1 day")), (72, _("3 days")), (168, _("1 week"))],
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none())
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = users if users is not None else User.objects.none()
+
+
+class PeriodForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label=_("Period"),
+        coerce=int,
+        required=False,
+        choices=[(7, _("Last 7 days")), (30, _("Last 30 days")), (90, _("Last 90 days"))],
+        initial=30,
+    )
+
+
+class ConcernForm(forms.Form):
+    description = forms.CharField(
+        label=_("What worries you?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )

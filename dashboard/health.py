@@ -1,0 +1,218 @@
+"""Health score of a project and of a client: 0-100, in green / amber / red bands.
+
+A score starts at 100 and each problem takes points off; every deduction is kept as a factor
+(`{"points": -20, "code": "commitment_missed", "days": 5, "label": "Term sheet"}`) so a page can
+say why ("-20: commitment missed 5 days ago: Term sheet"). Factors are stored as data and put
+into words in the reader's language by `factor_text`.
+
+`compute_health` scores a whole portfolio with a fixed number of aggregate queries (one per
+source table), whatever its size; the per-project arithmetic is pure Python over those rows.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from finance_projects.models import (
+    Alert,
+    AlertKind,
+    AlertSeverity,
+    Commitment,
+    CommitmentStatus,
+    FinancingProject,
+    ProjectStatus,
+)
+
+GREEN_FROM = 75
+AMBER_FROM = 50
+
+POINTS = {
+    "commitment_missed": -20,
+    "update_overdue": -15,
+    "complaint_open": -10,
+    "alert_critical": -10,
+    "alert_warning": -4,
+    "detractor": -15,
+    "low_csat": -10,
+    "promoter": 5,
+}
+# At most this many points come off for one kind of problem, so one bad habit cannot hide the rest.
+CAPS = {"commitment_missed": -40, "complaint_open": -30, "alert_critical": -20, "alert_warning": -12}
+# Survey answers older than this no longer speak for the client's mood.
+RECENT_SURVEY_DAYS = 90
+# These alert kinds are scored through their subject (missed commitment, overdue update, complaint).
+_ALERTS_SCORED_ELSEWHERE = [
+    AlertKind.COMMITMENT_MISSED,
+    AlertKind.UPDATE_OVERDUE,
+    AlertKind.COMPLAINT_ACK_OVERDUE,
+    AlertKind.COMPLAINT_RESOLUTION_OVERDUE,
+    AlertKind.DETRACTOR_RESPONSE,
+]
+
+
+def band(score: int | None) -> str:
+    if score is None:
+        return ""
+    if score >= GREEN_FROM:
+        return "green"
+    return "amber" if score >= AMBER_FROM else "red"
+
+
+@dataclass
+class Health:
+    score: int = 100
+    factors: list[dict] = field(default_factory=list)
+
+    @property
+    def band(self) -> str:
+        return band(self.score)
+
+    def add(self, code: str, points: int, **details) -> None:
+        self.factors.append({"points": points, "code": code, **details})
+
+    def settle(self) -> "Health":
+        """Apply the caps per kind of problem and clamp the total into 0-100."""
+        taken: dict[str, int] = defaultdict(int)
+        for factor in self.factors:
+            cap = CAPS.get(factor["code"])
+            if cap is not None and taken[factor["code"]] + factor["points"] < cap:
+                factor["points"] = min(0, cap - taken[factor["code"]])
+            taken[factor["code"]] += factor["points"]
+        self.factors = sorted((f for f in self.factors if f["points"]), key=lambda f: f["points"])
+        self.score = max(0, min(100, 100 + sum(f["points"] for f in self.factors)))
+        return self
+
+
+def factor_text(factor: dict) -> str:
+    """One factor in the reader's language: "-20: commitment missed 5 days ago: Term sheet"."""
+    code, days, count = factor["code"], factor.get("days", 0), factor.get("count", 0)
+    texts = {
+        "commitment_missed": ngettext(
+            "commitment missed %(days)d day ago", "commitment missed %(days)d days ago", days
+        ),
+        "update_overdue": ngettext(
+            "client update overdue by %(days)d day", "client update overdue by %(days)d days", days
+        ),
+        "complaint_open": ngettext(
+            "complaint open for %(days)d day", "complaint open for %(days)d days", days
+        ),
+        "alert_critical": ngettext("%(count)d critical alert open", "%(count)d critical alerts open", count),
+        "alert_warning": ngettext("%(count)d warning open", "%(count)d warnings open", count),
+        "detractor": _("recent NPS answer of %(score)d (detractor)"),
+        "low_csat": _("recent satisfaction score of %(score)d out of 5"),
+        "promoter": _("recent NPS answer of %(score)d (promoter)"),
+    }
+    text = texts.get(code, code) % {"days": days, "count": count, "score": factor.get("score", 0)}
+    label = factor.get("label")
+    points = factor["points"]
+    return f"{points:+d}: {text}" + (f": {label}" if label else "")
+
+
+def _model(label: str):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def _days(since: datetime, at: datetime) -> int:
+    return max(0, (at - since) // timedelta(days=1))
+
+
+def compute_health(*, projects: QuerySet[FinancingProject], at: datetime | None = None) -> dict[int, Health]:
+    """Health of every project in the queryset (project id → Health), in a fixed number of queries."""
+    at = at or timezone.now()
+    ids = projects.values("pk")
+    scores: dict[int, Health] = {}
+    for pk, due in projects.values_list("pk", "next_update_due_at"):
+        scores[pk] = Health()
+        if due is not None and due < at:
+            scores[pk].add("update_overdue", POINTS["update_overdue"], days=_days(due, at))
+
+    missed = Commitment.objects.filter(project__in=ids, status=CommitmentStatus.OPEN, due_at__lt=at)
+    for project_id, title, due_at in missed.order_by("due_at").values_list("project_id", "title", "due_at"):
+        scores[project_id].add(
+            "commitment_missed", POINTS["commitment_missed"], days=_days(due_at, at), label=title
+        )
+
+    open_alerts = (
+        Alert.objects.filter(project__in=ids, resolved_at__isnull=True)
+        .exclude(kind__in=_ALERTS_SCORED_ELSEWHERE)
+        .exclude(snoozed_until__gt=at)
+        .values("project_id")
+        .annotate(
+            critical=Count("pk", filter=Q(severity=AlertSeverity.CRITICAL)),
+            warning=Count("pk", filter=Q(severity=AlertSeverity.WARNING)),
+        )
+    )
+    for row in open_alerts:
+        health = scores[row["project_id"]]
+        if row["critical"]:
+            health.add("alert_critical", POINTS["alert_critical"] * row["critical"], count=row["critical"])
+        if row["warning"]:
+            health.add("alert_warning", POINTS["alert_warning"] * row["warning"], count=row["warning"])
+
+    complaint = _model("complaints.Complaint")
+    if complaint is not None:
+        from complaints.models import OPEN_STATUSES
+
+        rows = (
+            complaint._default_manager.filter(project__in=ids, status__in=OPEN_STATUSES)
+            .order_by("received_at")
+            .values_list("project_id", "reference", "received_at")
+        )
+        for project_id, reference, received_at in rows:
+            scores[project_id].add(
+                "complaint_open", POINTS["complaint_open"], days=_days(received_at, at), label=reference
+            )
+
+    response = _model("feedback.SurveyResponse")
+    if response is not None:
+        latest = (
+            response._default_manager.filter(
+                invitation__project__in=ids,
+                submitted_at__gte=at - timedelta(days=RECENT_SURVEY_DAYS),
+                submitted_at__lte=at,
+            )
+            .values("invitation__project_id")
+            .annotate(nps=Min("nps"), csat=Min("csat"))
+        )
+        for row in latest:
+            health = scores[row["invitation__project_id"]]
+            nps, csat = row["nps"], row["csat"]
+            if nps is not None and nps <= 6:
+                health.add("detractor", POINTS["detractor"], score=nps)
+            elif nps is not None and nps >= 9:
+                health.add("promoter", POINTS["promoter"], score=nps)
+            if csat is not None and csat <= 2:
+                health.add("low_csat", POINTS["low_csat"], score=csat)
+
+    return {pk: health.settle() for pk, health in scores.items()}
+
+
+def client_health(*, scores: dict[int, Health], project_clients: dict[int, int]) -> dict[int, Health]:
+    """A client's health from its projects' (client id → Health): the mean of the project scores,
+    with the factors of every project, labelled by project code when it has several."""
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for project_id, client_id in project_clients.items():
+        if project_id in scores:
+            grouped[client_id].append(project_id)
+    result = {}
+    for client_id, project_ids in grouped.items():
+        health = Health(score=round(sum(scores[p].score for p in project_ids) / len(project_ids)))
+        for project_id in project_ids:
+            health.factors.extend(scores[project_id].factors)
+        health.factors.sort(key=lambda f: f["points"])
+        result[client_id] = health
+    return result
+
+
+def live_projects(projects: QuerySet[FinancingProject]) -> QuerySet[FinancingProject]:
+    """The projects that carry a health score: closed and lost deals are history."""
+    return projects.filter(status__in=[ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD])

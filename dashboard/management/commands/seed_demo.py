@@ -1,0 +1,35 @@
+"""`manage.py seed_demo`: a realistic bilingual demo portfolio, safe to run again.
+
+Each app contributes one step (its `demo` module); this command only runs them in order and
+prints the demo logins.
+"""
+
+import time
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from finance_projects import demo as core_demo
+
+STEPS = [
+    (gettext_lazy("Core: teams, users, clients, projects, touchpoints, commitments"), core_demo.seed_core),
+]
+
+
+class Command(BaseCommand):
+    help = _("Create the demo portfolio (idempotent: running it again changes nothing).")
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        for title, step in STEPS:
+            self.stdout.write(self.style.MIGRATE_HEADING(str(title)))
+            step(self.stdout)
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.MIGRATE_HEADING(_("Demo logins (password: %s)") % core_demo.DEMO_PASSWORD)
+        )
+        self.stdout.write(f"  {_('username'):<16} {_('role'):<24} {_('team')}")
+        for username, role, team in core_demo.demo_logins():
+            self.stdout.write(f"  {username:<16} {role:<24} {team}")
+        self.stdout.write(self.style.SUCCESS(_("Demo data ready in %.1f s.") % (time.monotonic() - started)))

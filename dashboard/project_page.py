@@ -1,0 +1,267 @@
+"""What the project 360° page shows: the stage path, one merged timeline, the audit trail and the
+forms. A fixed number of queries whatever the project's history (each list is read once)."""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from finance_projects.models import (
+    Commitment,
+    CommitmentStatus,
+    FinancingProject,
+    Stage,
+    StageDefinition,
+)
+from finance_projects.selectors import can_edit_project
+
+from . import selectors
+from .forms import CommitmentForm, RenegotiateForm, StageMoveForm, StatusLinkForm, TouchpointForm
+from .health import compute_health, factor_text
+
+TIMELINE_LIMIT = 200
+AUDIT_LIMIT = 60
+
+
+def stage_path(project: FinancingProject, *, at: datetime) -> list[dict]:
+    """Every stage in order with its purpose, expected days and the days actually spent in it."""
+    definitions = {d.stage: d for d in StageDefinition.objects.all()}
+    spent: dict[str, float] = defaultdict(float)
+    for transition in project.transitions.all():
+        end = transition.left_at or at
+        spent[transition.stage] += (end - transition.entered_at).total_seconds() / 86400
+    current = Stage.order(project.stage)
+    language = get_language()
+    path = []
+    for index, (value, label) in enumerate(Stage.choices):
+        definition = definitions.get(value)
+        expected = definition.expected_days if definition else None
+        actual = round(spent[value]) if value in spent else None
+        path.append(
+            {
+                "stage": value,
+                "label": label,
+                "purpose": definition.purpose(language) if definition else "",
+                "expected_days": expected,
+                "actual_days": actual,
+                "state": "done" if index < current else ("current" if index == current else "todo"),
+                "late": bool(expected and actual is not None and actual > expected),
+            }
+        )
+    return path
+
+
+def _event(at, kind, title, detail="", *, tone="", who=None, link=None):
+    return {"at": at, "kind": kind, "title": title, "detail": detail, "tone": tone, "who": who, "link": link}
+
+
+def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[dict]:
+    """Touchpoints, commitments (with every renegotiation), alerts, complaints and survey
+    responses of the project, newest first."""
+    events = []
+    for touchpoint in project.touchpoints.select_related("logged_by", "contact")[:TIMELINE_LIMIT]:
+        events.append(
+            _event(
+                touchpoint.occurred_at,
+                "touchpoint",
+                touchpoint.get_channel_display(),
+                touchpoint.summary,
+                tone="attention" if touchpoint.needs_attention else "",
+                who=touchpoint.logged_by,
+            )
+        )
+    for commitment in commitments:
+        events.append(
+            _event(
+                commitment.created_at,
+                "commitment",
+                _("Promised: %(title)s") % {"title": commitment.title},
+                _("due %(due)s") % {"due": timezone.localtime(commitment.due_at).strftime("%Y-%m-%d %H:%M")},
+                who=commitment.created_by,
+            )
+        )
+        if commitment.status == CommitmentStatus.FULFILLED:
+            events.append(
+                _event(
+                    commitment.fulfilled_at,
+                    "commitment",
+                    _("Kept: %(title)s") % {"title": commitment.title},
+                    tone="good",
+                )
+            )
+        elif commitment.status == CommitmentStatus.RENEGOTIATED:
+            events.append(
+                _event(
+                    commitment.closed_at,
+                    "commitment",
+                    _("New date agreed: %(title)s") % {"title": commitment.title},
+                    commitment.close_reason,
+                    tone="warn",
+                )
+            )
+        elif commitment.status == CommitmentStatus.CANCELLED:
+            events.append(
+                _event(
+                    commitment.closed_at,
+                    "commitment",
+                    _("Cancelled: %(title)s") % {"title": commitment.title},
+                    commitment.close_reason,
+                )
+            )
+    for alert in project.alerts.all()[:TIMELINE_LIMIT]:
+        tone = "bad" if alert.severity == "critical" else "warn"
+        events.append(_event(alert.opened_at, "alert", alert.get_kind_display(), alert.message, tone=tone))
+    complaint = selectors.model("complaints.Complaint")
+    if complaint is not None:
+        for row in complaint._default_manager.filter(project=project).order_by("-received_at")[
+            :TIMELINE_LIMIT
+        ]:
+            events.append(
+                _event(
+                    row.received_at,
+                    "complaint",
+                    _("Complaint %(reference)s: %(category)s")
+                    % {"reference": row.reference, "category": row.get_category_display()},
+                    row.description,
+                    tone="bad",
+                )
+            )
+    response = selectors.model("feedback.SurveyResponse")
+    if response is not None:
+        rows = response._default_manager.filter(invitation__project=project, submitted_at__isnull=False)
+        for row in rows.select_related("invitation__contact").order_by("-submitted_at")[:TIMELINE_LIMIT]:
+            scores = ", ".join(
+                f"{name} {value}"
+                for name, value in (("NPS", row.nps), ("CSAT", row.csat))
+                if value is not None
+            )
+            events.append(
+                _event(
+                    row.submitted_at,
+                    "survey",
+                    _("Survey answered by %(name)s") % {"name": row.invitation.contact.name},
+                    f"{scores} {row.comment}".strip(),
+                    tone="bad" if row.is_detractor else "good",
+                )
+            )
+    events.sort(key=lambda e: e["at"] or timezone.now(), reverse=True)
+    return events
+
+
+def _changes(records: list, fields: list[str]) -> list[dict]:
+    """What each historical record changed compared with the previous record of the same row."""
+    by_row: dict[int, list] = defaultdict(list)
+    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        by_row[record.id].append(record)
+    entries = []
+    for versions in by_row.values():
+        previous = None
+        for record in versions:
+            if previous is None:
+                changed = [_("created")]
+            else:
+                changed = [
+                    f"{_label(record, name)}: {_display(previous, name)} → {_display(record, name)}"
+                    for name in fields
+                    if getattr(previous, name) != getattr(record, name)
+                ]
+            if changed:
+                entries.append({"record": record, "changes": changed})
+            previous = record
+    return entries
+
+
+def _label(record, name: str) -> str:
+    return str(record._meta.get_field(name.removesuffix("_id")).verbose_name)
+
+
+def _display(record, name: str) -> str:
+    value = getattr(record, name)
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    display = getattr(record, f"get_{name}_display", None)
+    return str(display() if display else ("—" if value in (None, "") else value))
+
+
+def audit_trail(project: FinancingProject) -> list[dict]:
+    """Who changed what and when, on the project and its commitments (django-simple-history)."""
+    project_records = list(
+        project.history.select_related("history_user").order_by("-history_date")[:AUDIT_LIMIT]
+    )
+    commitment_records = list(
+        Commitment.history.filter(project_id=project.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:AUDIT_LIMIT]
+    )
+    entries = [
+        {**entry, "what": _("Project")}
+        for entry in _changes(
+            project_records,
+            [
+                "name",
+                "amount",
+                "currency",
+                "stage",
+                "status",
+                "update_cadence_days",
+                "relationship_manager_id",
+            ],
+        )
+    ] + [
+        {**entry, "what": entry["record"].title}
+        for entry in _changes(commitment_records, ["title", "due_at", "status", "owner_id", "close_reason"])
+    ]
+    entries.sort(key=lambda e: e["record"].history_date, reverse=True)
+    return entries[:AUDIT_LIMIT]
+
+
+def project_context(request, project: FinancingProject, **forms) -> dict:
+    now = timezone.now()
+    user = request.user
+    commitments = list(
+        project.commitments.select_related("owner", "created_by", "renegotiated_from").order_by(
+            "due_at", "id"
+        )
+    )
+    by_pk = {c.pk: c for c in commitments}
+    for commitment in commitments:
+        chain, step = [], commitment
+        while step.renegotiated_from_id and step.renegotiated_from_id in by_pk:
+            step = by_pk[step.renegotiated_from_id]
+            chain.insert(0, step)
+        commitment.previous_versions = chain
+        commitment.missed = commitment.is_missed(at=now)
+    owners = User.objects.filter(is_active=True, team_id=project.team_id).order_by("first_name", "username")
+    health = compute_health(projects=FinancingProject.objects.filter(pk=project.pk), at=now).get(project.pk)
+    next_stage = Stage.next_after(project.stage)
+    return {
+        "project": project,
+        "client": project.client,
+        "can_edit": can_edit_project(user, project),
+        "path": stage_path(project, at=now),
+        "days_in_stage": (now - project.stage_entered_at).days,
+        "open_commitments": [c for c in commitments if c.status == CommitmentStatus.OPEN],
+        "timeline": timeline(project, commitments),
+        "audit": audit_trail(project),
+        "health": health,
+        "health_reasons": [factor_text(f) for f in health.factors] if health else [],
+        "status_links": list(
+            project.status_links.filter(revoked_at__isnull=True, expires_at__gt=now).select_related("contact")
+        ),
+        "touchpoint_form": forms.get("touchpoint_form")
+        or TouchpointForm(
+            project=project, initial={"occurred_at": timezone.localtime(now), "is_client_update": True}
+        ),
+        "commitment_form": forms.get("commitment_form")
+        or CommitmentForm(
+            owners=owners, initial={"owner": user.pk if owners.filter(pk=user.pk).exists() else None}
+        ),
+        "stage_form": forms.get("stage_form") or StageMoveForm(initial={"to_stage": next_stage}),
+        "status_link_form": forms.get("status_link_form") or StatusLinkForm(project=project),
+        "renegotiate_form": forms.get("renegotiate_form") or RenegotiateForm(),
+        "renegotiating": forms.get("renegotiating"),
+        "is_manager": user.is_manager or user.is_admin_role,
+    }

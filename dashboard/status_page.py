@@ -1,0 +1,106 @@
+"""The client's project status page, `/p/<token>/`: no login, the link is the key.
+
+Unknown, expired and revoked tokens all answer the same 404. The page follows the contact's
+language unless the reader picks another with the page's language switch, sends no referrer, and shows
+only what is meant for the client: shareable touchpoints and open commitments."""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from complaints.services import complaint_raise_from_client
+from finance_projects.models import CommitmentStatus
+from finance_projects.services import status_link_resolve
+
+from .forms import ConcernForm, add_service_errors
+from .project_page import stage_path
+
+# Concerns one address may send per hour through status pages.
+CONCERNS_PER_HOUR = 5
+RECENT_UPDATES = 15
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _over_rate_limit(request) -> bool:
+    """A fixed one-hour window per IP, counted in the cache (shared by every web worker)."""
+    key = f"status-page-concern:{_client_ip(request)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > CONCERNS_PER_HOUR
+
+
+def _language(request, link) -> str:
+    """The language picked with the page's switch (the site's language cookie), else the contact's."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in dict(settings.LANGUAGES):
+        return chosen
+    return link.contact.language or settings.LANGUAGE_CODE
+
+
+# No CSRF check: the page has no login or session to ride on, the secret token in the URL is the
+# only credential, and browsers send `Origin: null` under `Referrer-Policy: no-referrer`.
+@never_cache
+@csrf_exempt
+def status_page(request, token: str):
+    link = status_link_resolve(token)
+    if link is None:
+        raise Http404
+    language = _language(request, link)
+    with translation.override(language):
+        form = ConcernForm(request.POST or None)
+        sent = request.GET.get("sent") == "1"
+        status = 200
+        if request.method == "POST":
+            if _over_rate_limit(request):
+                form.add_error(None, _("Too many messages from this address; please try again in an hour."))
+                status = 429
+            elif form.is_valid():
+                try:
+                    complaint_raise_from_client(
+                        project=link.project,
+                        contact=link.contact,
+                        description=form.cleaned_data["description"],
+                    )
+                except ValidationError as exc:
+                    add_service_errors(form, exc)
+                    status = 400
+                else:
+                    return redirect(f"{request.path}?sent=1")
+            else:
+                status = 400
+        project = link.project
+        now = timezone.now()
+        response = render(
+            request,
+            "dashboard/status_page.html",
+            {
+                "link": link,
+                "project": project,
+                "contact": link.contact,
+                "path": stage_path(project, at=now),
+                "days_in_stage": (now - project.stage_entered_at).days,
+                "updates": project.touchpoints.filter(shareable=True).order_by("-occurred_at")[
+                    :RECENT_UPDATES
+                ],
+                "commitments": project.commitments.filter(status=CommitmentStatus.OPEN).order_by("due_at"),
+                "form": form,
+                "sent": sent,
+            },
+            status=status,
+        )
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

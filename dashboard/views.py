@@ -1,0 +1,417 @@
+"""Browser pages for staff: RM home, team view, project 360°, client profile and alert actions.
+
+Thin: scope from `finance_projects.selectors`, numbers from `selectors`/`kpis`/`health`, writes
+through the services; every page is rendered in the user's time zone."""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from finance_projects import alerts as alert_services
+from finance_projects import services
+from finance_projects.models import ProjectStatusLink, Stage
+from finance_projects.selectors import (
+    alerts_for,
+    can_edit_project,
+    clients_for,
+    commitments_for,
+    get_project_for,
+    portfolio_for,
+)
+
+from . import kpis, selectors
+from .forms import (
+    AssignForm,
+    CommitmentForm,
+    PeriodForm,
+    RenegotiateForm,
+    SnoozeForm,
+    StageMoveForm,
+    StatusLinkForm,
+    TouchpointForm,
+    add_service_errors,
+)
+from .health import band, client_health, compute_health, factor_text
+from .labels import KPI_LABELS, KPI_UNITS, LOWER_IS_BETTER
+from .project_page import project_context
+
+PAGE_SIZE = 25
+PORTFOLIO_COLUMNS = [
+    ("client", _lazy("Client")),
+    ("project", _lazy("Project")),
+    ("stage", _lazy("Stage")),
+    ("days", _lazy("Days in stage")),
+    ("update", _lazy("Last client update")),
+    ("commitment", _lazy("Next commitment")),
+    ("complaints", _lazy("Open complaints")),
+    ("nps", "NPS"),
+    ("health", _lazy("Health")),
+]
+
+
+def in_user_zone(view):
+    """Log-in required; dates on the page are shown in the user's own time zone."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with timezone.override(selectors.user_zone(request.user)):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
+    return wrapper
+
+
+def _portfolio_context(request) -> dict:
+    filters = selectors.PortfolioFilters.from_query(request.GET)
+    rows = selectors.portfolio_rows(user=request.user, filters=filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    definitions = selectors.stage_definitions()
+    now = timezone.now()
+    for project in page.object_list:
+        project.days_in_stage = (now - project.stage_entered_at).days
+        project.overrun = bool(project.expected_days and project.days_in_stage > project.expected_days)
+        project.band = band(project.health)
+        project.health_reasons = [factor_text(f) for f in project.health_factors or []]
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = request.GET.copy()
+    sort_query.pop("sort", None)
+    sort_query.pop("page", None)
+    return {
+        "page": page,
+        "columns": PORTFOLIO_COLUMNS,
+        "now_value": now,
+        "filters": filters,
+        "stages": Stage.choices,
+        "definitions": definitions,
+        "query": query.urlencode(),
+        "sort_query": sort_query.urlencode(),
+    }
+
+
+@in_user_zone
+def home(request):
+    user = request.user
+    context = _portfolio_context(request)
+    if request.htmx and request.htmx.target == "portfolio":
+        return render(request, "dashboard/partials/portfolio_table.html", context)
+    context.update(
+        alerts=selectors.open_alerts(user=user, mine_only=True),
+        snoozed=selectors.snoozed_count(user=user),
+        commitments=selectors.commitments_due_this_week(user=user, mine_only=True),
+        responses=selectors.recent_responses(projects=portfolio_for(user)),
+        assignees=selectors.assignable_users(user=user),
+        snooze_form=SnoozeForm(),
+        now=timezone.now(),
+        export_base=reverse("dashboard:export-portfolio", args=["csv"]),
+    )
+    return render(request, "dashboard/home.html", context)
+
+
+def _require_team_view(user):
+    if not (user.is_manager or user.is_admin_role):
+        raise PermissionDenied
+
+
+@in_user_zone
+def team(request):
+    user = request.user
+    _require_team_view(user)
+    context = _portfolio_context(request)
+    if request.htmx and request.htmx.target == "portfolio":
+        return render(request, "dashboard/partials/portfolio_table.html", context)
+    period = PeriodForm(request.GET or None)
+    days = (period.cleaned_data.get("days") if period.is_valid() else None) or 30
+    previous_start, start, end = kpis.period_bounds(days=days)
+    projects = portfolio_for(user)
+    current = kpis.team_kpis(projects=projects, start=start, end=end)
+    previous = kpis.team_kpis(projects=projects, start=previous_start, end=start)
+    trend = kpis.weekly_trend(projects=projects, weeks=12, end=end)
+    by_rm = kpis.kpis_by_rm(projects=projects, start=start, end=end)
+    people = {u.pk: u for u in selectors.assignable_users(user=user)}
+    counts = dict(
+        (row["relationship_manager"], row["n"])
+        for row in projects.order_by().values("relationship_manager").annotate(n=Count("pk"))
+    )
+    rm_rows = [
+        {"user": people.get(pk), "user_id": pk, "projects": counts.get(pk, 0), **values}
+        for pk, values in sorted(by_rm.items(), key=lambda item: str(people.get(item[0], "")))
+    ]
+    context.update(
+        period=period,
+        days=days,
+        start=start,
+        end=end,
+        kpi_rows=_kpi_rows(current, previous),
+        rm_rows=rm_rows,
+        people=sorted(people.values(), key=str),
+        chart_data={
+            "labels": [week["week"].isoformat() for week in trend],
+            "series": {key: [week[key] for week in trend] for key in kpis.KPI_KEYS},
+            "names": {key: str(label) for key, label in KPI_LABELS.items()},
+        },
+        alerts=selectors.open_alerts(user=user, mine_only=False),
+        assignees=list(people.values()),
+        snooze_form=SnoozeForm(),
+        now=timezone.now(),
+        export_base=reverse("dashboard:export-portfolio", args=["csv"]),
+    )
+    return render(request, "dashboard/team.html", context)
+
+
+def _kpi_rows(current: dict, previous: dict) -> list[dict]:
+    rows = []
+    for key in kpis.KPI_KEYS:
+        now_value, before = current[key], previous[key]
+        delta = None if now_value is None or before is None else round(now_value - before, 1)
+        better = None
+        if delta:
+            better = (delta < 0) if key in LOWER_IS_BETTER else (delta > 0)
+        rows.append(
+            {
+                "key": key,
+                "label": KPI_LABELS[key],
+                "unit": KPI_UNITS[key],
+                "value": now_value,
+                "previous": before,
+                "delta": delta,
+                "better": better,
+            }
+        )
+    return rows
+
+
+# --- Alerts: acknowledge / snooze / assign in place (HTMX) ---------------------------------
+
+
+def _alert_row(request, alert, *, error: str = ""):
+    alert = alerts_for(request.user).select_related("project", "project__client", "assignee").get(pk=alert.pk)
+    return render(
+        request,
+        "dashboard/partials/alert_row.html",
+        {
+            "alert": alert,
+            "assignees": selectors.assignable_users(user=request.user),
+            "snooze_form": SnoozeForm(),
+            "error": error,
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+@in_user_zone
+def alert_action(request, pk: int, action: str):
+    alert = get_object_or_404(alerts_for(request.user), pk=pk)
+    error = ""
+    try:
+        if action == "acknowledge":
+            alert_services.alert_acknowledge(alert=alert, by=request.user)
+        elif action == "snooze":
+            form = SnoozeForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError({"until": _("Choose how long to snooze.")})
+            until = timezone.now() + timedelta(hours=form.cleaned_data["hours"])
+            alert_services.alert_snooze(alert=alert, until=until, by=request.user)
+        elif action == "assign":
+            users = selectors.assignable_users(user=request.user)
+            form = AssignForm(request.POST, users=User.objects.filter(pk__in=[u.pk for u in users]))
+            if not form.is_valid():
+                raise ValidationError({"assignee": _("Choose someone to assign the alert to.")})
+            alert_services.alert_assign(alert=alert, assignee=form.cleaned_data["assignee"], by=request.user)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if not request.htmx:
+        return redirect(request.POST.get("next") or "dashboard:home")
+    return _alert_row(request, alert, error=error)
+
+
+# --- Project 360° ---------------------------------------------------------------------------
+
+
+@in_user_zone
+def project_detail(request, pk: int):
+    project = get_project_for(request.user, pk)
+    return render(request, "dashboard/project.html", project_context(request, project))
+
+
+@require_POST
+@in_user_zone
+def project_action(request, pk: int, action: str):
+    """Every write from the project page; on a rule violation the page is shown again with the
+    error next to the field and nothing saved."""
+    project = get_project_for(request.user, pk)
+    if not can_edit_project(request.user, project):
+        raise PermissionDenied
+    user = request.user
+    forms = {}
+    shown_token = None
+    try:
+        if action == "touchpoint":
+            form = forms["touchpoint_form"] = TouchpointForm(request.POST, project=project)
+            if form.is_valid():
+                data = form.cleaned_data
+                services.touchpoint_log(project=project, logged_by=user, **data)
+                return _back(project, _("Touchpoint logged."), request)
+        elif action == "commitment":
+            form = forms["commitment_form"] = CommitmentForm(request.POST, owners=_owners(project))
+            if form.is_valid():
+                services.commitment_create(project=project, created_by=user, **form.cleaned_data)
+                return _back(project, _("Commitment added."), request)
+        elif action == "stage":
+            form = forms["stage_form"] = StageMoveForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                services.project_move_stage(
+                    project=project,
+                    to_stage=data["to_stage"],
+                    moved_by=user,
+                    override=data["override"],
+                    note=data["note"],
+                )
+                return _back(project, _("Stage moved."), request)
+        elif action == "status_link":
+            form = forms["status_link_form"] = StatusLinkForm(request.POST, project=project)
+            if form.is_valid():
+                _link, token = services.status_link_create(
+                    project=project,
+                    contact=form.cleaned_data["contact"],
+                    created_by=user,
+                    days=form.cleaned_data["days"],
+                )
+                shown_token = request.build_absolute_uri(reverse("dashboard:status-page", args=[token]))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        add_service_errors(form, exc, aliases={"stage": "to_stage", "days": "days"})
+    context = project_context(request, project, **forms)
+    context["new_status_url"] = shown_token
+    status = 200 if shown_token else 400
+    return render(request, "dashboard/project.html", context, status=status)
+
+
+def _owners(project):
+    return User.objects.filter(is_active=True, team_id=project.team_id)
+
+
+def _back(project, message, request):
+    messages.success(request, message)
+    return redirect("dashboard:project", pk=project.pk)
+
+
+@require_POST
+@in_user_zone
+def commitment_action(request, pk: int, action: str):
+    commitment = get_object_or_404(commitments_for(request.user).select_related("project"), pk=pk)
+    project = get_project_for(request.user, commitment.project_id)
+    if not can_edit_project(request.user, project) and commitment.owner_id != request.user.pk:
+        raise PermissionDenied
+    renegotiate_form = None
+    try:
+        if action == "fulfil":
+            services.commitment_fulfil(commitment=commitment, by=request.user)
+            return _back(project, _("Commitment fulfilled."), request)
+        if action == "renegotiate":
+            renegotiate_form = RenegotiateForm(request.POST)
+            if renegotiate_form.is_valid():
+                services.commitment_renegotiate(
+                    commitment=commitment, by=request.user, **renegotiate_form.cleaned_data
+                )
+                return _back(project, _("New due date agreed."), request)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        if renegotiate_form is None:
+            renegotiate_form = RenegotiateForm()
+        add_service_errors(renegotiate_form, exc)
+    context = project_context(
+        request, project, renegotiate_form=renegotiate_form, renegotiating=commitment.pk
+    )
+    return render(request, "dashboard/project.html", context, status=400)
+
+
+@require_POST
+@in_user_zone
+def status_link_revoke(request, pk: int):
+    link = get_object_or_404(ProjectStatusLink.objects.filter(project__in=portfolio_for(request.user)), pk=pk)
+    project = get_project_for(request.user, link.project_id)
+    if not can_edit_project(request.user, project):
+        raise PermissionDenied
+    services.status_link_revoke(link=link)
+    return _back(project, _("Link revoked."), request)
+
+
+# --- Client profile -------------------------------------------------------------------------
+
+
+@in_user_zone
+def client_detail(request, pk: int):
+    client = get_object_or_404(
+        clients_for(request.user).select_related("relationship_manager", "team"), pk=pk
+    )
+    projects = list(
+        selectors.annotate_portfolio(portfolio_for(request.user).filter(client=client), at=timezone.now())
+        .select_related("relationship_manager")
+        .order_by("-created_at")
+    )
+    scores = compute_health(projects=portfolio_for(request.user).filter(client=client))
+    for project in projects:
+        health = scores.get(project.pk)
+        project.live_health = health
+        project.health_reasons = [factor_text(f) for f in health.factors] if health else []
+    overall = client_health(scores=scores, project_clients={p.pk: client.pk for p in projects}).get(client.pk)
+    complaint = selectors.model("complaints.Complaint")
+    complaints = (
+        list(
+            complaint._default_manager.filter(project__in=[p.pk for p in projects])
+            .select_related("project")
+            .order_by("-received_at")[:50]
+        )
+        if complaint is not None
+        else []
+    )
+    responses = selectors.recent_responses(
+        projects=portfolio_for(request.user).filter(client=client), limit=50
+    )
+    satisfaction = [
+        {"at": r.submitted_at.date().isoformat(), "nps": r.nps, "csat": r.csat} for r in reversed(responses)
+    ]
+    return render(
+        request,
+        "dashboard/client.html",
+        {
+            "client": client,
+            "projects": projects,
+            "contacts": client.contacts.order_by("name"),
+            "health": overall,
+            "health_reasons": [factor_text(f) for f in overall.factors][:8] if overall else [],
+            "complaints": complaints,
+            "responses": responses,
+            "chart_data": {
+                "labels": [row["at"] for row in satisfaction],
+                "series": {
+                    "nps": [row["nps"] for row in satisfaction],
+                    "csat": [row["csat"] for row in satisfaction],
+                },
+                "names": {"nps": "NPS", "csat": "CSAT"},
+            },
+        },
+    )

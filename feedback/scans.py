@@ -1,0 +1,97 @@
+"""Periodic detection for surveys: which clients are due a relationship survey.
+
+Set-based: one query finds every due contact, one INSERT writes their invitations and one
+INSERT their skips. The deduplication key names the client's previous relationship survey, so a
+rerun or a second worker inserts nothing new (the unique constraint drops the duplicates).
+"""
+
+from datetime import datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
+
+from finance_projects.models import Contact, FinancingProject, ProjectStatus
+
+from .conf import feedback_setting
+from .models import SkipReason, SurveyInvitation, SurveyKind, SurveySkip, Trigger
+from .services import active_survey
+
+
+def scan_relationship_surveys(*, at: datetime | None = None) -> int:
+    """Invite every contact of each client with no relationship survey in the last N months.
+
+    Returns the number of invitations created; the delivery task emails them.
+    """
+    at = at or timezone.now()
+    survey = active_survey(SurveyKind.RELATIONSHIP)
+    if survey is None:
+        return 0
+    due_since = at - relativedelta(months=feedback_setting("RELATIONSHIP_EVERY_MONTHS"))
+    cap_since = at - timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS"))
+    relationship = SurveyInvitation.objects.filter(
+        contact__client_id=OuterRef("client_id"), trigger=Trigger.RELATIONSHIP
+    )
+    latest_project = FinancingProject.objects.filter(
+        client_id=OuterRef("client_id"), status=ProjectStatus.ACTIVE
+    ).order_by("-created_at", "-id")
+    candidates = list(
+        Contact.objects.annotate(
+            project_id=Subquery(latest_project.values("id")[:1]),
+            project_stage=Subquery(latest_project.values("stage")[:1]),
+            previous_id=Subquery(relationship.order_by("-created_at", "-id").values("id")[:1]),
+            capped=Exists(SurveyInvitation.objects.filter(contact_id=OuterRef("pk"), created_at__gt=cap_since)),
+        )
+        .filter(project_id__isnull=False)
+        .exclude(Exists(relationship.filter(created_at__gt=due_since)))
+        .values("id", "client_id", "email", "opted_out", "capped", "project_id", "project_stage", "previous_id")
+    )
+    expires_at = at + timedelta(days=feedback_setting("LINK_DAYS"))
+    invitations, skips = [], []
+    for row in candidates:
+        key = f"relationship:{row['client_id']}:{row['previous_id'] or 0}:{row['id']}"
+        reason = (
+            SkipReason.OPTED_OUT
+            if row["opted_out"]
+            else SkipReason.NO_EMAIL
+            if not row["email"]
+            else SkipReason.FREQUENCY_CAP
+            if row["capped"]
+            else None
+        )
+        if reason:
+            skips.append(
+                SurveySkip(
+                    contact_id=row["id"],
+                    project_id=row["project_id"],
+                    survey=survey,
+                    trigger=Trigger.RELATIONSHIP,
+                    reason=reason,
+                    dedupe_key=f"skip:{key}",
+                    at=at,
+                )
+            )
+        else:
+            invitations.append(
+                SurveyInvitation(
+                    project_id=row["project_id"],
+                    contact_id=row["id"],
+                    survey=survey,
+                    trigger=Trigger.RELATIONSHIP,
+                    stage=row["project_stage"],
+                    dedupe_key=key,
+                    created_at=at,
+                    expires_at=expires_at,
+                )
+            )
+    if not invitations and not skips:
+        return 0
+    SurveySkip.objects.bulk_create(skips, ignore_conflicts=True)
+    existing = set(
+        SurveyInvitation.objects.filter(dedupe_key__in=[i.dedupe_key for i in invitations]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    new = [invitation for invitation in invitations if invitation.dedupe_key not in existing]
+    SurveyInvitation.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

@@ -1,0 +1,228 @@
+"""Shared reads for surveys: scoped querysets and the satisfaction metrics.
+
+Scoping always derives from `portfolio_for(user)`, so an invitation or response about a project
+the user may not see answers 404 like the project itself. Metrics are SQL aggregates (two
+queries whatever the data size); pandas only joins the two result sets and derives the rates.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Concat, TruncMonth, TruncWeek
+from django.http import Http404
+
+from accounts.models import User
+from finance_projects.models import FinancingProject
+from finance_projects.selectors import portfolio_for
+
+from .models import SurveyInvitation, SurveyResponse
+
+GROUPS = ("none", "rm", "team", "client", "stage", "week", "month")
+
+
+def invitations_for(user: User) -> QuerySet[SurveyInvitation]:
+    return SurveyInvitation.objects.filter(project__in=portfolio_for(user))
+
+
+def responses_for(user: User, *, submitted_only: bool = True) -> QuerySet[SurveyResponse]:
+    responses = SurveyResponse.objects.filter(invitation__project__in=portfolio_for(user))
+    return responses.filter(submitted_at__isnull=False) if submitted_only else responses
+
+
+def get_response_for(user: User, pk) -> SurveyResponse:
+    response = (
+        responses_for(user)
+        .select_related("invitation__project", "invitation__contact", "invitation__survey")
+        .filter(pk=pk)
+        .first()
+    )
+    if response is None:
+        raise Http404
+    return response
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    invitation_fields: dict
+    response_fields: dict
+
+
+def _grouping(group_by: str, tz) -> _Grouping:
+    """The GROUP BY columns for invitations and for responses (through their invitation)."""
+
+    def through(prefix: str) -> dict:
+        if group_by == "rm":
+            return {
+                "key": F(f"{prefix}project__relationship_manager_id"),
+                "label": Concat(
+                    F(f"{prefix}project__relationship_manager__first_name"),
+                    Value(" "),
+                    F(f"{prefix}project__relationship_manager__last_name"),
+                ),
+            }
+        if group_by == "team":
+            return {"key": F(f"{prefix}project__team_id"), "label": F(f"{prefix}project__team__name")}
+        if group_by == "client":
+            return {"key": F(f"{prefix}project__client_id"), "label": F(f"{prefix}project__client__name")}
+        if group_by == "stage":
+            return {"key": F(f"{prefix}stage"), "label": F(f"{prefix}stage")}
+        return {"key": Value("all"), "label": Value("all")}
+
+    if group_by in ("week", "month"):
+        trunc = TruncWeek if group_by == "week" else TruncMonth
+        return _Grouping(
+            invitation_fields={"key": trunc("sent_at", tzinfo=tz)},
+            response_fields={"key": trunc("submitted_at", tzinfo=tz)},
+        )
+    return _Grouping(invitation_fields=through(""), response_fields=through("invitation__"))
+
+
+def _rate(part, whole, *, scale: float = 100.0, digits: int = 1):
+    return None if not whole else round(scale * part / whole, digits)
+
+
+def survey_metrics(
+    *,
+    projects: QuerySet[FinancingProject],
+    group_by: str = "none",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tz=None,
+) -> list[dict]:
+    """NPS, CSAT, CES and response rate per group, each with its sample size.
+
+    - invitations count when emailed in [start, end); the response rate is responded / invited;
+    - scores count when submitted in [start, end);
+    - NPS = % promoters (9–10) − % detractors (0–6); CSAT: mean and % of 4–5; CES: mean and % 5–7;
+    - week/month groups are taken in `tz` (default: the site's time zone).
+    """
+    if group_by not in GROUPS:
+        raise ValueError(group_by)
+    tz = tz or ZoneInfo(settings.TIME_ZONE)
+    grouping = _grouping(group_by, tz)
+    invitations = SurveyInvitation.objects.filter(project__in=projects, sent_at__isnull=False)
+    responses = SurveyResponse.objects.filter(invitation__project__in=projects, submitted_at__isnull=False)
+    if start:
+        invitations = invitations.filter(sent_at__gte=start)
+        responses = responses.filter(submitted_at__gte=start)
+    if end:
+        invitations = invitations.filter(sent_at__lt=end)
+        responses = responses.filter(submitted_at__lt=end)
+    sent = (
+        invitations.annotate(**grouping.invitation_fields)
+        .values(*grouping.invitation_fields)
+        .annotate(invited=Count("id"), responded=Count("id", filter=Q(responded_at__isnull=False)))
+        .order_by()
+    )
+    scored = (
+        responses.annotate(**grouping.response_fields)
+        .values(*grouping.response_fields)
+        .annotate(
+            responses=Count("id"),
+            nps_n=Count("nps"),
+            promoters=Count("id", filter=Q(nps__gte=9)),
+            detractors=Count("id", filter=Q(nps__lte=6)),
+            csat_n=Count("csat"),
+            csat_sum=Sum("csat"),
+            csat_top=Count("id", filter=Q(csat__gte=4)),
+            ces_n=Count("ces"),
+            ces_sum=Sum("ces"),
+            ces_top=Count("id", filter=Q(ces__gte=5)),
+        )
+        .order_by()
+    )
+    frame = pd.merge(
+        pd.DataFrame.from_records(list(sent), columns=[*grouping.invitation_fields, "invited", "responded"]),
+        pd.DataFrame.from_records(
+            list(scored),
+            columns=[
+                *grouping.response_fields,
+                "responses",
+                "nps_n",
+                "promoters",
+                "detractors",
+                "csat_n",
+                "csat_sum",
+                "csat_top",
+                "ces_n",
+                "ces_sum",
+                "ces_top",
+            ],
+        ),
+        how="outer",
+        on=list(grouping.invitation_fields),
+        suffixes=("", "_r"),
+    )
+    if "label_r" in frame:
+        frame["label"] = frame["label"].fillna(frame["label_r"])
+    rows = []
+    for record in frame.sort_values("key", kind="stable").to_dict("records"):
+        counts = {
+            name: int(record.get(name) or 0) if not pd.isna(record.get(name)) else 0
+            for name in (
+                "invited",
+                "responded",
+                "responses",
+                "nps_n",
+                "promoters",
+                "detractors",
+                "csat_n",
+                "csat_sum",
+                "csat_top",
+                "ces_n",
+                "ces_sum",
+                "ces_top",
+            )
+        }
+        key = record["key"]
+        rows.append(
+            {
+                "group": _key(key),
+                "label": _label(record, group_by, key),
+                "invited": counts["invited"],
+                "responded": counts["responded"],
+                "response_rate": _rate(counts["responded"], counts["invited"]),
+                "nps": {
+                    "n": counts["nps_n"],
+                    "score": _rate(counts["promoters"] - counts["detractors"], counts["nps_n"]),
+                    "promoters": counts["promoters"],
+                    "detractors": counts["detractors"],
+                },
+                "csat": {
+                    "n": counts["csat_n"],
+                    "mean": _rate(counts["csat_sum"], counts["csat_n"], scale=1, digits=2),
+                    "satisfied_pct": _rate(counts["csat_top"], counts["csat_n"]),
+                },
+                "ces": {
+                    "n": counts["ces_n"],
+                    "mean": _rate(counts["ces_sum"], counts["ces_n"], scale=1, digits=2),
+                    "easy_pct": _rate(counts["ces_top"], counts["ces_n"]),
+                },
+            }
+        )
+    return rows
+
+
+def _key(key):
+    if isinstance(key, pd.Timestamp):
+        key = key.to_pydatetime()
+    if isinstance(key, datetime):
+        return key.date().isoformat()
+    if hasattr(key, "item"):  # numpy scalar
+        return key.item()
+    return key
+
+
+def _label(record: dict, group_by: str, key) -> str:
+    if group_by in ("week", "month"):
+        return str(_key(key))
+    if group_by == "stage":
+        from finance_projects.models import Stage
+
+        return str(Stage(key).label) if key in Stage.values else str(key)
+    label = record.get("label")
+    return str(label).strip() if isinstance(label, str) and label.strip() else str(_key(key))

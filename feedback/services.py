@@ -1,0 +1,479 @@
+"""Every write on surveys that carries a business rule. One function, one transaction.
+
+Rule violations raise `django.core.exceptions.ValidationError` keyed by the field at fault, so
+the survey page, the API and the admin show the message and nothing is half-saved.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from finance_projects.models import (
+    AlertKind,
+    AlertSeverity,
+    Contact,
+    FailureCategory,
+    FinancingProject,
+    ProjectStatus,
+    StageTransition,
+)
+from finance_projects.tokens import hash_token, new_token
+
+from . import lexicon
+from .conf import feedback_setting
+from .models import (
+    CRITICAL_NPS_AT_OR_BELOW,
+    DETRACTOR_AT_OR_BELOW,
+    InvitationLink,
+    Question,
+    QuestionType,
+    SkipReason,
+    Survey,
+    SurveyInvitation,
+    SurveyKind,
+    SurveyResponse,
+    SurveySkip,
+    Trigger,
+)
+
+# Sibling apps react to a submitted response here (called after commit with the response);
+# feedback never imports them.
+RESPONSE_HOOKS: list[Callable[[SurveyResponse], None]] = []
+
+ALERT_SUBJECT = "survey_response"
+
+
+class InvitationClosed(ValidationError):
+    """The invitation was already answered, has expired or was revoked."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a send did: an invitation (with its one-time token when a link was issued) or a skip."""
+
+    invitation: SurveyInvitation | None = None
+    token: str | None = None
+    skip: SurveySkip | None = None
+
+    @property
+    def url(self) -> str | None:
+        return survey_url(self.token) if self.token else None
+
+
+def survey_url(token: str) -> str:
+    return settings.SITE_URL + reverse("feedback:survey", args=[token])
+
+
+def opt_out_url(token: str) -> str:
+    return settings.SITE_URL + reverse("feedback:opt-out", args=[token])
+
+
+def active_survey(kind: str) -> Survey | None:
+    return Survey.objects.filter(kind=kind, is_active=True).order_by("id").first()
+
+
+# --- Sending -------------------------------------------------------------------------------
+
+
+def _skip_reason(contact: Contact, *, at: datetime) -> str | None:
+    if contact.opted_out:
+        return SkipReason.OPTED_OUT
+    if not contact.email:
+        return SkipReason.NO_EMAIL
+    window_start = at - timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS"))
+    if SurveyInvitation.objects.filter(contact=contact, created_at__gt=window_start).exists():
+        return SkipReason.FREQUENCY_CAP
+    return None
+
+
+def _record_skip(
+    *, contact: Contact, project: FinancingProject, survey: Survey | None, trigger: str, reason: str, key, at
+) -> SurveySkip:
+    if key:
+        skip, _created = SurveySkip.objects.get_or_create(
+            dedupe_key=f"skip:{key}",
+            defaults={
+                "contact": contact,
+                "project": project,
+                "survey": survey,
+                "trigger": trigger,
+                "reason": reason,
+                "at": at,
+            },
+        )
+        return skip
+    return SurveySkip.objects.create(
+        contact=contact, project=project, survey=survey, trigger=trigger, reason=reason, at=at
+    )
+
+
+def invitation_issue_link(*, invitation: SurveyInvitation, at: datetime | None = None) -> str:
+    """A new personal link to the invitation; the token is returned and never stored."""
+    token = new_token()
+    InvitationLink.objects.create(invitation=invitation, token_hash=hash_token(token), created_at=at or timezone.now())
+    return token
+
+
+@transaction.atomic
+def survey_send(
+    *,
+    project: FinancingProject,
+    contact: Contact,
+    survey: Survey,
+    trigger: str,
+    reason: str = "",
+    created_by: User | None = None,
+    dedupe_key: str | None = None,
+    issue_link: bool = False,
+    at: datetime | None = None,
+) -> SendResult:
+    """Invite a contact to a survey about a project, unless a rule says not to (recorded as a skip).
+
+    The contact's row is locked so two triggers at once cannot both pass the frequency cap; the
+    delivery task emails the invitation after commit.
+    """
+    at = at or timezone.now()
+    if trigger not in Trigger.values:
+        raise ValidationError({"trigger": _("Unknown trigger.")})
+    if contact.client_id != project.client_id:
+        raise ValidationError({"contact": _("This contact belongs to another client.")})
+    if not survey.is_active:
+        raise ValidationError({"survey": _("This survey is not active.")})
+    # Locking the contact serialises every send to them: the cap and the dedupe key are then
+    # checked against committed rows, also when two workers run the same trigger.
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if dedupe_key:
+        existing = SurveyInvitation.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return SendResult(invitation=existing)
+    reason_code = _skip_reason(contact, at=at)
+    if reason_code is not None:
+        skip = _record_skip(
+            contact=contact, project=project, survey=survey, trigger=trigger, reason=reason_code, key=dedupe_key, at=at
+        )
+        return SendResult(skip=skip)
+    invitation = SurveyInvitation.objects.create(
+        project=project,
+        contact=contact,
+        survey=survey,
+        trigger=trigger,
+        reason=reason[:300],
+        stage=project.stage,
+        dedupe_key=dedupe_key,
+        created_by=created_by,
+        created_at=at,
+        expires_at=at + timedelta(days=feedback_setting("LINK_DAYS")),
+    )
+    token = invitation_issue_link(invitation=invitation, at=at) if issue_link else None
+    _deliver_after_commit()
+    return SendResult(invitation=invitation, token=token)
+
+
+def _deliver_after_commit() -> None:
+    from .tasks import deliver_invitations
+
+    deliver_invitations.delay_on_commit()
+
+
+@transaction.atomic
+def survey_send_milestone(*, transition: StageTransition, at: datetime | None = None) -> list[SendResult]:
+    """Milestone surveys to every contact of the client when the project entered a survey stage."""
+    project = transition.project
+    if transition.stage not in feedback_setting("MILESTONE_STAGES") or project.status != ProjectStatus.ACTIVE:
+        return []
+    survey = active_survey(SurveyKind.MILESTONE)
+    if survey is None:
+        return []
+    reason = _("The project entered the stage “%(stage)s”.") % {"stage": transition.get_stage_display()}
+    return [
+        survey_send(
+            project=project,
+            contact=contact,
+            survey=survey,
+            trigger=Trigger.MILESTONE,
+            reason=reason,
+            dedupe_key=f"milestone:{transition.pk}:{contact.pk}",
+            at=at,
+        )
+        for contact in Contact.objects.filter(client_id=project.client_id).order_by("id")
+    ]
+
+
+def survey_send_recovery(
+    *, project: FinancingProject, contact: Contact, reason: str, at: datetime | None = None
+) -> SendResult:
+    """The recovery survey after a complaint was resolved (called by the complaints app)."""
+    survey = active_survey(SurveyKind.RECOVERY)
+    if survey is None:
+        return SendResult(
+            skip=_record_skip(
+                contact=contact,
+                project=project,
+                survey=None,
+                trigger=Trigger.RECOVERY,
+                reason=SkipReason.SURVEY_MISSING,
+                key=None,
+                at=at or timezone.now(),
+            )
+        )
+    return survey_send(project=project, contact=contact, survey=survey, trigger=Trigger.RECOVERY, reason=reason, at=at)
+
+
+def invitation_revoke(*, invitation: SurveyInvitation, at: datetime | None = None) -> SurveyInvitation:
+    SurveyInvitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
+        revoked_at=at or timezone.now(), next_reminder_at=None
+    )
+    invitation.refresh_from_db()
+    return invitation
+
+
+# --- The survey page -----------------------------------------------------------------------
+
+
+def invitation_for_token(token: str) -> SurveyInvitation | None:
+    """The invitation a personal link points to, or None when the link is unknown.
+
+    Expiry and revocation are judged by the caller (answered links get a thank-you page).
+    """
+    link = (
+        InvitationLink.objects.select_related(
+            "invitation__survey",
+            "invitation__contact",
+            "invitation__project__client",
+            "invitation__project__relationship_manager",
+        )
+        .filter(token_hash=hash_token(token or ""))
+        .first()
+    )
+    return link.invitation if link else None
+
+
+def invitation_mark_opened(*, invitation: SurveyInvitation, at: datetime | None = None) -> None:
+    """Note the first visit; a GET never consumes the link."""
+    if invitation.opened_at is None:
+        SurveyInvitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+            opened_at=at or timezone.now()
+        )
+
+
+def clean_answers(questions: list[Question], raw: dict[str, str], *, final: bool) -> dict[str, object]:
+    """Check submitted answers against the survey; errors are keyed `q_<question id>`.
+
+    `raw` maps form field names to strings. Unknown question ids mean a tampered form.
+    """
+    by_field = {f"q_{q.pk}": q for q in questions}
+    unknown = [name for name in raw if name not in by_field]
+    if unknown:
+        raise ValidationError({"__all__": _("This form does not match the survey. Please reload the page.")})
+    answers: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    for field, question in by_field.items():
+        value = (raw.get(field) or "").strip()
+        if not value:
+            if final and question.required:
+                errors[field] = _("Please answer this question.")
+            continue
+        if question.scale:
+            low, high = question.scale
+            if not value.isdigit() or not low <= int(value) <= high:
+                errors[field] = _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+                continue
+            answers[str(question.pk)] = int(value)
+        elif question.type == QuestionType.CHOICE:
+            if value not in {option for option, _label in question.options()}:
+                errors[field] = _("Choose one of the options.")
+                continue
+            answers[str(question.pk)] = value
+        else:
+            if len(value) > 4000:
+                errors[field] = _("Please keep your answer under 4000 characters.")
+                continue
+            answers[str(question.pk)] = value
+    if errors:
+        raise ValidationError(errors)
+    return answers
+
+
+def _closed_error() -> InvitationClosed:
+    return InvitationClosed({"__all__": _("This survey has already been answered.")}, code="closed")
+
+
+@transaction.atomic
+def response_save_draft(
+    *, invitation: SurveyInvitation, raw: dict[str, str], language: str = "", at: datetime | None = None
+) -> SurveyResponse:
+    """Keep partial answers so the contact can come back and finish later."""
+    at = at or timezone.now()
+    questions = list(invitation.survey.questions.all())
+    answers = clean_answers(questions, raw, final=False)
+    locked = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.responded_at is not None or not locked.is_usable(at=at):
+        raise _closed_error()
+    response, _created = SurveyResponse.objects.update_or_create(
+        invitation=locked, defaults={"answers": answers, "language": language}
+    )
+    return response
+
+
+def _scores(questions: list[Question], answers: dict[str, object]) -> dict[str, object]:
+    scores: dict[str, object] = {"nps": None, "csat": None, "ces": None}
+    comments = []
+    for question in questions:
+        value = answers.get(str(question.pk))
+        if value is None:
+            continue
+        if question.type in (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES):
+            scores[question.type] = value if scores[question.type] is None else scores[question.type]
+        elif question.type == QuestionType.TEXT:
+            comments.append(str(value))
+    scores["comment"] = "\n\n".join(comments)
+    return scores
+
+
+def is_detractor_score(*, nps: int | None, csat: int | None, ces: int | None) -> bool:
+    return (
+        (nps is not None and nps <= DETRACTOR_AT_OR_BELOW[QuestionType.NPS])
+        or (csat is not None and csat <= DETRACTOR_AT_OR_BELOW[QuestionType.CSAT])
+        or (ces is not None and ces <= DETRACTOR_AT_OR_BELOW[QuestionType.CES])
+    )
+
+
+@transaction.atomic
+def response_submit(
+    *, invitation: SurveyInvitation, raw: dict[str, str], language: str = "", at: datetime | None = None
+) -> SurveyResponse:
+    """Submit the answers once. The invitation is claimed with a compare-and-set UPDATE, so of
+    any number of concurrent submissions exactly one is stored; the others get InvitationClosed."""
+    at = at or timezone.now()
+    questions = list(invitation.survey.questions.all())
+    answers = clean_answers(questions, raw, final=True)
+    claimed = SurveyInvitation.objects.filter(
+        pk=invitation.pk, responded_at__isnull=True, revoked_at__isnull=True, expires_at__gt=at
+    ).update(responded_at=at, next_reminder_at=None)
+    if not claimed:
+        raise _closed_error()
+    scores = _scores(questions, answers)
+    detractor = is_detractor_score(nps=scores["nps"], csat=scores["csat"], ces=scores["ces"])
+    fields = {
+        "answers": answers,
+        "submitted_at": at,
+        "language": language,
+        "is_detractor": detractor,
+        "categories": lexicon.categorise(scores["comment"]),
+        **scores,
+    }
+    response = SurveyResponse.objects.filter(invitation_id=invitation.pk).first()
+    if response is None:
+        response = SurveyResponse.objects.create(invitation_id=invitation.pk, started_at=at, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(response, name, value)
+        response.save()
+    invitation.responded_at = at
+    response.invitation = invitation
+    if detractor:
+        _raise_detractor_alert(response, at=at)
+    for hook in RESPONSE_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(response))
+    return response
+
+
+def _raise_detractor_alert(response: SurveyResponse, *, at: datetime) -> None:
+    from finance_projects.alerts import alert_raise
+
+    invitation = response.invitation
+    critical = response.nps is not None and response.nps <= CRITICAL_NPS_AT_OR_BELOW
+    scores = ", ".join(
+        f"{label} {value}"
+        for label, value in (("NPS", response.nps), ("CSAT", response.csat), ("CES", response.ces))
+        if value is not None
+    )
+    # The message names the subject (data, the same in both languages); the alert kind's label
+    # around it is translated where the alert is shown.
+    message = f"{invitation.contact.name} · {invitation.project.code} {invitation.project.name} · {scores}"
+    alert_raise(
+        kind=AlertKind.DETRACTOR_RESPONSE,
+        severity=AlertSeverity.CRITICAL if critical else AlertSeverity.WARNING,
+        project=invitation.project,
+        subject_type=ALERT_SUBJECT,
+        subject_id=response.pk,
+        message=message,
+        assignee=invitation.project.relationship_manager,
+        at=at,
+    )
+
+
+@transaction.atomic
+def contact_opt_out(*, invitation: SurveyInvitation, at: datetime | None = None) -> Contact:
+    """The contact asked for no more surveys: no reminder and no new invitation will go out."""
+    Contact.objects.filter(pk=invitation.contact_id).update(opted_out=True)
+    SurveyInvitation.objects.filter(contact_id=invitation.contact_id, responded_at__isnull=True).update(
+        next_reminder_at=None
+    )
+    return Contact.objects.get(pk=invitation.contact_id)
+
+
+# --- After the response --------------------------------------------------------------------
+
+
+@transaction.atomic
+def response_record_follow_up(
+    *, response: SurveyResponse, by: User, contacted_at: datetime, outcome: str, at: datetime | None = None
+) -> SurveyResponse:
+    """The RM called the client back; recording it closes the detractor alert."""
+    at = at or timezone.now()
+    response = SurveyResponse.objects.select_for_update().select_related("invitation__project").get(pk=response.pk)
+    if response.submitted_at is None:
+        raise ValidationError({"response": _("The survey has not been submitted yet.")})
+    if not outcome.strip():
+        raise ValidationError({"outcome": _("Say what came out of the conversation.")})
+    if contacted_at is None or contacted_at > at + timedelta(minutes=5):
+        raise ValidationError({"contacted_at": _("The client cannot be contacted in the future.")})
+    if contacted_at < response.submitted_at:
+        raise ValidationError({"contacted_at": _("The follow-up cannot be before the response.")})
+    response.followed_up_at = contacted_at
+    response.followed_up_by = by
+    response.follow_up_outcome = outcome.strip()
+    response.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_outcome"])
+    from finance_projects.alerts import alerts_resolve
+
+    alerts_resolve(kind=AlertKind.DETRACTOR_RESPONSE, subject_type=ALERT_SUBJECT, subject_id=response.pk, at=at)
+    return response
+
+
+def response_set_categories(
+    *, response: SurveyResponse, categories: list[str], by: User, at: datetime | None = None
+) -> SurveyResponse:
+    """The RM's correction of the failure categories; kept as the truth from then on."""
+    unknown = [category for category in categories if category not in FailureCategory.values]
+    if unknown:
+        raise ValidationError({"categories": _("Unknown category: %(value)s.") % {"value": ", ".join(unknown)}})
+    ordered = [category for category in FailureCategory.values if category in set(categories)]
+    at = at or timezone.now()
+    SurveyResponse.objects.filter(pk=response.pk).update(
+        categories=ordered, categories_edited_by=by, categories_edited_at=at
+    )
+    response.categories, response.categories_edited_by, response.categories_edited_at = ordered, by, at
+    return response
+
+
+def responses_reanalyse(*, responses) -> int:
+    """Run the comment lexicon again on responses nobody corrected by hand; returns how many changed."""
+    changed = []
+    for response in responses.filter(categories_edited_at__isnull=True, submitted_at__isnull=False).only(
+        "id", "comment", "categories"
+    ):
+        categories = lexicon.categorise(response.comment)
+        if categories != response.categories:
+            response.categories = categories
+            changed.append(response)
+    SurveyResponse.objects.bulk_update(changed, ["categories"], batch_size=500)
+    return len(changed)

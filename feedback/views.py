@@ -1,0 +1,189 @@
+"""The survey page a client reaches from the personal link in their email.
+
+No login; every answer (unknown, expired and revoked links alike) is one identical
+"link not valid" page; a GET never consumes the link; the page follows the contact's language
+and can be switched with `?lang=`.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .models import QuestionType, SurveyInvitation, SurveyResponse
+from .outbox import bank_name
+from .ratelimit import over_limit
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
+def public_page(view):
+    """Headers for pages opened from a token link: no referrer leaks the token, no indexing."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapper
+
+
+def _requested_language(request) -> str | None:
+    code = request.POST.get("lang") or request.GET.get("lang")
+    return code if code in LANGUAGE_CODES else None
+
+
+def _fallback_language(request) -> str:
+    return _requested_language(request) or translation.get_language_from_request(request) or "zh-hans"
+
+
+def _render(request, template: str, context: dict, *, language: str, status: int = 200):
+    with translation.override(language):
+        switch = [(code, "中文" if code == "zh-hans" else "English") for code in LANGUAGE_CODES]
+        response = render(
+            request,
+            template,
+            {**context, "language": language, "languages": switch, "bank": bank_name()},
+            status=status,
+        )
+    response["Content-Language"] = language
+    return response
+
+
+def _invalid(request):
+    """The same page for every link that does not work, whatever the reason."""
+    return _render(request, "feedback/link_invalid.html", {}, language=_fallback_language(request), status=404)
+
+
+def _too_many(request):
+    return _render(request, "feedback/rate_limited.html", {}, language=_fallback_language(request), status=429)
+
+
+def _csrf_failed(request) -> bool:
+    """Django's own CSRF check, run here so the failure is explained in the contact's language."""
+    return CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {}) is not None
+
+
+def _questions(invitation: SurveyInvitation, language: str, values: dict, errors: dict) -> list[dict]:
+    rows = []
+    for question in invitation.survey.questions.all():
+        field = f"q_{question.pk}"
+        value = values.get(field, "")
+        row = {
+            "field": field,
+            "type": question.type,
+            "text": question.text(language),
+            "required": question.required,
+            "value": str(value) if value is not None else "",
+            "error": errors.get(field, ""),
+        }
+        if question.scale:
+            low, high = question.scale
+            row["scale"] = [str(number) for number in range(low, high + 1)]
+            row["low_label"], row["high_label"] = {
+                QuestionType.NPS: (_("Not at all likely"), _("Extremely likely")),
+                QuestionType.CSAT: (_("Very dissatisfied"), _("Very satisfied")),
+                QuestionType.CES: (_("Strongly disagree"), _("Strongly agree")),
+            }[question.type]
+        elif question.type == QuestionType.CHOICE:
+            row["options"] = question.options(language)
+        rows.append(row)
+    return rows
+
+
+def _form(request, invitation, language, *, values=None, errors=None, notice="", status=200):
+    errors = errors or {}
+    project = invitation.project
+    rm = project.relationship_manager
+    context = {
+        "invitation": invitation,
+        "survey_name": invitation.survey.name(language),
+        "intro": invitation.survey.intro(language),
+        "project": project,
+        "rm_name": rm.get_full_name() or rm.username,
+        "reason": invitation.reason or invitation.get_trigger_display(),
+        "questions": _questions(invitation, language, values or {}, errors),
+        "form_error": errors.get("__all__", ""),
+        "notice": notice,
+    }
+    return _render(request, "feedback/survey.html", context, language=language, status=status)
+
+
+def _draft_values(invitation: SurveyInvitation) -> dict:
+    answers = SurveyResponse.objects.filter(invitation=invitation).values_list("answers", flat=True).first()
+    return {f"q_{question_id}": value for question_id, value in (answers or {}).items()}
+
+
+def _error_messages(error: ValidationError) -> dict:
+    return {field: " ".join(messages) for field, messages in error.message_dict.items()}
+
+
+@csrf_exempt  # checked in the view, see _csrf_failed
+@never_cache
+@ensure_csrf_cookie
+@public_page
+@require_http_methods(["GET", "POST"])
+def survey_page(request, token: str):
+    if over_limit(request, scope="survey"):
+        return _too_many(request)
+    invitation = services.invitation_for_token(token)
+    if invitation is None:
+        return _invalid(request)
+    language = _requested_language(request) or invitation.contact.language
+    if invitation.responded_at is not None:
+        context = {"just_submitted": request.GET.get("done") == "1", "rm_name": _rm_name(invitation)}
+        return _render(request, "feedback/thanks.html", context, language=language)
+    if not invitation.is_usable():
+        return _invalid(request)
+    if request.method == "GET":
+        services.invitation_mark_opened(invitation=invitation)
+        return _form(request, invitation, language, values=_draft_values(invitation))
+    raw = {name: value for name, value in request.POST.items() if name.startswith("q_")}
+    with translation.override(language):
+        if _csrf_failed(request):
+            errors = {"__all__": _("Your session expired. Please submit the form again.")}
+            return _form(request, invitation, language, values=raw, errors=errors, status=403)
+        try:
+            if request.POST.get("action") == "save":
+                services.response_save_draft(invitation=invitation, raw=raw, language=language)
+                notice = _("Your answers are saved. You can come back to this link to finish.")
+                return _form(request, invitation, language, values=raw, notice=notice)
+            services.response_submit(invitation=invitation, raw=raw, language=language)
+        except services.InvitationClosed:
+            return _render(request, "feedback/thanks.html", {"rm_name": _rm_name(invitation)}, language=language)
+        except ValidationError as error:
+            return _form(request, invitation, language, values=raw, errors=_error_messages(error), status=400)
+    return redirect(f"{reverse('feedback:survey', args=[token])}?lang={language}&done=1")
+
+
+def _rm_name(invitation: SurveyInvitation) -> str:
+    rm = invitation.project.relationship_manager
+    return rm.get_full_name() or rm.username
+
+
+@csrf_exempt  # one-click unsubscribe (RFC 8058): mail clients POST without a form
+@never_cache
+@public_page
+@require_http_methods(["GET", "POST"])
+def opt_out_page(request, token: str):
+    if over_limit(request, scope="survey"):
+        return _too_many(request)
+    invitation = services.invitation_for_token(token)
+    if invitation is None or invitation.revoked_at is not None:
+        return _invalid(request)
+    language = _requested_language(request) or invitation.contact.language
+    if request.method == "POST":
+        services.contact_opt_out(invitation=invitation)
+        return _render(request, "feedback/opted_out.html", {}, language=language)
+    return _render(request, "feedback/opt_out.html", {"invitation": invitation}, language=language)

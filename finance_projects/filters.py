@@ -1,0 +1,96 @@
+"""Query-string filters for the core domain's API lists.
+
+Ids are plain numbers (not model choices): filtering on a colleague or a project outside the
+caller's scope simply finds nothing, and never reveals whether the row exists.
+"""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department
+
+from .models import (
+    Client,
+    Commitment,
+    CommitmentKind,
+    CommitmentStatus,
+    Contact,
+    Currency,
+    FinancingProject,
+    Language,
+    ProjectStatus,
+    Stage,
+    Touchpoint,
+    TouchpointChannel,
+)
+
+
+class ClientFilter(django_filters.FilterSet):
+    relationship_manager = django_filters.NumberFilter(field_name="relationship_manager_id")
+    team = django_filters.NumberFilter(field_name="team_id")
+    industry = django_filters.CharFilter(lookup_expr="iexact")
+    region = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Client
+        fields = []
+
+
+class ContactFilter(django_filters.FilterSet):
+    client = django_filters.NumberFilter(field_name="client_id")
+    language = django_filters.ChoiceFilter(choices=Language.choices)
+    opted_out = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Contact
+        fields = []
+
+
+class ProjectFilter(django_filters.FilterSet):
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, help_text=_("Repeat for several."))
+    status = django_filters.MultipleChoiceFilter(
+        choices=ProjectStatus.choices, help_text=_("Repeat for several.")
+    )
+    currency = django_filters.ChoiceFilter(choices=Currency.choices)
+    relationship_manager = django_filters.NumberFilter(field_name="relationship_manager_id")
+    client = django_filters.NumberFilter(field_name="client_id")
+    team = django_filters.NumberFilter(field_name="team_id")
+    update_overdue_at = django_filters.IsoDateTimeFilter(
+        field_name="next_update_due_at",
+        lookup_expr="lt",
+        help_text=_("Projects whose next client update was due before this time."),
+    )
+
+    class Meta:
+        model = FinancingProject
+        fields = []
+
+
+class TouchpointFilter(django_filters.FilterSet):
+    project = django_filters.NumberFilter(field_name="project_id")
+    contact = django_filters.NumberFilter(field_name="contact_id")
+    channel = django_filters.MultipleChoiceFilter(choices=TouchpointChannel.choices)
+    is_client_update = django_filters.BooleanFilter()
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = Touchpoint
+        fields = []
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CommitmentStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=CommitmentKind.choices)
+    department = django_filters.ChoiceFilter(choices=Department.choices)
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    project = django_filters.NumberFilter(field_name="project_id")
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    missed = django_filters.BooleanFilter(
+        field_name="missed", help_text=_("Open and past due (true) or not (false).")
+    )
+
+    class Meta:
+        model = Commitment
+        fields = []

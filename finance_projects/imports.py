@@ -1,0 +1,648 @@
+"""Bulk import of clients, projects and commitments from a CSV or XLSX file.
+
+Every row is checked before anything is written, and every problem is reported with the line
+the user sees in the file (the header is line 1). Then either nothing is imported (the
+default, when any row is bad) or, when the user asked for it, only the good rows; the writes
+happen in one transaction, in batches, so a 50,000-row file goes in one go.
+
+Scope: an importer only creates what they could create by hand. A relationship manager
+imports clients and projects they manage themselves and commitments on projects they manage;
+a manager imports for the relationship managers of the teams they lead; an admin for anyone.
+"""
+
+import csv
+import io
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import openpyxl
+import pandas as pd
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from accounts.models import Department, Role, User
+from accounts.selectors import team_ids_led_by
+
+from .models import (
+    Client,
+    Commitment,
+    CommitmentKind,
+    Currency,
+    FinancingProject,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
+    ProjectStatus,
+    Stage,
+    StageTransition,
+)
+from .selectors import clients_for, portfolio_for
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+# Files up to this size are imported during the request; larger ones by a background worker.
+INLINE_MAX_BYTES = 200 * 1024
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+MAX_ROWS = 100_000
+ALLOWED_EXTENSIONS = (".csv", ".xlsx")
+
+COLUMNS: dict[str, dict[str, list[str]]] = {
+    ImportKind.CLIENTS: {"required": ["name"], "optional": ["industry", "region", "relationship_manager"]},
+    ImportKind.PROJECTS: {
+        "required": ["code", "name", "client", "amount"],
+        "optional": ["currency", "stage", "status", "relationship_manager", "update_cadence_days"],
+    },
+    ImportKind.COMMITMENTS: {
+        "required": ["project", "title", "due_at"],
+        "optional": ["kind", "owner", "department", "description"],
+    },
+}
+
+
+def template_csv(kind: str) -> str:
+    """The header line of a sample file for `kind` (required columns first)."""
+    columns = COLUMNS[kind]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(columns["required"] + columns["optional"])
+    return buffer.getvalue()
+
+
+# --- Who may import what ------------------------------------------------------------------
+
+
+def can_import(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active) and (
+        user.is_admin_role or user.role in (Role.MANAGER, Role.RELATIONSHIP_MANAGER)
+    )
+
+
+def import_jobs_for(user: User) -> QuerySet[ImportJob]:
+    """Jobs the user may see: their own; an admin sees every job."""
+    jobs = ImportJob.objects.select_related("created_by")
+    if not user.is_authenticated or not user.is_active:
+        return jobs.none()
+    return jobs if user.is_admin_role else jobs.filter(created_by=user)
+
+
+def _assignable_users(importer: User) -> QuerySet[User]:
+    """Users the importer may name as relationship manager or owner."""
+    users = User.objects.filter(is_active=True)
+    if importer.is_admin_role:
+        return users
+    if importer.is_manager:
+        return users.filter(team_id__in=team_ids_led_by(importer))
+    return users.filter(team_id=importer.team_id) if importer.team_id else users.filter(pk=importer.pk)
+
+
+# --- Reading the file ---------------------------------------------------------------------
+
+
+def read_table(*, content: bytes, filename: str) -> pd.DataFrame:
+    """The file as text cells, one row per data line, indexed by the line number in the file."""
+    name = filename.lower()
+    if name.endswith(".csv"):
+        frame = _read_csv(content)
+    elif name.endswith(".xlsx"):
+        frame = _read_xlsx(content)
+    else:
+        raise ValidationError({"file": _("Upload a .csv or .xlsx file.")})
+    frame.columns = [str(column).strip().lower() for column in frame.columns]
+    frame = frame.fillna("").astype(str).apply(lambda column: column.str.strip())
+    # Data starts on line 2; blank lines keep their number but are not rows.
+    frame.index = pd.RangeIndex(2, len(frame) + 2)
+    frame = frame[(frame != "").any(axis=1)]
+    if len(frame) > MAX_ROWS:
+        raise ValidationError({"file": _("A file may hold at most %(max)d rows.") % {"max": MAX_ROWS}})
+    return frame
+
+
+def _decode(content: bytes) -> str:
+    # UTF-8 (with or without the BOM spreadsheet programs add), else GB18030 as Chinese Excel saves.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError({"file": _("The file is not UTF-8 or GB18030 text.")})
+
+
+def _read_csv(content: bytes) -> pd.DataFrame:
+    text = _decode(content)
+    if not text.strip():
+        raise ValidationError({"file": _("The file is empty.")})
+    try:
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, on_bad_lines="error"
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise ValidationError({"file": _("The CSV file cannot be read: %(error)s") % {"error": exc}}) from exc
+
+
+def _xlsx_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        # A date-formatted cell comes back as midnight: keep it a date.
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(content: bytes) -> pd.DataFrame:
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ValidationError({"file": _("The Excel file cannot be read.")}) from exc
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if not header:
+            raise ValidationError({"file": _("The file is empty.")})
+        header = [_xlsx_cell(cell) for cell in header]
+        width = len(header)
+        data = [[_xlsx_cell(cell) for cell in row[:width]] + [""] * (width - len(row)) for row in rows]
+    finally:
+        workbook.close()
+    return pd.DataFrame(data, columns=header, dtype=str)
+
+
+# --- Checking rows ------------------------------------------------------------------------
+
+
+@dataclass
+class RowErrors:
+    entries: list[dict] = field(default_factory=list)
+    bad_lines: set[int] = field(default_factory=set)
+
+    def add(self, line: int, column: str, message: str) -> None:
+        self.entries.append({"line": line, "column": column, "message": str(message)})
+        self.bad_lines.add(line)
+
+
+def _chunks(values: list, size: int = BATCH_SIZE) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _users_by_username(usernames: set[str]) -> dict[str, User]:
+    found: dict[str, User] = {}
+    for chunk in _chunks(sorted(usernames)):
+        found.update({user.username: user for user in User.objects.filter(username__in=chunk)})
+    return found
+
+
+def _check_columns(frame: pd.DataFrame, kind: str) -> None:
+    missing = [name for name in COLUMNS[kind]["required"] if name not in frame.columns]
+    if missing:
+        raise ValidationError(
+            {"file": _("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)}}
+        )
+
+
+def _duplicates(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """True for every row after the first that repeats the values of `columns`."""
+    keys = frame[columns].apply(lambda column: column.str.casefold())
+    return keys.duplicated(keep="first") & (keys != "").all(axis=1)
+
+
+def _max_length(errors: RowErrors, line: int, column: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        errors.add(line, column, _("At most %(limit)d characters.") % {"limit": limit})
+
+
+class _Checker(ABC):
+    """Turns the rows of one kind into unsaved model objects, collecting every problem."""
+
+    kind: str
+
+    def __init__(self, importer: User, frame: pd.DataFrame):
+        self.importer = importer
+        self.frame = frame
+        self.errors = RowErrors()
+        self.now = timezone.now()
+        self.assignable_ids = set(_assignable_users(importer).values_list("pk", flat=True))
+        self.users = _users_by_username(self._referenced_usernames())
+
+    def _referenced_usernames(self) -> set[str]:
+        names: set[str] = set()
+        for column in ("relationship_manager", "owner"):
+            if column in self.frame.columns:
+                names.update(value for value in self.frame[column].unique() if value)
+        return names
+
+    def _user(self, line: int, column: str, username: str, *, default: User | None) -> User | None:
+        if not username:
+            if default is None:
+                self.errors.add(line, column, _("This column is required."))
+            return default
+        user = self.users.get(username)
+        if user is None or not user.is_active:
+            self.errors.add(line, column, _("No active user named “%(name)s”.") % {"name": username})
+            return None
+        if user.pk not in self.assignable_ids:
+            self.errors.add(line, column, _("“%(name)s” is outside your scope.") % {"name": username})
+            return None
+        return user
+
+    def _relationship_manager(self, line: int, username: str, *, default: User | None) -> User | None:
+        user = self._user(line, "relationship_manager", username, default=default)
+        if user is None:
+            return None
+        if self.importer.is_relationship_manager and user.pk != self.importer.pk:
+            self.errors.add(
+                line, "relationship_manager", _("A relationship manager imports only their own portfolio.")
+            )
+            return None
+        if user.role not in (Role.RELATIONSHIP_MANAGER, Role.MANAGER):
+            self.errors.add(line, "relationship_manager", _("This user is not a relationship manager."))
+            return None
+        if user.team_id is None:
+            self.errors.add(line, "relationship_manager", _("This user belongs to no team."))
+            return None
+        return user
+
+    def _choice(self, line: int, column: str, value: str, choices: list[str], default: str) -> str | None:
+        if not value:
+            return default
+        value = value.lower() if column != "currency" else value.upper()
+        if value not in choices:
+            self.errors.add(line, column, _("Must be one of: %(choices)s.") % {"choices": ", ".join(choices)})
+            return None
+        return value
+
+    def check(self, on_progress) -> list:
+        objects = []
+        records = self.frame.to_dict("records")
+        for start, chunk in enumerate(_chunks(list(zip(self.frame.index, records, strict=True)))):
+            for line, row in chunk:
+                obj = self.check_row(int(line), row)
+                if obj is not None and int(line) not in self.errors.bad_lines:
+                    objects.append(obj)
+            on_progress(min((start + 1) * BATCH_SIZE, len(records)))
+        return objects
+
+    @abstractmethod
+    def check_row(self, line: int, row: dict):
+        """The unsaved object for a good row; problems go to `self.errors`."""
+
+    @abstractmethod
+    def write(self, objects: list) -> int:
+        """Save the checked objects (inside the caller's transaction); returns how many."""
+
+
+class _ClientChecker(_Checker):
+    kind = ImportKind.CLIENTS
+
+    def __init__(self, importer, frame):
+        super().__init__(importer, frame)
+        self.default_rm = importer if importer.role in (Role.RELATIONSHIP_MANAGER, Role.MANAGER) else None
+        names = sorted(set(frame["name"]) - {""})
+        self.existing: set[tuple[str, int]] = set()
+        for chunk in _chunks(names):
+            self.existing.update(
+                (name.casefold(), team_id)
+                for name, team_id in Client.objects.filter(name__in=chunk).values_list("name", "team_id")
+            )
+        self.seen: set[tuple[str, int]] = set()
+
+    def check_row(self, line, row):
+        name = row["name"]
+        if not name:
+            self.errors.add(line, "name", _("This column is required."))
+        _max_length(self.errors, line, "name", name, 200)
+        _max_length(self.errors, line, "industry", row.get("industry", ""), 120)
+        _max_length(self.errors, line, "region", row.get("region", ""), 120)
+        rm = self._relationship_manager(line, row.get("relationship_manager", ""), default=self.default_rm)
+        if rm is None or not name:
+            return None
+        key = (name.casefold(), rm.team_id)
+        if key in self.existing:
+            self.errors.add(line, "name", _("This team already has a client with this name."))
+            return None
+        if key in self.seen:
+            self.errors.add(line, "name", _("This client appears earlier in the file."))
+            return None
+        self.seen.add(key)
+        return Client(
+            name=name,
+            industry=row.get("industry", ""),
+            region=row.get("region", ""),
+            relationship_manager=rm,
+            team_id=rm.team_id,
+        )
+
+    def write(self, objects):
+        Client.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        return len(objects)
+
+
+def _parse_amount(value: str) -> Decimal | None:
+    try:
+        amount = Decimal(value.replace(",", "").replace(" ", ""))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+class _ProjectChecker(_Checker):
+    kind = ImportKind.PROJECTS
+
+    def __init__(self, importer, frame):
+        super().__init__(importer, frame)
+        codes = sorted(set(frame["code"]) - {""})
+        self.existing_codes: set[str] = set()
+        for chunk in _chunks(codes):
+            self.existing_codes.update(
+                FinancingProject.objects.filter(code__in=chunk).values_list("code", flat=True)
+            )
+        repeated = _duplicates(frame, ["code"])
+        self.repeated_code_lines = set(repeated[repeated].index)
+        client_names = sorted(set(frame["client"]) - {""})
+        self.clients: dict[str, list[Client]] = {}
+        visible = clients_for(importer).select_related("relationship_manager")
+        for chunk in _chunks(client_names):
+            for client in visible.filter(name__in=chunk):
+                self.clients.setdefault(client.name, []).append(client)
+
+    def _client(self, line: int, name: str) -> Client | None:
+        if not name:
+            self.errors.add(line, "client", _("This column is required."))
+            return None
+        matches = self.clients.get(name, [])
+        if not matches:
+            self.errors.add(line, "client", _("No client named “%(name)s” in your scope.") % {"name": name})
+            return None
+        if len(matches) > 1:
+            self.errors.add(line, "client", _("Several teams have a client with this name."))
+            return None
+        return matches[0]
+
+    def check_row(self, line, row):
+        code, name = row["code"], row["name"]
+        if not code:
+            self.errors.add(line, "code", _("This column is required."))
+        elif code in self.existing_codes:
+            self.errors.add(line, "code", _("A project with this code already exists."))
+        elif line in self.repeated_code_lines:
+            self.errors.add(line, "code", _("This code appears earlier in the file."))
+        _max_length(self.errors, line, "code", code, 40)
+        if not name:
+            self.errors.add(line, "name", _("This column is required."))
+        _max_length(self.errors, line, "name", name, 200)
+        amount = _parse_amount(row["amount"])
+        if amount is None:
+            self.errors.add(line, "amount", _("Not a number."))
+        elif amount <= 0:
+            self.errors.add(line, "amount", _("The amount must be greater than zero."))
+        elif amount.as_tuple().exponent < -2 or amount >= Decimal(10) ** 16:
+            self.errors.add(line, "amount", _("At most 16 digits and 2 decimal places."))
+        currency = self._choice(line, "currency", row.get("currency", ""), Currency.values, Currency.CNY)
+        stage = self._choice(line, "stage", row.get("stage", ""), Stage.values, Stage.INQUIRY)
+        default_status = ProjectStatus.CLOSED if stage == Stage.CLOSED else ProjectStatus.ACTIVE
+        status = self._choice(line, "status", row.get("status", ""), ProjectStatus.values, default_status)
+        cadence = row.get("update_cadence_days", "") or "14"
+        if not cadence.isdigit() or int(cadence) < 1:
+            self.errors.add(line, "update_cadence_days", _("A whole number of days, at least 1."))
+        client = self._client(line, row["client"])
+        if client is None:
+            return None
+        default_rm = self.importer if self.importer.is_relationship_manager else client.relationship_manager
+        rm = self._relationship_manager(line, row.get("relationship_manager", ""), default=default_rm)
+        if rm is None:
+            return None
+        if rm.team_id != client.team_id:
+            self.errors.add(line, "relationship_manager", _("This user is not in the client's team."))
+            return None
+        if line in self.errors.bad_lines:
+            return None
+        days = int(cadence)
+        return FinancingProject(
+            client=client,
+            name=name,
+            code=code,
+            amount=amount,
+            currency=currency,
+            stage=stage,
+            status=status,
+            relationship_manager=rm,
+            team_id=client.team_id,
+            update_cadence_days=days,
+            stage_entered_at=self.now,
+            next_update_due_at=self.now + timedelta(days=days),
+        )
+
+    def write(self, objects):
+        projects = bulk_create_with_history(
+            objects,
+            FinancingProject,
+            batch_size=BATCH_SIZE,
+            default_user=self.importer,
+            default_date=self.now,
+        )
+        StageTransition.objects.bulk_create(
+            [
+                StageTransition(project=p, stage=p.stage, entered_at=self.now, moved_by=self.importer)
+                for p in projects
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        return len(projects)
+
+
+def _user_zone(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+class _CommitmentChecker(_Checker):
+    kind = ImportKind.COMMITMENTS
+
+    def __init__(self, importer, frame):
+        super().__init__(importer, frame)
+        self.zone = _user_zone(importer)
+        codes = sorted(set(frame["project"]) - {""})
+        self.projects: dict[str, FinancingProject] = {}
+        editable = portfolio_for(importer).select_related("client", "relationship_manager")
+        if importer.is_relationship_manager:
+            editable = editable.filter(
+                Q(relationship_manager=importer) | Q(client__relationship_manager=importer)
+            )
+        for chunk in _chunks(codes):
+            self.projects.update({p.code: p for p in editable.filter(code__in=chunk)})
+
+    def _due_at(self, line: int, value: str) -> datetime | None:
+        if not value:
+            self.errors.add(line, "due_at", _("This column is required."))
+            return None
+        try:
+            day = parse_date(value.replace("/", "-"))
+            moment = None if day else parse_datetime(value.replace("/", "-"))
+        except ValueError:
+            moment = day = None
+        if moment is None and day is None:
+            self.errors.add(line, "due_at", _("Not a date; write 2026-12-31 or 2026-12-31 17:00."))
+            return None
+        if moment is None:
+            # A bare date means by the end of that day, in the importer's time zone.
+            moment = datetime.combine(day, time(23, 59))
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, self.zone)
+        if moment <= self.now:
+            self.errors.add(line, "due_at", _("A new commitment must be due in the future."))
+            return None
+        return moment
+
+    def check_row(self, line, row):
+        title = row["title"]
+        if not title:
+            self.errors.add(line, "title", _("This column is required."))
+        _max_length(self.errors, line, "title", title, 240)
+        due_at = self._due_at(line, row["due_at"])
+        kind = self._choice(line, "kind", row.get("kind", ""), CommitmentKind.values, CommitmentKind.OTHER)
+        code = row["project"]
+        project = self.projects.get(code) if code else None
+        if not code:
+            self.errors.add(line, "project", _("This column is required."))
+        elif project is None:
+            self.errors.add(
+                line, "project", _("No project with code “%(code)s” in your scope.") % {"code": code}
+            )
+        elif project.status in (ProjectStatus.CLOSED, ProjectStatus.LOST):
+            self.errors.add(line, "project", _("The project is closed."))
+            project = None
+        owner = None
+        if project is not None or row.get("owner"):
+            default_owner = project.relationship_manager if project else None
+            owner = self._user(line, "owner", row.get("owner", ""), default=default_owner)
+        department = row.get("department", "")
+        if department and department.lower() not in Department.values:
+            self.errors.add(
+                line,
+                "department",
+                _("Must be one of: %(choices)s.") % {"choices": ", ".join(Department.values)},
+            )
+        if project is None or owner is None or line in self.errors.bad_lines:
+            return None
+        return Commitment(
+            project=project,
+            title=title,
+            description=row.get("description", ""),
+            kind=kind,
+            owner=owner,
+            department=department.lower() or owner.department,
+            due_at=due_at,
+            created_by=self.importer,
+            created_at=self.now,
+        )
+
+    def write(self, objects):
+        bulk_create_with_history(
+            objects, Commitment, batch_size=BATCH_SIZE, default_user=self.importer, default_date=self.now
+        )
+        return len(objects)
+
+
+CHECKERS: dict[str, type[_Checker]] = {
+    ImportKind.CLIENTS: _ClientChecker,
+    ImportKind.PROJECTS: _ProjectChecker,
+    ImportKind.COMMITMENTS: _CommitmentChecker,
+}
+
+
+# --- Services -----------------------------------------------------------------------------
+
+
+def import_job_create(
+    *, kind: str, filename: str, content: bytes, created_by: User, import_valid_rows: bool = False
+) -> ImportJob:
+    """Record an uploaded file as a queued import; `import_job_run` does the work."""
+    if not can_import(created_by):
+        raise PermissionDenied(_("Your role cannot import data."))
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": _("Choose clients, projects or commitments.")})
+    if not filename.lower().endswith(ALLOWED_EXTENSIONS):
+        raise ValidationError({"file": _("Upload a .csv or .xlsx file.")})
+    if not content:
+        raise ValidationError({"file": _("The file is empty.")})
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": _("The file is larger than 25 MB.")})
+    return ImportJob.objects.create(
+        kind=kind,
+        filename=filename[-255:],
+        source=content,
+        import_valid_rows=import_valid_rows,
+        created_by=created_by,
+    )
+
+
+def runs_inline(job: ImportJob) -> bool:
+    return len(job.source) <= INLINE_MAX_BYTES
+
+
+def _finish(job: ImportJob, **fields) -> ImportJob:
+    fields.update(finished_at=timezone.now(), source=b"")
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+    job.refresh_from_db()
+    return job
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Check every row, then write all of them (or only the good ones) in one transaction.
+
+    The job is claimed with a compare-and-set update, so a redelivered task never imports twice.
+    Progress (`processed`) is committed as rows are checked, for the progress bar.
+    """
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        return job
+    try:
+        frame = read_table(content=bytes(job.source), filename=job.filename)
+        _check_columns(frame, job.kind)
+        ImportJob.objects.filter(pk=job.pk).update(total=len(frame))
+        checker = CHECKERS[job.kind](job.created_by, frame)
+        objects = checker.check(
+            lambda done: ImportJob.objects.filter(pk=job.pk).update(processed=done),
+        )
+        errors = checker.errors.entries
+        if errors and not job.import_valid_rows:
+            return _finish(job, status=ImportStatus.REJECTED, errors=errors, imported=0)
+        with transaction.atomic():
+            imported = checker.write(objects)
+        return _finish(job, status=ImportStatus.DONE, errors=errors, imported=imported)
+    except ValidationError as exc:
+        messages = [str(message) for messages in exc.message_dict.values() for message in messages]
+        entries = [{"line": 1, "column": "", "message": message} for message in messages]
+        return _finish(job, status=ImportStatus.REJECTED, errors=entries, imported=0)
+    except IntegrityError:
+        logger.warning("Import %s conflicted with a concurrent change", job.pk)
+        entry = {
+            "line": None,
+            "column": "",
+            "message": _("Someone else created some of these rows meanwhile."),
+        }
+        return _finish(job, status=ImportStatus.REJECTED, errors=[entry], imported=0)
+    except Exception:
+        logger.exception("Import %s failed", job.pk)
+        entry = {
+            "line": None,
+            "column": "",
+            "message": _("The import failed unexpectedly; nothing was saved."),
+        }
+        return _finish(job, status=ImportStatus.FAILED, errors=[entry], imported=0)

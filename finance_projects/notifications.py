@@ -1,0 +1,140 @@
+"""Alert e-mails, delivered through the outbox on the alert row itself.
+
+The scans only write alerts. Delivery runs after them and claims what it is about to send with
+a compare-and-set UPDATE (`notified_at` / `escalated_at` set WHERE still NULL, RETURNING the
+ids), so two workers never send the same alert twice: the second claim finds nothing. Mail goes
+out after the claim has committed; if one recipient's message cannot be sent, only that
+recipient's claim is released (and retried on the next run), the others are unaffected.
+
+- `notify_critical_alerts`: new critical alerts, ONE message per recipient per run (the
+  alert's assignee, else the project's relationship manager).
+- `escalate_unacknowledged_alerts`: critical alerts nobody acknowledged within
+  CEM["ALERT_ESCALATION_HOURS"], ONE message per team manager, once per alert.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from accounts.models import Team, User
+
+from .models import Alert, AlertSeverity, FinancingProject
+
+logger = logging.getLogger(__name__)
+
+# How many alerts one message lists; the rest are counted and one link away.
+LISTED_PER_MESSAGE = 25
+
+
+def make_message(*, kind: str, recipient: User, context: dict) -> EmailMultiAlternatives:
+    """An e-mail from `emails/<kind>-subject.txt`, `-body.txt` and `-body.html`, rendered in the
+    recipient's language and time zone."""
+    context = {**context, "recipient": recipient, "site_url": settings.SITE_URL}
+    language = recipient.language or settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(recipient.time_zone or settings.TIME_ZONE):
+        subject = " ".join(render_to_string(f"emails/{kind}-subject.txt", context).split())
+        text = render_to_string(f"emails/{kind}-body.txt", context)
+        html = render_to_string(f"emails/{kind}-body.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _claim(column: str, where: str, params: list, at: datetime) -> list[int]:
+    """Set `column` = at on the matching alerts still unclaimed; the ids this call claimed."""
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = %s WHERE {column} IS NULL AND {where} RETURNING id",
+            [connection.ops.adapt_datetimefield_value(at), *params],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _release(column: str, ids: Iterable[int], at: datetime) -> None:
+    Alert.objects.filter(pk__in=list(ids), **{column: at}).update(**{column: None})
+
+
+def _deliver(*, kind: str, column: str, batches: dict[User, list[Alert]], at: datetime) -> int:
+    sent = 0
+    for recipient, alerts in batches.items():
+        context = {
+            "alerts": alerts[:LISTED_PER_MESSAGE],
+            "count": len(alerts),
+            "more": max(0, len(alerts) - LISTED_PER_MESSAGE),
+        }
+        try:
+            make_message(kind=kind, recipient=recipient, context=context).send()
+        except Exception:  # one bad recipient must not stall the others
+            logger.exception("Could not e-mail %s alerts to user %s; retrying next run", kind, recipient.pk)
+            _release(column, (alert.pk for alert in alerts), at)
+        else:
+            sent += 1
+    return sent
+
+
+def _load(ids: list[int]) -> list[Alert]:
+    return list(
+        Alert.objects.filter(pk__in=ids)
+        .select_related(
+            "project__client", "project__relationship_manager", "project__team__manager", "assignee"
+        )
+        .order_by("project__code", "kind", "id")
+    )
+
+
+def _live_severity_condition() -> tuple[str, list]:
+    return (
+        "severity = %s AND resolved_at IS NULL AND acknowledged_at IS NULL "
+        "AND (snoozed_until IS NULL OR snoozed_until <= %s)"
+    ), [AlertSeverity.CRITICAL.value]
+
+
+def notify_critical_alerts(*, at: datetime | None = None) -> int:
+    """E-mail every new, unhandled critical alert to its owner; returns the messages sent."""
+    at = at or timezone.now()
+    condition, params = _live_severity_condition()
+    ids = _claim("notified_at", condition, [*params, connection.ops.adapt_datetimefield_value(at)], at)
+    batches: dict[User, list[Alert]] = defaultdict(list)
+    unaddressed = []
+    for alert in _load(ids):
+        recipient = alert.assignee or alert.project.relationship_manager
+        if recipient.is_active and recipient.email:
+            batches[recipient].append(alert)
+        else:
+            unaddressed.append(alert.pk)
+    if unaddressed:
+        logger.warning("Critical alerts %s have no reachable recipient", unaddressed)
+    return _deliver(kind="alerts-critical", column="notified_at", batches=batches, at=at)
+
+
+def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
+    """E-mail each team manager, once per alert, the critical alerts of their team left
+    unacknowledged past CEM["ALERT_ESCALATION_HOURS"]; returns the messages sent."""
+    at = at or timezone.now()
+    hours = settings.CEM.get("ALERT_ESCALATION_HOURS", 24)
+    condition, params = _live_severity_condition()
+    project = connection.ops.quote_name(FinancingProject._meta.db_table)
+    team = connection.ops.quote_name(Team._meta.db_table)
+    db = connection.ops.adapt_datetimefield_value
+    ids = _claim(
+        "escalated_at",
+        f"{condition} AND opened_at <= %s AND project_id IN ("
+        f"SELECT p.id FROM {project} AS p JOIN {team} AS t ON t.id = p.team_id "
+        "WHERE t.manager_id IS NOT NULL)",
+        [*params, db(at), db(at - timedelta(hours=hours))],
+        at,
+    )
+    batches: dict[User, list[Alert]] = defaultdict(list)
+    for alert in _load(ids):
+        manager = alert.project.team.manager
+        if manager.is_active and manager.email:
+            batches[manager].append(alert)
+    return _deliver(kind="alerts-escalation", column="escalated_at", batches=batches, at=at)

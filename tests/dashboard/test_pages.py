@@ -1,0 +1,359 @@
+"""The staff pages: RM home, team view, project 360°, client profile, alert actions, exports."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from finance_projects.models import Alert, Commitment, Touchpoint
+from tests.factories import AlertFactory, CommitmentFactory, ProjectFactory, TouchpointFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def foreign_project(outsider):
+    return ProjectFactory(client__relationship_manager=outsider, client__team=outsider.team)
+
+
+# --- RM home ---------------------------------------------------------------------------------
+
+
+def test_home_needs_a_login(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_home_lists_my_projects_alerts_and_commitments_due_this_week(browser, owner, project, foreign_project):
+    AlertFactory(project=project, severity="critical", message="Draft agreement is late")
+    CommitmentFactory(project=project, title="Send the rate quote", due_at=timezone.now() + timedelta(hours=2))
+
+    response = browser(owner).get("/")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert project.code in body
+    assert foreign_project.code not in body
+    assert "Draft agreement is late" in body
+    assert "Send the rate quote" in body
+
+
+def test_portfolio_search_filters_the_table(browser, owner, client_org):
+    wanted = ProjectFactory(client=client_org, name="Offshore wind Rudong")
+    other = ProjectFactory(client=client_org, name="Coal retrofit")
+
+    response = browser(owner).get("/", {"q": "wind"})
+
+    assert wanted.code in response.content.decode()
+    assert other.code not in response.content.decode()
+
+
+def test_portfolio_htmx_request_returns_only_the_table(browser, owner, project):
+    response = browser(owner).get("/", {"sort": "-health"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="portfolio")
+
+    body = response.content.decode()
+    assert project.code in body
+    assert "<html" not in body
+
+
+def test_portfolio_paginates(browser, owner, client_org):
+    for _ in range(27):
+        ProjectFactory(client=client_org)
+
+    first = browser(owner).get("/").content.decode()
+    second = browser(owner).get("/", {"page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first or "第 1 页" in first
+    assert second.count('data-label="NPS"') == 2
+
+
+# --- Alerts in place -------------------------------------------------------------------------
+
+
+def test_acknowledging_an_alert_in_place_returns_the_updated_row(browser, owner, project):
+    alert = AlertFactory(project=project)
+
+    response = browser(owner).post(
+        reverse("dashboard:alert-action", args=[alert.pk, "acknowledge"]), HTTP_HX_REQUEST="true"
+    )
+
+    alert.refresh_from_db()
+    assert response.status_code == 200
+    assert alert.acknowledged_by == owner
+    assert f'id="alert-{alert.pk}"' in response.content.decode()
+
+
+def test_snoozing_hides_the_alert_from_the_home_page(browser, owner, project):
+    alert = AlertFactory(project=project, message="Snooze me please")
+
+    browser(owner).post(reverse("dashboard:alert-action", args=[alert.pk, "snooze"]), {"hours": 24})
+
+    alert.refresh_from_db()
+    assert alert.snoozed_until > timezone.now() + timedelta(hours=23)
+    assert "Snooze me please" not in browser(owner).get("/").content.decode()
+
+
+def test_assigning_an_alert_to_a_teammate_who_cannot_see_it_shows_the_error(browser, owner, teammate, project):
+    alert = AlertFactory(project=project)
+
+    response = browser(owner).post(
+        reverse("dashboard:alert-action", args=[alert.pk, "assign"]),
+        {"assignee": teammate.pk},
+        HTTP_HX_REQUEST="true",
+    )
+
+    alert.refresh_from_db()
+    assert alert.assignee == owner
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_an_outsider_cannot_act_on_an_alert(browser, outsider, project):
+    alert = AlertFactory(project=project)
+
+    response = browser(outsider).post(reverse("dashboard:alert-action", args=[alert.pk, "acknowledge"]))
+
+    assert response.status_code == 404
+    assert Alert.objects.get(pk=alert.pk).acknowledged_at is None
+
+
+# --- Team view -------------------------------------------------------------------------------
+
+
+def test_team_view_shows_kpis_and_every_rm_of_the_team(browser, manager, owner, teammate, project):
+    theirs = ProjectFactory(client__relationship_manager=teammate, client__team=teammate.team)
+
+    response = browser(manager).get("/team/", {"days": 7})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert project.code in body and theirs.code in body
+    assert 'id="trend-data"' in body
+    assert 'data-kpi="promise_kept_rate"' in body
+
+
+def test_team_view_is_for_managers(browser, owner):
+    assert browser(owner).get("/team/").status_code == 403
+
+
+# --- Project page ----------------------------------------------------------------------------
+
+
+def test_project_page_shows_stage_path_timeline_and_audit_trail(browser, owner, project):
+    TouchpointFactory(project=project, summary="Walked the CFO through the term sheet")
+    commitment = CommitmentFactory(project=project, title="Send the credit memo")
+
+    response = browser(owner).get(reverse("dashboard:project", args=[project.pk]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Walked the CFO through the term sheet" in body
+    assert commitment.title in body
+    assert "stage-path" in body
+
+
+def test_another_teams_project_answers_404(browser, outsider, project):
+    assert browser(outsider).get(reverse("dashboard:project", args=[project.pk])).status_code == 404
+    assert browser(outsider).get(reverse("dashboard:client", args=[project.client_id])).status_code == 404
+
+
+def test_logging_a_touchpoint_from_the_project_page(browser, owner, project):
+    response = browser(owner).post(
+        reverse("dashboard:project-action", args=[project.pk, "touchpoint"]),
+        {
+            "channel": "call",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "summary": "Confirmed the disbursement schedule",
+            "is_client_update": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    touchpoint = Touchpoint.objects.get(project=project)
+    assert touchpoint.logged_by == owner and touchpoint.is_client_update
+
+
+def test_a_touchpoint_in_the_future_is_refused_next_to_the_field(browser, owner, project):
+    future = timezone.localtime() + timedelta(days=2)
+
+    response = browser(owner).post(
+        reverse("dashboard:project-action", args=[project.pk, "touchpoint"]),
+        {"channel": "call", "occurred_at": future.strftime("%Y-%m-%dT%H:%M"), "summary": "Later"},
+    )
+
+    assert response.status_code == 400
+    assert 'id="id_occurred_at-error"' in response.content.decode()
+    assert not Touchpoint.objects.filter(project=project).exists()
+
+
+def test_a_commitment_due_in_the_past_is_refused_next_to_the_field(browser, owner, project):
+    past = timezone.localtime() - timedelta(days=1)
+
+    response = browser(owner).post(
+        reverse("dashboard:project-action", args=[project.pk, "commitment"]),
+        {"title": "Send it", "kind": "document", "due_at": past.strftime("%Y-%m-%dT%H:%M"), "owner": owner.pk},
+    )
+
+    assert response.status_code == 400
+    assert 'id="id_due_at-error"' in response.content.decode()
+    assert not Commitment.objects.filter(project=project).exists()
+
+
+def test_fulfilling_and_renegotiating_a_commitment(browser, owner, project):
+    kept = CommitmentFactory(project=project)
+    moved = CommitmentFactory(project=project)
+    new_due = timezone.localtime() + timedelta(days=20)
+
+    browser(owner).post(reverse("dashboard:commitment-action", args=[kept.pk, "fulfil"]))
+    browser(owner).post(
+        reverse("dashboard:commitment-action", args=[moved.pk, "renegotiate"]),
+        {"new_due_at": new_due.strftime("%Y-%m-%dT%H:%M"), "reason": "Credit committee moved"},
+    )
+
+    kept.refresh_from_db()
+    moved.refresh_from_db()
+    assert kept.status == "fulfilled"
+    assert moved.status == "renegotiated"
+    assert timezone.localtime(moved.renegotiated_to.due_at).date() == new_due.date()
+
+
+def test_renegotiating_without_a_reason_shows_the_error(browser, owner, project):
+    commitment = CommitmentFactory(project=project)
+    new_due = timezone.localtime() + timedelta(days=20)
+
+    response = browser(owner).post(
+        reverse("dashboard:commitment-action", args=[commitment.pk, "renegotiate"]),
+        {"new_due_at": new_due.strftime("%Y-%m-%dT%H:%M"), "reason": ""},
+    )
+
+    assert response.status_code == 400
+    assert 'id="id_reason-error"' in response.content.decode()
+
+
+def test_skipping_a_stage_without_override_is_refused(browser, owner, project):
+    response = browser(owner).post(
+        reverse("dashboard:project-action", args=[project.pk, "stage"]), {"to_stage": "documentation"}
+    )
+
+    assert response.status_code == 400
+    assert 'id="id_to_stage-error"' in response.content.decode()
+    project.refresh_from_db()
+    assert project.stage == "inquiry"
+
+
+def test_department_staff_cannot_change_the_project(browser, department_user, project):
+    CommitmentFactory(project=project, owner=department_user)
+
+    response = browser(department_user).post(
+        reverse("dashboard:project-action", args=[project.pk, "stage"]), {"to_stage": "term_sheet"}
+    )
+
+    assert response.status_code == 403
+
+
+def test_creating_a_status_link_shows_the_url_once(browser, owner, project, contact):
+    response = browser(owner).post(
+        reverse("dashboard:project-action", args=[project.pk, "status_link"]), {"contact": contact.pk, "days": 30}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "/p/" in body
+    again = browser(owner).get(reverse("dashboard:project", args=[project.pk])).content.decode()
+    assert 'id="new-status-url"' not in again
+
+
+# --- Client profile --------------------------------------------------------------------------
+
+
+def test_client_profile_lists_projects_and_contacts(browser, owner, project, contact):
+    response = browser(owner).get(reverse("dashboard:client", args=[project.client_id]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert project.code in body and contact.name in body
+
+
+# --- Exports ---------------------------------------------------------------------------------
+
+
+def test_portfolio_csv_holds_only_what_the_viewer_sees(browser, owner, project, foreign_project):
+    response = browser(owner).get(reverse("dashboard:export-portfolio", args=["csv"]))
+
+    body = b"".join(response.streaming_content).decode()
+    assert project.code in body
+    assert foreign_project.code not in body
+
+
+def test_portfolio_xlsx_is_a_spreadsheet_with_the_filtered_rows(browser, owner, client_org):
+    import io
+
+    import openpyxl
+
+    wanted = ProjectFactory(client=client_org, name="Offshore wind")
+    other = ProjectFactory(client=client_org, name="Coal retrofit")
+
+    response = browser(owner).get(reverse("dashboard:export-portfolio", args=["xlsx"]), {"q": "wind"})
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    codes = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert codes == [wanted.code]
+    assert other.code not in codes
+
+
+def test_kpi_export_is_for_managers(browser, owner, manager):
+    assert browser(owner).get(reverse("dashboard:export-kpis", args=["csv"])).status_code == 403
+    response = browser(manager).get(reverse("dashboard:export-kpis", args=["xlsx"]))
+    assert response.status_code == 200
+
+
+# --- Query counts ----------------------------------------------------------------------------
+
+
+def _grow(project, owner, n):
+    for i in range(n):
+        other = ProjectFactory(client=project.client)
+        AlertFactory(project=other, severity="critical" if i % 2 else "warning")
+        CommitmentFactory(project=other, due_at=timezone.now() + timedelta(hours=i + 1))
+        TouchpointFactory(project=other)
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_home_query_count_does_not_grow(browser, owner, project, size, django_assert_max_num_queries):
+    _grow(project, owner, size)
+    page = browser(owner)
+
+    with django_assert_max_num_queries(16):
+        assert page.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_team_query_count_does_not_grow(browser, manager, project, owner, size, django_assert_max_num_queries):
+    _grow(project, owner, size)
+    page = browser(manager)
+
+    with django_assert_max_num_queries(48):
+        assert page.get("/team/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_project_page_query_count_does_not_grow(browser, owner, project, size, django_assert_max_num_queries):
+    for i in range(size):
+        TouchpointFactory(project=project)
+        commitment = CommitmentFactory(project=project, due_at=timezone.now() + timedelta(days=i + 1))
+        AlertFactory(project=project, subject_id=commitment.pk)
+    page = browser(owner)
+
+    with django_assert_max_num_queries(26):
+        assert page.get(reverse("dashboard:project", args=[project.pk])).status_code == 200

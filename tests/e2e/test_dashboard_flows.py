@@ -1,0 +1,147 @@
+"""An RM's day in headless Chromium: log in, acknowledge an alert in place, log a touchpoint,
+fulfil a commitment, switch to Chinese; and a client opening their status link on a phone."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Role
+from finance_projects import services
+from finance_projects.models import Alert, Commitment, Touchpoint
+from tests.factories import (
+    AlertFactory,
+    ClientFactory,
+    CommitmentFactory,
+    ContactFactory,
+    ProjectFactory,
+    TeamFactory,
+    TouchpointFactory,
+    UserFactory,
+)
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+playwright = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def chromium():
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def rm_world(transactional_db):
+    team = TeamFactory(name="Infrastructure East")
+    rm = UserFactory(username="wang.fang", first_name="Fang", last_name="Wang", team=team, role=Role.RELATIONSHIP_MANAGER)
+    client_org = ClientFactory(name="华能新能源 Huaneng Renewables", relationship_manager=rm, team=team)
+    contact = ContactFactory(client=client_org, name="李伟 Li Wei", language="zh-hans")
+    project = ProjectFactory(client=client_org, name="Rudong offshore wind 300MW", code="PF-RD-300")
+    ProjectFactory(client=client_org, name="Yancheng solar 120MW", code="PF-YC-120")
+    TouchpointFactory(project=project, summary="Term sheet walked through with the CFO", shareable=True)
+    alert = AlertFactory(project=project, severity="critical", message="PF-RD-300: credit memo promised to the client")
+    commitment = CommitmentFactory(
+        project=project, title="Send the signed term sheet", due_at=timezone.now() + timedelta(days=2)
+    )
+    return {"rm": rm, "project": project, "contact": contact, "alert": alert, "commitment": commitment}
+
+
+def log_in(page, live_server, user):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "pass-word-123")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_rm_acknowledges_logs_fulfils_and_switches_to_chinese(chromium, live_server, rm_world):
+    page = chromium.new_page(viewport={"width": 1366, "height": 900}, locale="en-US")
+    log_in(page, live_server, rm_world["rm"])
+    alert = rm_world["alert"]
+
+    # English from the browser; acknowledge the alert in place (HTMX swaps the row).
+    page.click("form.lang-switch button[value=en]")
+    page.click(f"#alert-{alert.pk} button[data-action=acknowledge]")
+    page.wait_for_selector(f"#alert-{alert.pk} .badge.ok")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-home.png"), full_page=True)
+    assert Alert.objects.get(pk=alert.pk).acknowledged_by == rm_world["rm"]
+
+    # Log a touchpoint on the project page.
+    page.click("text=Rudong offshore wind 300MW")
+    page.fill("#id_summary", "Called the CFO: credit committee meets on Friday")
+    page.click("#log-touchpoint button[type=submit]")
+    page.wait_for_selector("text=Touchpoint logged.")
+    assert Touchpoint.objects.filter(summary__startswith="Called the CFO").exists()
+
+    # Fulfil the commitment.
+    page.click(f"#commitment-{rm_world['commitment'].pk} button.primary")
+    page.wait_for_selector("text=Commitment fulfilled.")
+    assert Commitment.objects.get(pk=rm_world["commitment"].pk).status == "fulfilled"
+    page.screenshot(path=str(ARTIFACTS / "dashboard-project.png"), full_page=True)
+
+    # Switch to Chinese.
+    page.click("form.lang-switch button[value=zh-hans]")
+    page.wait_for_selector("html[lang=zh-hans]")
+    page.goto(f"{live_server.url}/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    page.screenshot(path=str(ARTIFACTS / "dashboard-home-zh.png"), full_page=True)
+
+
+def test_client_opens_the_status_link_on_a_phone(chromium, live_server, rm_world):
+    _link, token = services.status_link_create(
+        project=rm_world["project"], contact=rm_world["contact"], created_by=rm_world["rm"]
+    )
+    page = chromium.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+
+    response = page.goto(f"{live_server.url}/p/{token}/")
+
+    assert response.status == 200
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("text=Term sheet walked through with the CFO").is_visible()
+    # Nothing is wider than the phone's screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "status-page-mobile.png"), full_page=True)
+
+    page.fill("#id_description", "三周没有收到利率的消息了。")
+    page.click("#concern button[type=submit]")
+    page.wait_for_selector(".notice-ok")
+    assert rm_world["project"].complaints.count() == 1
+    page.screenshot(path=str(ARTIFACTS / "status-page-mobile-sent.png"), full_page=True)
+
+
+def test_team_view_charts_render(chromium, live_server, rm_world):
+    team = rm_world["rm"].team
+    manager = UserFactory(username="zhao.lei", first_name="Lei", last_name="Zhao", team=team, role=Role.MANAGER)
+    team.manager = manager
+    team.save()
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    log_in(page, live_server, manager)
+
+    page.goto(f"{live_server.url}/team/")
+    page.wait_for_function("document.querySelector('#trend-rates').width > 0")
+
+    assert errors == []
+    page.screenshot(path=str(ARTIFACTS / "dashboard-team.png"), full_page=True)

@@ -1,0 +1,43 @@
+import pytest
+from django.core.cache import cache
+
+from tests.factories import invitation_with_link, shipped_survey
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def relationship_survey(db):
+    return shipped_survey("relationship")
+
+
+@pytest.fixture
+def milestone_survey(db):
+    return shipped_survey("milestone")
+
+
+@pytest.fixture
+def linked(project, contact, relationship_survey):
+    """An emailed relationship survey to the standing contact, with a working link."""
+    return invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+
+
+def answers_for(survey, **by_type):
+    """Form fields answering a survey: answers_for(survey, nps="9", text="Great")."""
+    return {f"q_{q.pk}": by_type[q.type] for q in survey.questions.all() if q.type in by_type}
+
+
+@pytest.fixture
+def eager_celery():
+    """Run Celery tasks inline, as a worker would right after the commit."""
+    from cem.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

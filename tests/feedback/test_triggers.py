@@ -1,0 +1,104 @@
+"""Which events send a survey, and the rules that hold one back (recorded as skips)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from feedback import services
+from feedback.models import SkipReason, SurveyInvitation, SurveySkip, Trigger
+from finance_projects.services import project_move_stage
+from tests.factories import ContactFactory, InvitationFactory, ProjectFactory, shipped_survey
+
+pytestmark = pytest.mark.django_db
+
+
+def test_entering_a_survey_stage_sends_the_milestone_survey_after_commit(
+    owner, project, contact, milestone_survey, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
+    invitation = SurveyInvitation.objects.get()
+    assert (invitation.contact, invitation.trigger, invitation.stage) == (contact, Trigger.MILESTONE, "term_sheet")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [contact.email]
+
+
+def test_a_stage_outside_the_configured_list_sends_nothing(
+    owner, project, contact, milestone_survey, eager_celery, django_capture_on_commit_callbacks, settings
+):
+    settings.FEEDBACK = {"MILESTONE_STAGES": ["disbursement"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
+    assert not SurveyInvitation.objects.exists()
+
+
+def test_the_same_milestone_twice_creates_one_invitation_per_contact(owner, project, contact, milestone_survey):
+    transition = project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
+    first = services.survey_send_milestone(transition=transition)
+    second = services.survey_send_milestone(transition=transition)
+    assert first[0].invitation == second[0].invitation
+    assert SurveyInvitation.objects.count() == 1
+
+
+def test_a_contact_is_not_invited_twice_within_the_frequency_cap(project, contact, relationship_survey):
+    other_project = ProjectFactory(client=project.client)
+    first = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    with time_machine.travel(timezone.now() + timedelta(days=29)):
+        capped = services.survey_send(
+            project=other_project, contact=contact, survey=relationship_survey, trigger="manual"
+        )
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        later = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    assert first.invitation and later.invitation
+    assert capped.invitation is None
+    assert capped.skip.reason == SkipReason.FREQUENCY_CAP
+    assert (capped.skip.contact, capped.skip.project) == (contact, other_project)
+
+
+def test_the_frequency_cap_window_is_configurable(project, contact, relationship_survey, settings):
+    settings.FEEDBACK = {"FREQUENCY_CAP_DAYS": 5}
+    services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    with time_machine.travel(timezone.now() + timedelta(days=6)):
+        again = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    assert again.invitation is not None
+
+
+def test_an_opted_out_contact_is_never_invited_and_the_skip_is_recorded(project, contact, relationship_survey):
+    contact.opted_out = True
+    contact.save()
+    result = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    assert result.invitation is None
+    assert SurveySkip.objects.get().reason == SkipReason.OPTED_OUT
+
+
+def test_a_contact_of_another_client_is_refused(project, relationship_survey):
+    stranger = ContactFactory()
+    with pytest.raises(Exception) as error:
+        services.survey_send(project=project, contact=stranger, survey=relationship_survey, trigger="manual")
+    assert "contact" in error.value.message_dict
+    assert not SurveyInvitation.objects.exists()
+
+
+def test_the_recovery_survey_goes_out_with_its_reason(project, contact):
+    result = services.survey_send_recovery(project=project, contact=contact, reason="Complaint C-12 resolved")
+    invitation = result.invitation
+    assert invitation.survey == shipped_survey("recovery")
+    assert (invitation.trigger, invitation.reason) == (Trigger.RECOVERY, "Complaint C-12 resolved")
+
+
+def test_a_manual_send_issues_a_link_that_opens_the_survey(client, project, contact, relationship_survey):
+    result = services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual", issue_link=True
+    )
+    assert result.url.endswith(f"/s/{result.token}/")
+    assert result.invitation.links.get().token_hash != result.token
+    assert client.get(f"/s/{result.token}/").status_code == 200
+
+
+def test_invitations_to_one_contact_from_two_projects_count_against_one_cap(project, contact, relationship_survey):
+    InvitationFactory(project=ProjectFactory(client=project.client), contact=contact)
+    result = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    assert result.skip.reason == SkipReason.FREQUENCY_CAP

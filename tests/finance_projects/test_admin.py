@@ -1,0 +1,142 @@
+"""The back office: every page opens, adding goes through the services, actions apply the rules."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from finance_projects.models import Commitment, FinancingProject, StageTransition
+from tests.factories import AlertFactory, CommitmentFactory, ProjectFactory, TouchpointFactory
+
+MODELS = [
+    "client",
+    "contact",
+    "stagedefinition",
+    "financingproject",
+    "stagetransition",
+    "touchpoint",
+    "commitment",
+    "alert",
+    "projectstatuslink",
+]
+
+
+@pytest.fixture
+def staff(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def filled(project, contact, owner):
+    TouchpointFactory(project=project, contact=contact)
+    AlertFactory(project=project)
+    return CommitmentFactory(project=project)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_list_and_search_opens_for_operations_staff(staff, filled, model):
+    url = reverse(f"admin:finance_projects_{model}_changelist")
+
+    assert staff.get(url).status_code == 200
+    assert staff.get(url, {"q": "PF"}).status_code == 200
+
+
+@pytest.mark.parametrize(("model", "lookup"), [("financingproject", "project"), ("commitment", "commitment")])
+def test_change_and_history_pages_open(staff, filled, project, model, lookup):
+    pk = project.pk if lookup == "project" else filled.pk
+
+    assert staff.get(reverse(f"admin:finance_projects_{model}_change", args=[pk])).status_code == 200
+    assert staff.get(reverse(f"admin:finance_projects_{model}_history", args=[pk])).status_code == 200
+
+
+def test_the_project_list_does_not_grow_with_the_portfolio(staff, client_org, django_assert_max_num_queries):
+    ProjectFactory.create_batch(20, client=client_org)
+
+    with django_assert_max_num_queries(12):
+        staff.get(reverse("admin:finance_projects_financingproject_changelist"))
+
+
+def test_adding_a_project_in_the_admin_goes_through_the_service(staff, client_org, owner):
+    response = staff.post(
+        reverse("admin:finance_projects_financingproject_add"),
+        {
+            "client": client_org.pk,
+            "name": "三峡如东海上风电",
+            "code": "PF-ADMIN-1",
+            "amount": "500000000",
+            "currency": "CNY",
+            "status": "active",
+            "relationship_manager": owner.pk,
+            "update_cadence_days": 14,
+            **{
+                f"{prefix}-{key}": value
+                for prefix in ("transitions", "touchpoints", "commitments")
+                for key, value in {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0}.items()
+            },
+        },
+    )
+
+    assert response.status_code == 302, response.content
+    project = FinancingProject.objects.get(code="PF-ADMIN-1")
+    assert project.team_id == client_org.team_id
+    assert StageTransition.objects.filter(project=project, stage="inquiry").exists()
+    assert project.history.first().history_user is not None
+
+
+def test_an_rm_from_another_team_is_refused_on_the_form(staff, client_org, outsider):
+    response = staff.post(
+        reverse("admin:finance_projects_financingproject_add"),
+        {
+            "client": client_org.pk,
+            "name": "X",
+            "code": "PF-ADMIN-2",
+            "amount": "1",
+            "currency": "CNY",
+            "status": "active",
+            "relationship_manager": outsider.pk,
+            "update_cadence_days": 14,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "relationship_manager" in response.context["adminform"].form.errors
+    assert not FinancingProject.objects.filter(code="PF-ADMIN-2").exists()
+
+
+def test_the_fulfil_action_fulfils_open_commitments_and_leaves_closed_ones(staff, project):
+    open_one = CommitmentFactory(project=project)
+    done = CommitmentFactory(
+        project=project, status="fulfilled", fulfilled_at=timezone.now() - timedelta(days=1)
+    )
+
+    response = staff.post(
+        reverse("admin:finance_projects_commitment_changelist"),
+        {"action": "fulfil", "_selected_action": [open_one.pk, done.pk]},
+    )
+
+    assert response.status_code == 302
+    open_one.refresh_from_db()
+    assert open_one.status == "fulfilled"
+    assert Commitment.history.filter(id=open_one.pk, status="fulfilled").exists()
+
+
+def test_the_next_stage_action_moves_projects_one_stage(staff, project):
+    staff.post(
+        reverse("admin:finance_projects_financingproject_changelist"),
+        {"action": "move_to_next_stage", "_selected_action": [project.pk]},
+    )
+
+    project.refresh_from_db()
+    assert project.stage == "term_sheet"
+
+
+def test_the_missed_filter_lists_open_past_due_commitments(staff, project):
+    missed = CommitmentFactory(project=project, title="Missed one")
+    Commitment.objects.filter(pk=missed.pk).update(due_at=timezone.now() - timedelta(days=1))
+    CommitmentFactory(project=project, title="Fine one")
+
+    response = staff.get(reverse("admin:finance_projects_commitment_changelist"), {"missed": "yes"})
+
+    assert list(response.context["cl"].queryset) == [missed]

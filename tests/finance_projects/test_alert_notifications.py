@@ -1,0 +1,187 @@
+"""Critical-alert e-mails and escalations: batched per recipient, claimed once, never twice."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import Role
+from finance_projects import notifications, tasks
+from finance_projects.models import Alert
+from tests.factories import AlertFactory, ClientFactory, CommitmentFactory, ProjectFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
+
+
+def critical(project, **kwargs):
+    return AlertFactory(project=project, severity="critical", opened_at=NOW - timedelta(hours=1), **kwargs)
+
+
+def test_three_critical_alerts_for_one_manager_make_one_email_and_a_rerun_sends_none(
+    project, owner, settings
+):
+    settings.SITE_URL = "https://cem.bank.example"
+    alerts = [critical(project, message=f"PF · promise {n}") for n in range(3)]
+
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    assert notifications.notify_critical_alerts(at=NOW + timedelta(minutes=5)) == 0
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [owner.email]
+    assert "3" in message.subject
+    for n in range(3):
+        assert f"PF · promise {n}" in message.body
+    assert "https://cem.bank.example/" in message.body
+    assert "https://cem.bank.example/" in message.alternatives[0][0]
+    assert all(alert.notified_at is None for alert in alerts)  # in memory, unchanged
+    assert set(Alert.objects.values_list("notified_at", flat=True)) == {NOW}
+
+
+def test_each_recipient_gets_their_own_message(project, owner, teammate):
+    critical(project)
+    critical(project, assignee=teammate)
+
+    assert notifications.notify_critical_alerts(at=NOW) == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, teammate.email])
+
+
+def test_warnings_acknowledged_resolved_and_snoozed_alerts_are_not_emailed(project):
+    AlertFactory(project=project, severity="warning")
+    critical(project, acknowledged_at=NOW)
+    critical(project, resolved_at=NOW)
+    snoozed = critical(project, snoozed_until=NOW + timedelta(hours=2))
+
+    assert notifications.notify_critical_alerts(at=NOW) == 0
+    assert notifications.notify_critical_alerts(at=NOW + timedelta(hours=3)) == 1
+    snoozed.refresh_from_db()
+    assert snoozed.notified_at == NOW + timedelta(hours=3)
+
+
+def test_the_email_is_in_the_recipients_language(project, owner):
+    owner.language = "zh-hans"
+    owner.save()
+    critical(project, kind="commitment_missed")
+
+    notifications.notify_critical_alerts(at=NOW)
+
+    message = mail.outbox[0]
+    assert "严重预警" in message.subject
+    assert "承诺未兑现" in message.body
+    assert 'lang="zh-hans"' in message.alternatives[0][0]
+
+
+def test_a_recipient_whose_mail_fails_is_retried_next_run_and_the_others_are_sent(
+    project, owner, teammate, monkeypatch
+):
+    critical(project)
+    critical(project, assignee=teammate)
+    real_send = notifications.EmailMultiAlternatives.send
+
+    def send(message, *args, **kwargs):
+        if message.to == [teammate.email]:
+            raise ConnectionRefusedError("mail relay down")
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(notifications.EmailMultiAlternatives, "send", send)
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    assert Alert.objects.get(assignee=teammate).notified_at is None
+
+    monkeypatch.setattr(notifications.EmailMultiAlternatives, "send", real_send)
+    assert notifications.notify_critical_alerts(at=NOW + timedelta(minutes=5)) == 1
+    assert [m.to for m in mail.outbox] == [[owner.email], [teammate.email]]
+
+
+def test_an_alert_unacknowledged_past_24_hours_is_escalated_to_the_team_manager_once(project, manager):
+    alert = critical(project)
+    alert.opened_at = NOW - timedelta(hours=24)
+    alert.save()
+    fresh = critical(project)  # one hour old
+
+    assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
+    assert notifications.escalate_unacknowledged_alerts(at=NOW + timedelta(hours=1)) == 0
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [manager.email]
+    assert alert.message in mail.outbox[0].body
+    fresh.refresh_from_db()
+    assert fresh.escalated_at is None
+
+
+def test_the_escalation_window_follows_the_setting(project, manager, settings):
+    settings.CEM = {**settings.CEM, "ALERT_ESCALATION_HOURS": 2}
+    alert = critical(project)
+    alert.opened_at = NOW - timedelta(hours=2)
+    alert.save()
+
+    assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
+
+
+def test_an_acknowledged_alert_is_not_escalated(project, manager, owner):
+    alert = critical(project, acknowledged_at=NOW - timedelta(hours=20), acknowledged_by=owner)
+    alert.opened_at = NOW - timedelta(days=3)
+    alert.save()
+
+    assert notifications.escalate_unacknowledged_alerts(at=NOW) == 0
+
+
+def test_alerts_of_a_team_without_a_manager_are_not_claimed_for_escalation(db):
+    lone = UserFactory(username="lone-rm", team__name="No manager team", role=Role.RELATIONSHIP_MANAGER)
+    project = ProjectFactory(client=ClientFactory(relationship_manager=lone))
+    alert = critical(project)
+    alert.opened_at = NOW - timedelta(days=2)
+    alert.save()
+
+    assert notifications.escalate_unacknowledged_alerts(at=NOW) == 0
+    alert.refresh_from_db()
+    assert alert.escalated_at is None
+
+
+@pytest.fixture
+def eager_celery():
+    from cem.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = False
+
+
+def test_the_scan_task_raises_alerts_and_emails_the_critical_ones(project, owner, eager_celery):
+    CommitmentFactory(project=project, kind="schedule", due_at=timezone.now() - timedelta(hours=3))
+
+    results = tasks.run_all_scans.delay().get()
+
+    assert results["commitment_missed"] == [1, 0, 0]
+    assert Alert.objects.get(kind="commitment_missed").notified_at is not None
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert tasks.run_scan.delay("commitment_missed").get() == [0, 1, 0]
+
+
+def test_the_run_scans_command_prints_each_scans_counts_and_sends_the_emails(project, owner, capsys):
+    CommitmentFactory(project=project, kind="pricing", due_at=timezone.now() - timedelta(hours=3))
+
+    call_command("run_scans")
+
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("commitment_missed"))
+    assert line.split()[1:4] == ["1", "0", "0"]
+    assert "update_overdue" in out and "stage_overrun" in out
+    assert len(mail.outbox) == 1
+
+
+def test_the_run_scans_command_refuses_an_unknown_scan(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("run_scans", scan=["no_such_scan"])
+
+
+def test_migrate_creates_the_beat_entry_for_the_scans(db, settings):
+    from django_celery_beat.models import PeriodicTask
+
+    entry = PeriodicTask.objects.get(task="finance_projects.run_all_scans")
+    assert entry.interval.every == settings.SCAN_INTERVAL_SECONDS

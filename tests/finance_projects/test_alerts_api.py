@@ -1,0 +1,164 @@
+"""`/api/v1/alerts/`: scoped lists, filters, and acknowledge / snooze / assign."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from finance_projects.models import Alert
+from tests.factories import AlertFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/alerts/"
+
+
+@pytest.fixture
+def alert(project):
+    return AlertFactory(project=project, kind="commitment_missed", severity="critical", subject_id=7)
+
+
+def test_an_alert_answers_with_its_subject_and_translated_labels(api_as, owner, alert):
+    response = api_as(owner).get(f"{URL}{alert.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["subject"] == {"type": "commitment", "id": 7}
+    assert (body["kind"], body["kind_display"], body["severity"], body["project"]) == (
+        "commitment_missed",
+        "Commitment missed",
+        "critical",
+        alert.project_id,
+    )
+    assert body["is_open"] is True
+    assert body["opened_at"].endswith("+08:00")
+
+
+def test_login_is_required(api, alert):
+    assert api.get(URL).status_code in (401, 403)
+
+
+def test_the_list_holds_only_alerts_on_projects_the_caller_may_see(api_as, owner, outsider, alert):
+    foreign = AlertFactory(project=ProjectFactory(client__relationship_manager=outsider))
+
+    mine = api_as(owner).get(URL).json()
+    assert [row["id"] for row in mine["results"]] == [alert.pk]
+    assert mine["count"] == 1
+    assert api_as(owner).get(f"{URL}{foreign.pk}/").status_code == 404
+    assert api_as(outsider).get(f"{URL}{alert.pk}/").status_code == 404
+    assert api_as(outsider).post(f"{URL}{alert.pk}/acknowledge/").status_code == 404
+
+
+def test_filters_open_kind_severity_project_and_assignee(api_as, owner, manager, project, alert):
+    resolved = AlertFactory(
+        project=project, kind="update_overdue", severity="warning", resolved_at=timezone.now()
+    )
+    other_project = ProjectFactory(client=project.client)
+    elsewhere = AlertFactory(project=other_project, kind="stage_overrun", severity="info", assignee=manager)
+    client = api_as(owner)
+
+    def ids(query):
+        return {row["id"] for row in client.get(f"{URL}?{query}").json()["results"]}
+
+    assert ids("open=true") == {alert.pk, elsewhere.pk}
+    assert ids("open=false") == {resolved.pk}
+    assert ids("kind=update_overdue") == {resolved.pk}
+    assert ids("severity=critical&severity=info") == {alert.pk, elsewhere.pk}
+    assert ids(f"project={other_project.pk}") == {elsewhere.pk}
+    assert ids(f"assignee={manager.pk}") == {elsewhere.pk}
+    assert client.get(f"{URL}?kind=nonsense").status_code == 400
+
+
+def test_the_list_query_count_does_not_grow(api_as, owner, project, django_assert_max_num_queries):
+    for _ in range(3):
+        AlertFactory(project=project)
+    client = api_as(owner)
+    with django_assert_max_num_queries(4):
+        client.get(URL)
+    for _ in range(20):
+        AlertFactory(project=project)
+    with django_assert_max_num_queries(4):
+        assert client.get(URL).json()["count"] == 23
+
+
+def test_acknowledging_an_alert(api_as, owner, alert):
+    response = api_as(owner).post(f"{URL}{alert.pk}/acknowledge/")
+
+    assert response.status_code == 200
+    assert response.json()["acknowledged_at"] is not None
+    assert response.json()["acknowledged_by"] == owner.pk
+
+
+def test_acknowledging_a_resolved_alert_is_a_clear_error(api_as, owner, project):
+    resolved = AlertFactory(project=project, resolved_at=timezone.now())
+
+    response = api_as(owner).post(f"{URL}{resolved.pk}/acknowledge/")
+
+    assert response.status_code == 400
+    assert "alert" in response.json()
+
+
+def test_snoozing_an_alert(api_as, owner, alert):
+    until = timezone.now() + timedelta(days=1)
+
+    response = api_as(owner).post(f"{URL}{alert.pk}/snooze/", {"until": until.isoformat()}, format="json")
+
+    assert response.status_code == 200
+    alert.refresh_from_db()
+    assert alert.snoozed_until == until
+
+
+@pytest.mark.parametrize("until", ["", "tomorrow", "2001-01-01T00:00:00Z"])
+def test_snoozing_into_the_past_or_with_no_date_is_refused(api_as, owner, alert, until):
+    response = api_as(owner).post(f"{URL}{alert.pk}/snooze/", {"until": until}, format="json")
+
+    assert response.status_code == 400
+    assert "until" in response.json()
+    alert.refresh_from_db()
+    assert alert.snoozed_until is None
+
+
+def test_assigning_an_alert_to_the_team_manager(api_as, owner, manager, alert):
+    response = api_as(owner).post(f"{URL}{alert.pk}/assign/", {"assignee": manager.pk}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["assignee"] == manager.pk
+
+
+def test_assigning_to_someone_who_cannot_see_the_project_is_refused(api_as, owner, outsider, alert):
+    response = api_as(owner).post(f"{URL}{alert.pk}/assign/", {"assignee": outsider.pk}, format="json")
+
+    assert response.status_code == 400
+    assert "assignee" in response.json()
+    alert.refresh_from_db()
+    assert alert.assignee == owner
+
+
+def test_assigning_to_an_unknown_user_is_refused(api_as, owner, alert):
+    response = api_as(owner).post(f"{URL}{alert.pk}/assign/", {"assignee": 999999}, format="json")
+
+    assert response.status_code == 400
+    assert "assignee" in response.json()
+
+
+def test_department_staff_see_alerts_of_their_commitments_but_cannot_reassign(
+    api_as, department_user, manager, alert, project
+):
+    from tests.factories import CommitmentFactory
+
+    CommitmentFactory(project=project, owner=department_user)
+    client = api_as(department_user)
+
+    assert client.get(f"{URL}{alert.pk}/").status_code == 200
+    response = client.post(f"{URL}{alert.pk}/assign/", {"assignee": manager.pk}, format="json")
+    assert response.status_code == 403
+
+
+def test_alerts_cannot_be_created_or_deleted_through_the_api(api_as, owner, alert, project):
+    client = api_as(owner)
+
+    assert (
+        client.post(URL, {"kind": "update_overdue", "project": project.pk}, format="json").status_code == 405
+    )
+    assert client.delete(f"{URL}{alert.pk}/").status_code == 405
+    assert Alert.objects.count() == 1
