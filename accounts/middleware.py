@@ -40,6 +40,7 @@ class SessionTimeoutMiddleware:
             user is not None
             and user.is_authenticated
             and hasattr(request, "session")
+            and "_auth_user_id" in request.session  # a browser login, not an API token
             and self.started_key not in request.session
         ):
             now = int(time.time())

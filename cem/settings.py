@@ -239,6 +239,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ImportKindEnum": "finance_projects.models.ImportKind",
+        "ImportStatusEnum": "finance_projects.models.ImportStatus",
+        "CurrencyEnum": "finance_projects.models.Currency",
+        "StageEnum": "finance_projects.models.Stage",
+        "ProjectStatusEnum": "finance_projects.models.ProjectStatus",
+        "CommitmentKindEnum": "finance_projects.models.CommitmentKind",
+        "CommitmentStatusEnum": "finance_projects.models.CommitmentStatus",
+        "TouchpointChannelEnum": "finance_projects.models.TouchpointChannel",
+        "FailureCategoryEnum": "finance_projects.models.FailureCategory",
+    },
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
 
 # --- Security ------------------------------------------------------------------------------

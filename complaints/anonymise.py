@@ -48,7 +48,11 @@ def _name_patterns(name: str) -> list[re.Pattern]:
     patterns = []
     for part in sorted(filter(None, parts), key=len, reverse=True):
         escaped = re.escape(part)
-        patterns.append(re.compile(escaped if CJK.search(part) else rf"\b{escaped}\b", re.IGNORECASE))
+        patterns.append(
+            re.compile(
+                escaped if CJK.search(part) else rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])", re.IGNORECASE
+            )
+        )
     return patterns
 
 
@@ -80,9 +84,9 @@ def anonymiser_for(complaint: Complaint) -> Callable[[str], str]:
     def scrub(text: str) -> str:
         if not text:
             return ""
+        text = EMAIL.sub(PLACEHOLDERS["email"], text)
         for pattern, kind in patterns:
             text = pattern.sub(PLACEHOLDERS[kind], text)
-        text = EMAIL.sub(PLACEHOLDERS["email"], text)
         text = REFERENCE.sub(PLACEHOLDERS["reference"], text)
         dates = ISO_DATE.findall(text)
         text = ISO_DATE.sub("\0", text)

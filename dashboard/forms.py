@@ -12,7 +12,9 @@ DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
-def add_service_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
+def add_service_errors(
+    form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None
+) -> None:
     """Show a service's ValidationError next to the field it names (or above the form);
     `aliases` maps a service's field name to the form's when they differ."""
     aliases = aliases or {}

@@ -10,7 +10,7 @@ KPI_LABELS = {
     "complaint_resolution_rate": _("Complaints resolved in time"),
     "avg_resolution_hours": _("Average resolution time (hours)"),
     "nps": _("NPS"),
-    "csat": _("CSAT (% satisfied)"),
+    "csat": _("CSAT (share satisfied)"),
     "response_rate": _("Survey response rate"),
 }
 # "%" for rates, "" for counts and scores; also tells the page whether a rise is good news.

@@ -22,8 +22,8 @@ from . import selectors
 from .forms import CommitmentForm, RenegotiateForm, StageMoveForm, StatusLinkForm, TouchpointForm
 from .health import compute_health, factor_text
 
-TIMELINE_LIMIT = 200
-AUDIT_LIMIT = 60
+TIMELINE_LIMIT = 60
+AUDIT_LIMIT = 30
 
 
 def stage_path(project: FinancingProject, *, at: datetime) -> list[dict]:
@@ -148,7 +148,7 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
                 )
             )
     events.sort(key=lambda e: e["at"] or timezone.now(), reverse=True)
-    return events
+    return events[:TIMELINE_LIMIT]
 
 
 def _changes(records: list, fields: list[str]) -> list[dict]:

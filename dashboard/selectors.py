@@ -179,7 +179,7 @@ def annotate_portfolio(projects: QuerySet[FinancingProject], *, at: datetime) ->
     return projects
 
 
-def open_alerts(*, user: User, mine_only: bool, at: datetime | None = None, limit: int = 50) -> list[Alert]:
+def open_alerts(*, user: User, mine_only: bool, at: datetime | None = None, limit: int = 20) -> list[Alert]:
     """Open, unsnoozed alerts by severity then age: assigned to the user (or unassigned on their
     projects) when `mine_only`, otherwise every open alert the user may see."""
     at = at or timezone.now()

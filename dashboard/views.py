@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from finance_projects import alerts as alert_services
 from finance_projects import services
-from finance_projects.models import ProjectStatusLink, Stage
+from finance_projects.models import FinancingProject, ProjectStatusLink, Stage
 from finance_projects.selectors import (
     alerts_for,
     can_edit_project,
@@ -83,11 +83,20 @@ def _portfolio_context(request) -> dict:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     definitions = selectors.stage_definitions()
     now = timezone.now()
-    for project in page.object_list:
+    # The rows shown get a live score (a fixed number of queries for the page); filtering and
+    # sorting by health use the stored score of the last refresh.
+    rows_shown = list(page.object_list)
+    live = compute_health(projects=FinancingProject.objects.filter(pk__in=[p.pk for p in rows_shown]), at=now)
+    for project in rows_shown:
         project.days_in_stage = (now - project.stage_entered_at).days
         project.overrun = bool(project.expected_days and project.days_in_stage > project.expected_days)
+        score = live.get(project.pk)
+        project.health = score.score if score else project.health
         project.band = band(project.health)
-        project.health_reasons = [factor_text(f) for f in project.health_factors or []]
+        project.health_reasons = [
+            factor_text(f) for f in (score.factors if score else project.health_factors)
+        ]
+    page.object_list = rows_shown
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = request.GET.copy()

@@ -50,7 +50,9 @@ class DigestPreferenceAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("user"):
             digest_preference_validate(
-                user=cleaned["user"], enabled=cleaned.get("enabled", False), language=cleaned.get("language", "")
+                user=cleaned["user"],
+                enabled=cleaned.get("enabled", False),
+                language=cleaned.get("language", ""),
             )
         return cleaned
 

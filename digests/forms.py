@@ -8,5 +8,5 @@ class DigestPreferenceForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Digest language"),
         required=False,
-        choices=[("", _("Same as my profile"))] + list(settings.LANGUAGES),
+        choices=[("", _("Same as my profile")), *list(settings.LANGUAGES)],
     )

@@ -101,7 +101,9 @@ def claimable(now: datetime) -> Q:
     )
 
 
-def claimable_run_ids(*, weeks: list[IsoWeek], now: datetime, recipient_ids: list[int] | None = None) -> list[int]:
+def claimable_run_ids(
+    *, weeks: list[IsoWeek], now: datetime, recipient_ids: list[int] | None = None
+) -> list[int]:
     if not weeks:
         return []
     in_weeks = Q()
@@ -158,7 +160,7 @@ class KpiRow:
 
     @property
     def tone(self) -> str:
-        """"good", "bad" or "flat": whether the change is welcome."""
+        """ "good", "bad" or "flat": whether the change is welcome."""
         if not self.delta or self.spec.higher_is_better is None:
             return "flat"
         return "good" if (self.delta > 0) == self.spec.higher_is_better else "bad"
@@ -280,7 +282,9 @@ def complaint_kpis(
             & (Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff))
             & Q(merged_into__isnull=True)
         )
-        aggregates[f"{name}__new_complaints"] = Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
+        aggregates[f"{name}__new_complaints"] = Count(
+            "pk", filter=Q(received_at__gte=start, received_at__lt=end)
+        )
         aggregates[f"{name}__overdue_complaints"] = Count("pk", filter=overdue)
     counts = Complaint.objects.filter(project__in=projects).aggregate(**aggregates)
     result: dict[str, dict] = {name: {} for name in periods}
@@ -370,7 +374,9 @@ def build_digest(*, recipient: User, week: IsoWeek, now: datetime | None = None)
         previous_kpis=previous,
         rows=[KpiRow(spec, kpis.get(spec.key), previous.get(spec.key)) for spec in KPI_SPECS],
         trend=trend,
-        critical_alerts=list(open_critical.select_related("project__client").order_by("opened_at")[:LIST_LIMIT]),
+        critical_alerts=list(
+            open_critical.select_related("project__client").order_by("opened_at")[:LIST_LIMIT]
+        ),
         critical_alert_count=open_critical.count(),
         due_commitments=list(
             due.select_related("project__client", "owner").order_by("due_at", "pk")[:LIST_LIMIT]

@@ -187,3 +187,45 @@ def categorise(text: str) -> list[str]:
                 found.append(name)
                 break
     return found
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+def evaluate(rows: list[dict]) -> dict[str, dict[str, Score]]:
+    """Scores against labelled comments (`language`, `comment`, `categories` joined by ";").
+
+    Returns {language: {category: Score, ..., "micro": Score}}.
+    """
+    results: dict[str, dict[str, Score]] = {}
+    for row in rows:
+        scores = results.setdefault(row["language"], {name: Score() for name in [*category_names(), "micro"]})
+        gold = {name for name in row["categories"].split(";") if name}
+        predicted = set(categorise(row["comment"]))
+        for name in category_names():
+            score = scores[name]
+            score.tp += name in gold and name in predicted
+            score.fp += name in predicted and name not in gold
+            score.fn += name in gold and name not in predicted
+        micro = scores["micro"]
+        micro.tp += len(gold & predicted)
+        micro.fp += len(predicted - gold)
+        micro.fn += len(gold - predicted)
+    return results

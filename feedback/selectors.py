@@ -178,6 +178,8 @@ def survey_metrics(
                 "ces_top",
             )
         }
+        if not counts["invited"] and not counts["responses"]:
+            continue  # an aggregate over no rows (grouping by a constant still answers one row)
         key = record["key"]
         rows.append(
             {

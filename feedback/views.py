@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, RejectRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -71,8 +71,20 @@ def _too_many(request):
 
 
 def _csrf_failed(request) -> bool:
-    """Django's own CSRF check, run here so the failure is explained in the contact's language."""
-    return CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {}) is not None
+    """Django's CSRF token check (cookie against form field), run here so that a failure is
+    explained in the contact's language.
+
+    The Origin/Referer half of Django's check cannot work on these pages: `no-referrer` makes
+    browsers send `Origin: null` and no Referer. It adds nothing here either, because a page on
+    another site cannot post to a survey without knowing its secret link.
+    """
+    if getattr(request, "_dont_enforce_csrf_checks", False):  # Django's own test-client switch
+        return False
+    try:
+        CsrfViewMiddleware(lambda req: None)._check_token(request)
+    except RejectRequest:
+        return True
+    return False
 
 
 def _questions(invitation: SurveyInvitation, language: str, values: dict, errors: dict) -> list[dict]:
@@ -103,21 +115,25 @@ def _questions(invitation: SurveyInvitation, language: str, values: dict, errors
 
 
 def _form(request, invitation, language, *, values=None, errors=None, notice="", status=200):
-    errors = errors or {}
+    with translation.override(language):
+        context = _form_context(invitation, language, values=values or {}, errors=errors or {}, notice=notice)
+    return _render(request, "feedback/survey.html", context, language=language, status=status)
+
+
+def _form_context(invitation, language, *, values, errors, notice) -> dict:
     project = invitation.project
     rm = project.relationship_manager
-    context = {
+    return {
         "invitation": invitation,
         "survey_name": invitation.survey.name(language),
         "intro": invitation.survey.intro(language),
         "project": project,
         "rm_name": rm.get_full_name() or rm.username,
         "reason": invitation.reason or invitation.get_trigger_display(),
-        "questions": _questions(invitation, language, values or {}, errors),
+        "questions": _questions(invitation, language, values, errors),
         "form_error": errors.get("__all__", ""),
         "notice": notice,
     }
-    return _render(request, "feedback/survey.html", context, language=language, status=status)
 
 
 def _draft_values(invitation: SurveyInvitation) -> dict:

@@ -169,48 +169,51 @@ def _table() -> str:
     return connection.ops.quote_name(Alert._meta.db_table)
 
 
+# One statement. `d` pairs every candidate with the open alert about the same subject through a
+# FULL JOIN, which PostgreSQL can only run as a hash or merge join: the cost stays linear even
+# when the alert table's statistics are stale (a burst of new alerts, say), where an anti-join
+# could fall back to a nested loop. The writes then touch alerts by primary key only.
 _POSTGRES_SYNC = """
 WITH c AS MATERIALIZED ({candidates}),
+o AS MATERIALIZED (
+    SELECT a.id, a.subject_id, a.severity, a.message FROM {table} AS a
+    WHERE a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL
+),
+d AS MATERIALIZED (
+    SELECT c.project_id, c.subject_id, c.severity, c.message, c.assignee_id,
+           o.id AS alert_id, o.severity AS old_severity, o.message AS old_message
+    FROM c FULL JOIN o ON o.subject_id = c.subject_id
+),
 resolved AS (
     UPDATE {table} AS a SET resolved_at = %s
-    WHERE a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM c WHERE c.subject_id = a.subject_id)
+    FROM d WHERE d.subject_id IS NULL AND a.id = d.alert_id AND a.resolved_at IS NULL
     RETURNING 1
 ),
 changed AS (
-    UPDATE {table} AS a SET severity = c.severity, message = c.message, last_seen_at = %s
-    FROM c
-    WHERE a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL
-      AND a.subject_id = c.subject_id
-      AND (a.severity <> c.severity OR a.message <> c.message)
+    UPDATE {table} AS a SET severity = d.severity, message = d.message, last_seen_at = %s
+    FROM d
+    WHERE d.subject_id IS NOT NULL AND a.id = d.alert_id AND a.resolved_at IS NULL
+      AND (d.old_severity <> d.severity OR d.old_message <> d.message)
     RETURNING 1
-),
-kept AS (
-    SELECT count(*) AS n FROM c JOIN {table} AS a
-      ON a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL AND a.subject_id = c.subject_id
 ),
 opened AS (
     INSERT INTO {table} (kind, severity, project_id, subject_type, subject_id, message,
                          opened_at, last_seen_at, assignee_id)
-    SELECT %s, c.severity, c.project_id, %s, c.subject_id, c.message, %s, %s, c.assignee_id
-    FROM c
-    WHERE NOT EXISTS (
-        SELECT 1 FROM {table} AS a
-        WHERE a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL
-          AND a.subject_id = c.subject_id
-    )
-    ORDER BY c.subject_id
+    SELECT %s, d.severity, d.project_id, %s, d.subject_id, d.message, %s, %s, d.assignee_id
+    FROM d WHERE d.alert_id IS NULL
+    ORDER BY d.subject_id
     ON CONFLICT (kind, subject_type, subject_id) WHERE resolved_at IS NULL DO NOTHING
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM opened), (SELECT n FROM kept), (SELECT count(*) FROM resolved)
+SELECT (SELECT count(*) FROM opened),
+       (SELECT count(*) FROM d WHERE d.alert_id IS NOT NULL AND d.subject_id IS NOT NULL),
+       (SELECT count(*) FROM resolved)
 """
 
 
 def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) -> ScanResult:
     sql = _POSTGRES_SYNC.format(candidates=candidates_sql, table=_table())
-    key = [kind, subject_type]
-    cursor.execute(sql, [*params, at, *key, at, *key, *key, kind, subject_type, at, at, *key])
+    cursor.execute(sql, [*params, kind, subject_type, at, at, kind, subject_type, at, at])
     opened, kept, resolved = cursor.fetchone()
     return ScanResult(opened=opened, kept=kept, resolved=resolved)
 

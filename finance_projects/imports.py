@@ -8,6 +8,7 @@ happen in one transaction, in batches, so a 50,000-row file goes in one go.
 Scope: an importer only creates what they could create by hand. A relationship manager
 imports clients and projects they manage themselves and commitments on projects they manage;
 a manager imports for the relationship managers of the teams they lead; an admin for anyone.
+Commitment owners are whoever `assignable_users_for` allows (teammates and department staff).
 """
 
 import csv
@@ -31,7 +32,6 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Department, Role, User
-from accounts.selectors import team_ids_led_by
 
 from .models import (
     Client,
@@ -46,7 +46,7 @@ from .models import (
     Stage,
     StageTransition,
 )
-from .selectors import clients_for, portfolio_for
+from .selectors import assignable_users_for, clients_for, portfolio_for
 
 logger = logging.getLogger(__name__)
 
@@ -93,16 +93,6 @@ def import_jobs_for(user: User) -> QuerySet[ImportJob]:
     if not user.is_authenticated or not user.is_active:
         return jobs.none()
     return jobs if user.is_admin_role else jobs.filter(created_by=user)
-
-
-def _assignable_users(importer: User) -> QuerySet[User]:
-    """Users the importer may name as relationship manager or owner."""
-    users = User.objects.filter(is_active=True)
-    if importer.is_admin_role:
-        return users
-    if importer.is_manager:
-        return users.filter(team_id__in=team_ids_led_by(importer))
-    return users.filter(team_id=importer.team_id) if importer.team_id else users.filter(pk=importer.pk)
 
 
 # --- Reading the file ---------------------------------------------------------------------
@@ -232,7 +222,7 @@ class _Checker(ABC):
         self.frame = frame
         self.errors = RowErrors()
         self.now = timezone.now()
-        self.assignable_ids = set(_assignable_users(importer).values_list("pk", flat=True))
+        self.assignable_ids = set(assignable_users_for(importer).values_list("pk", flat=True))
         self.users = _users_by_username(self._referenced_usernames())
 
     def _referenced_usernames(self) -> set[str]:

@@ -2,11 +2,31 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from complaints import services
-from tests.factories import ComplaintFactory
+from tests.factories import ComplaintFactory, ensure_sla_policies
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Messages are asserted in English; pages and emails for a contact follow their language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _sla_policies(request):
+    if (
+        "db" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or request.node.get_closest_marker("django_db")
+    ):
+        request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+        ensure_sla_policies()
 
 
 @pytest.fixture

@@ -78,7 +78,14 @@ def test_critical_alerts_count_but_alerts_about_scored_subjects_do_not(project):
 
 
 def test_bands():
-    assert [health.band(s) for s in (100, 75, 74, 50, 49, 0)] == ["green", "green", "amber", "amber", "red", "red"]
+    assert [health.band(s) for s in (100, 75, 74, 50, 49, 0)] == [
+        "green",
+        "green",
+        "amber",
+        "amber",
+        "red",
+        "red",
+    ]
 
 
 def test_refresh_writes_every_live_project_and_a_second_run_changes_nothing(project, client_org):

@@ -36,9 +36,13 @@ def test_home_needs_a_login(client):
     assert "/accounts/login/" in response["Location"]
 
 
-def test_home_lists_my_projects_alerts_and_commitments_due_this_week(browser, owner, project, foreign_project):
+def test_home_lists_my_projects_alerts_and_commitments_due_this_week(
+    browser, owner, project, foreign_project
+):
     AlertFactory(project=project, severity="critical", message="Draft agreement is late")
-    CommitmentFactory(project=project, title="Send the rate quote", due_at=timezone.now() + timedelta(hours=2))
+    CommitmentFactory(
+        project=project, title="Send the rate quote", due_at=timezone.now() + timedelta(hours=2)
+    )
 
     response = browser(owner).get("/")
 
@@ -61,7 +65,9 @@ def test_portfolio_search_filters_the_table(browser, owner, client_org):
 
 
 def test_portfolio_htmx_request_returns_only_the_table(browser, owner, project):
-    response = browser(owner).get("/", {"sort": "-health"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="portfolio")
+    response = browser(owner).get(
+        "/", {"sort": "-health"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="portfolio"
+    )
 
     body = response.content.decode()
     assert project.code in body
@@ -105,7 +111,9 @@ def test_snoozing_hides_the_alert_from_the_home_page(browser, owner, project):
     assert "Snooze me please" not in browser(owner).get("/").content.decode()
 
 
-def test_assigning_an_alert_to_a_teammate_who_cannot_see_it_shows_the_error(browser, owner, teammate, project):
+def test_assigning_an_alert_to_a_teammate_who_cannot_see_it_shows_the_error(
+    browser, owner, teammate, project
+):
     alert = AlertFactory(project=project)
 
     response = browser(owner).post(
@@ -202,7 +210,12 @@ def test_a_commitment_due_in_the_past_is_refused_next_to_the_field(browser, owne
 
     response = browser(owner).post(
         reverse("dashboard:project-action", args=[project.pk, "commitment"]),
-        {"title": "Send it", "kind": "document", "due_at": past.strftime("%Y-%m-%dT%H:%M"), "owner": owner.pk},
+        {
+            "title": "Send it",
+            "kind": "document",
+            "due_at": past.strftime("%Y-%m-%dT%H:%M"),
+            "owner": owner.pk,
+        },
     )
 
     assert response.status_code == 400
@@ -264,7 +277,8 @@ def test_department_staff_cannot_change_the_project(browser, department_user, pr
 
 def test_creating_a_status_link_shows_the_url_once(browser, owner, project, contact):
     response = browser(owner).post(
-        reverse("dashboard:project-action", args=[project.pk, "status_link"]), {"contact": contact.pk, "days": 30}
+        reverse("dashboard:project-action", args=[project.pk, "status_link"]),
+        {"contact": contact.pk, "days": 30},
     )
 
     body = response.content.decode()
@@ -334,16 +348,18 @@ def test_home_query_count_does_not_grow(browser, owner, project, size, django_as
     _grow(project, owner, size)
     page = browser(owner)
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         assert page.get("/").status_code == 200
 
 
 @pytest.mark.parametrize("size", [2, 20])
-def test_team_query_count_does_not_grow(browser, manager, project, owner, size, django_assert_max_num_queries):
+def test_team_query_count_does_not_grow(
+    browser, manager, project, owner, size, django_assert_max_num_queries
+):
     _grow(project, owner, size)
     page = browser(manager)
 
-    with django_assert_max_num_queries(48):
+    with django_assert_max_num_queries(52):
         assert page.get("/team/").status_code == 200
 
 

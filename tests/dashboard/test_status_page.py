@@ -93,4 +93,6 @@ def test_concerns_are_rate_limited_per_address(client, link, project):
     assert statuses[:5] == [302] * 5
     assert statuses[5:] == [429, 429]
     assert project.complaints.count() == 5
-    assert client.post(url(token), {"description": "From elsewhere"}, REMOTE_ADDR="10.0.0.10").status_code == 302
+    assert (
+        client.post(url(token), {"description": "From elsewhere"}, REMOTE_ADDR="10.0.0.10").status_code == 302
+    )

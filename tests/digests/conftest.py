@@ -19,7 +19,6 @@ from tests.factories import (
     CommitmentFactory,
     ComplaintFactory,
     ProjectFactory,
-    TeamFactory,
     TouchpointFactory,
     UserFactory,
 )

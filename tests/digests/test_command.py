@@ -30,7 +30,9 @@ def test_the_dry_run_lists_every_manager_and_sends_and_claims_nothing(week10, ma
     assert not DigestRun.objects.exists()
 
 
-def test_the_dry_run_shows_each_recipients_language_and_opted_in_relationship_managers(week10, manager, owner):
+def test_the_dry_run_shows_each_recipients_language_and_opted_in_relationship_managers(
+    week10, manager, owner
+):
     DigestPreferenceFactory(user=owner, enabled=True, language="zh-hans")
     out, _err = run("--dry-run", "--week", "2025-W09")
     assert "owner <owner@bank.example> [zh-hans] 2025-W09" in out

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,7 +10,7 @@ from .conftest import LONDON, NEW_YORK, SHANGHAI, at
 
 def elapsed(start: datetime, end: datetime) -> timedelta:
     """Real time between two instants (Python subtracts wall clocks within one zone)."""
-    return end.astimezone(timezone.utc) - start.astimezone(timezone.utc)
+    return end.astimezone(UTC) - start.astimezone(UTC)
 
 
 def test_an_iso_week_is_parsed_with_or_without_the_dash():
@@ -29,14 +29,14 @@ def test_a_malformed_or_impossible_week_is_an_error_on_the_week_field(value):
 def test_a_week_runs_monday_midnight_to_monday_midnight_in_shanghai():
     start, end = IsoWeek(2025, 10).bounds(SHANGHAI)
     assert start == at(2025, 3, 3, 0)
-    assert start.astimezone(timezone.utc) == datetime(2025, 3, 2, 16, tzinfo=timezone.utc)
+    assert start.astimezone(UTC) == datetime(2025, 3, 2, 16, tzinfo=UTC)
     assert elapsed(start, end) == timedelta(hours=168)
 
 
 def test_the_week_holding_the_spring_dst_switch_is_an_hour_short_in_london():
     start, end = IsoWeek(2025, 13).bounds(LONDON)  # clocks go forward on Sunday 30 March
-    assert start.astimezone(timezone.utc) == datetime(2025, 3, 24, 0, tzinfo=timezone.utc)
-    assert end.astimezone(timezone.utc) == datetime(2025, 3, 30, 23, tzinfo=timezone.utc)
+    assert start.astimezone(UTC) == datetime(2025, 3, 24, 0, tzinfo=UTC)
+    assert end.astimezone(UTC) == datetime(2025, 3, 30, 23, tzinfo=UTC)
     assert elapsed(start, end) == timedelta(hours=167)
 
 
@@ -55,6 +55,6 @@ def test_new_york_reaches_monday_0800_twelve_hours_after_shanghai_across_its_dst
     shanghai_due = at(2025, 3, 10, 8)  # 00:00 UTC
     assert due_week(shanghai_due, NEW_YORK) == IsoWeek(2025, 9)
     new_york_due = datetime(2025, 3, 10, 8, tzinfo=NEW_YORK)  # EDT since Sunday: 12:00 UTC
-    assert new_york_due.astimezone(timezone.utc).hour == 12
+    assert new_york_due.astimezone(UTC).hour == 12
     assert due_week(new_york_due - timedelta(minutes=1), NEW_YORK) == IsoWeek(2025, 9)
     assert due_week(new_york_due, NEW_YORK) == IsoWeek(2025, 10)

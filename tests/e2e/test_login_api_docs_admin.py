@@ -52,8 +52,9 @@ def test_staff_log_in_read_the_api_docs_and_find_projects_in_the_admin(
     page.fill("#id_username", "admin")
     page.fill("#id_password", "pass-word-123")
     with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert "/accounts/login/" not in page.url
+        page.click("main form button[type=submit]")
+    page.screenshot(path=str(ARTIFACTS / "after-login.png"))
+    assert "/accounts/login/" not in page.url, page.content()[:3000]
 
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock-tag", timeout=20_000)

@@ -1,6 +1,7 @@
 """Complaints through the service, so every factory-made complaint has a real clock and
 timeline; pass `received_at` to start it in the past."""
 
+import importlib
 from datetime import timedelta
 
 import factory
@@ -11,7 +12,14 @@ from complaints.models import Complaint, RecoveryAction, SlaPolicy
 
 from .core import ContactFactory, ProjectFactory
 
-__all__ = ["ComplaintFactory", "RecoveryActionFactory", "china_policy", "uk_policy"]
+__all__ = ["ComplaintFactory", "RecoveryActionFactory", "china_policy", "ensure_sla_policies", "uk_policy"]
+
+
+def ensure_sla_policies() -> None:
+    """The seeded policies, again: a transactional test's flush removes migration data."""
+    seeded = importlib.import_module("complaints.migrations.0002_default_sla_policies")
+    for policy in seeded.POLICIES:
+        SlaPolicy.objects.get_or_create(code=policy["code"], defaults=policy)
 
 
 def china_policy() -> SlaPolicy:

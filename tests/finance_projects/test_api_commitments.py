@@ -249,7 +249,7 @@ def test_the_commitment_list_runs_a_fixed_number_of_queries(
         CommitmentFactory(project=project, owner=owners[index % 2])
     api = api_as(owner)
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         response = api.get("/api/v1/commitments/")
 
     assert response.json()["count"] == size

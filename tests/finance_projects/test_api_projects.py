@@ -283,7 +283,7 @@ def test_the_project_list_runs_a_fixed_number_of_queries(
     UserFactory(username="spare", team=manager.team)
     api = api_as(manager)
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         response = api.get("/api/v1/projects/")
 
     assert response.json()["count"] == size

@@ -15,6 +15,7 @@ from digests.selectors import (
     digest_language,
     digest_recipients,
     digest_zone,
+    recipient_locale,
 )
 from digests.services import digest_runs_plan, digest_send
 from digests.weeks import due_week, parse_week
@@ -24,7 +25,9 @@ class Command(BaseCommand):
     help = "Send the weekly digests that are due (or those of --week); --dry-run only lists them."
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="List recipients and figures; send nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="List recipients and figures; send nothing."
+        )
         parser.add_argument("--week", help="An ISO week like 2025-W09 instead of each recipient's due week.")
 
     def handle(self, *args, dry_run: bool = False, week: str | None = None, **options):
@@ -51,7 +54,10 @@ class Command(BaseCommand):
             target = week or due_week(now, digest_zone(recipient))
             digest = build_digest(recipient=recipient, week=target, now=now)
             rows = digest.by_key
-            figures = " · ".join(f"{rows[key].spec.label}: {rows[key].current_display}" for key in HEADLINE_KEYS)
+            with recipient_locale(recipient):  # the figures as the recipient will read them
+                figures = " · ".join(
+                    f"{rows[key].spec.label}: {rows[key].current_display}" for key in HEADLINE_KEYS
+                )
             self.stdout.write(
                 f"{recipient.username} <{recipient.email}> [{digest_language(recipient)}] {target}  {figures}"
             )

@@ -1,0 +1,47 @@
+"""Twenty browsers submitting one survey link at the same moment store exactly one response."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from feedback import services
+from feedback.models import SurveyInvitation, SurveyResponse
+from finance_projects.models import Alert
+from tests.factories import invitation_with_link, shipped_survey
+from tests.feedback.conftest import answers_for
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_submissions_store_exactly_one_response(project, contact):
+    survey = shipped_survey("relationship")
+    invitation, _token = invitation_with_link(project=project, contact=contact, survey=survey)
+    raw = answers_for(survey, nps="2", text="No one told us about the delay.")
+    barrier = threading.Barrier(20)
+    outcomes = []
+    lock = threading.Lock()
+
+    def submit():
+        try:
+            barrier.wait()
+            fresh = SurveyInvitation.objects.select_related("survey", "contact", "project").get(pk=invitation.pk)
+            services.response_submit(invitation=fresh, raw=raw)
+            result = "stored"
+        except services.InvitationClosed:
+            result = "closed"
+        except Exception as error:  # anything else is a bug this test must show
+            result = repr(error)
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["closed"] * 19 + ["stored"]
+    assert SurveyResponse.objects.filter(invitation=invitation, submitted_at__isnull=False).count() == 1
+    assert Alert.objects.filter(kind="detractor_response").count() == 1

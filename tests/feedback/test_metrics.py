@@ -1,0 +1,108 @@
+"""NPS, CSAT, CES and response rate on data small enough to compute by hand."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feedback.selectors import survey_metrics
+from finance_projects.models import FinancingProject
+from tests.factories import (
+    ClientFactory,
+    InvitationFactory,
+    ProjectFactory,
+    SurveyResponseFactory,
+    UserFactory,
+    shipped_survey,
+)
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(day, hour=10):
+    return datetime(2026, 3, day, hour, tzinfo=SHANGHAI)
+
+
+def answered(project, *, sent, nps=None, csat=None, ces=None, submitted=None):
+    invitation = InvitationFactory(project=project, created_at=sent, sent_at=sent, responded_at=submitted or sent)
+    return SurveyResponseFactory(invitation=invitation, submitted_at=submitted or sent, nps=nps, csat=csat, ces=ces)
+
+
+@pytest.fixture
+def scored(project):
+    # NPS: 10, 9 promoters; 7 passive; 5, 0 detractors -> (2 - 2) / 5 = 0
+    for score in (10, 9, 7, 5, 0):
+        answered(project, sent=at(2), nps=score)
+    # One invitation nobody answered.
+    InvitationFactory(project=project, created_at=at(3), sent_at=at(3))
+    return project
+
+
+def test_nps_is_promoters_minus_detractors_in_percent(scored):
+    [row] = survey_metrics(projects=FinancingProject.objects.all())
+    assert row["nps"] == {"n": 5, "score": 0.0, "promoters": 2, "detractors": 2}
+
+
+def test_response_rate_is_responded_over_invited(scored):
+    [row] = survey_metrics(projects=FinancingProject.objects.all())
+    assert (row["invited"], row["responded"], row["response_rate"]) == (6, 5, 83.3)
+
+
+def test_csat_and_ces_means_and_top_box_shares(project):
+    survey = shipped_survey("milestone")
+    for csat, ces in ((5, 7), (4, 5), (2, 3), (1, 6)):
+        invitation = InvitationFactory(project=project, survey=survey, created_at=at(5), responded_at=at(5))
+        SurveyResponseFactory(invitation=invitation, submitted_at=at(5), csat=csat, ces=ces)
+    [row] = survey_metrics(projects=FinancingProject.objects.all())
+    # CSAT (5+4+2+1)/4 = 3.0, 4–5: 2 of 4; CES (7+5+3+6)/4 = 5.25, 5–7: 3 of 4
+    assert row["csat"] == {"n": 4, "mean": 3.0, "satisfied_pct": 50.0}
+    assert row["ces"] == {"n": 4, "mean": 5.25, "easy_pct": 75.0}
+    assert row["nps"]["n"] == 0 and row["nps"]["score"] is None
+
+
+def test_groups_by_rm_each_with_its_own_counts(project, owner):
+    other_rm = UserFactory(first_name="Zhao", last_name="Min", team=owner.team)
+    other = ProjectFactory(client=ClientFactory(relationship_manager=other_rm))
+    answered(project, sent=at(2), nps=10)
+    answered(project, sent=at(2), nps=3)
+    answered(other, sent=at(2), nps=9)
+    rows = {row["group"]: row for row in survey_metrics(projects=FinancingProject.objects.all(), group_by="rm")}
+    assert rows[owner.pk]["nps"] == {"n": 2, "score": 0.0, "promoters": 1, "detractors": 1}
+    assert rows[other_rm.pk]["nps"]["score"] == 100.0
+    assert rows[other_rm.pk]["label"] == "Zhao Min"
+
+
+def test_groups_by_month_in_the_site_time_zone(project):
+    # 2026-03-31 23:30 in Shanghai is still March there (but already 15:30 UTC, same day).
+    answered(project, sent=datetime(2026, 3, 31, 23, 30, tzinfo=SHANGHAI), nps=9)
+    answered(project, sent=datetime(2026, 4, 1, 0, 30, tzinfo=SHANGHAI), nps=2)
+    rows = survey_metrics(projects=FinancingProject.objects.all(), group_by="month")
+    assert [(row["group"], row["nps"]["n"]) for row in rows] == [("2026-03-01", 1), ("2026-04-01", 1)]
+
+
+def test_groups_by_stage_and_client(project):
+    answered(project, sent=at(2), nps=9)
+    other = ProjectFactory(client=project.client, stage="credit_approval")
+    answered(other, sent=at(2), nps=9)
+    by_stage = {row["group"]: row["nps"]["n"] for row in survey_metrics(projects=FinancingProject.objects.all(), group_by="stage")}
+    assert by_stage == {"inquiry": 1, "credit_approval": 1}
+    [by_client] = survey_metrics(projects=FinancingProject.objects.all(), group_by="client")
+    assert (by_client["label"], by_client["nps"]["n"]) == (project.client.name, 2)
+
+
+def test_the_period_filter_counts_sends_and_answers_inside_it(project):
+    answered(project, sent=at(2), nps=9)
+    answered(project, sent=at(20), nps=1)
+    [row] = survey_metrics(projects=FinancingProject.objects.all(), start=at(10), end=at(25))
+    assert (row["invited"], row["nps"]["n"], row["nps"]["score"]) == (1, 1, -100.0)
+
+
+def test_metrics_take_two_queries_whatever_the_grouping(scored, django_assert_num_queries):
+    for group_by in ("none", "rm", "team", "client", "stage", "week", "month"):
+        with django_assert_num_queries(2):
+            survey_metrics(projects=FinancingProject.objects.all(), group_by=group_by)
+
+
+def test_no_data_gives_no_rows(db):
+    assert survey_metrics(projects=FinancingProject.objects.all()) == []

@@ -1,0 +1,63 @@
+"""The relationship-survey scan: every client every N months, set-based, idempotent."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from feedback.models import SkipReason, SurveyInvitation, SurveySkip, Trigger
+from feedback.scans import scan_relationship_surveys
+from tests.factories import ClientFactory, ContactFactory, InvitationFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_client_never_surveyed_is_invited(project, contact, relationship_survey):
+    assert scan_relationship_surveys() == 1
+    invitation = SurveyInvitation.objects.get()
+    assert (invitation.contact, invitation.project, invitation.trigger) == (contact, project, Trigger.RELATIONSHIP)
+    assert invitation.sent_at is None  # the delivery task emails it
+
+
+def test_a_second_run_changes_nothing(project, contact, relationship_survey):
+    scan_relationship_surveys()
+    assert scan_relationship_surveys() == 0
+    assert SurveyInvitation.objects.count() == 1
+
+
+def test_a_client_surveyed_within_the_period_is_left_alone_until_it_ends(project, contact, relationship_survey):
+    start = timezone.now()
+    scan_relationship_surveys(at=start)
+    with time_machine.travel(start + timedelta(days=170)):
+        assert scan_relationship_surveys() == 0
+    with time_machine.travel(start + timedelta(days=185)):
+        assert scan_relationship_surveys() == 1
+    assert SurveyInvitation.objects.count() == 2
+
+
+def test_a_contact_inside_the_frequency_cap_is_skipped_once_and_recorded(project, contact, relationship_survey):
+    InvitationFactory(project=project, contact=contact, trigger="milestone")
+    scan_relationship_surveys()
+    scan_relationship_surveys()
+    skip = SurveySkip.objects.get()
+    assert (skip.contact, skip.reason) == (contact, SkipReason.FREQUENCY_CAP)
+    assert SurveyInvitation.objects.filter(trigger=Trigger.RELATIONSHIP).count() == 0
+
+
+def test_opted_out_contacts_and_clients_without_an_active_project_are_not_invited(project, relationship_survey):
+    ContactFactory(client=project.client, opted_out=True)
+    idle = ClientFactory(relationship_manager=project.relationship_manager)
+    ContactFactory(client=idle)
+    ProjectFactory(client=idle, status="closed")
+    assert scan_relationship_surveys() == 0
+    assert SurveySkip.objects.get().reason == SkipReason.OPTED_OUT
+
+
+def test_the_scan_uses_the_same_number_of_queries_for_many_clients(django_assert_max_num_queries, relationship_survey):
+    for _ in range(6):
+        project = ProjectFactory()
+        ContactFactory(client=project.client)
+        ContactFactory(client=project.client, opted_out=True)
+    with django_assert_max_num_queries(5):
+        assert scan_relationship_surveys() == 6
