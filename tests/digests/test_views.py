@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 def english_browser(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
+
 PREVIEW = "/digests/preview/"
 SETTINGS = "/digests/settings/"
 

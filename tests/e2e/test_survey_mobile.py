@@ -50,8 +50,6 @@ def test_a_client_answers_the_milestone_survey_in_chinese_on_a_phone(live_server
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "survey-mobile-zh.png"), full_page=True)
     page.get_by_role("button", name="提交").click()
-    page.wait_for_load_state()
-    page.screenshot(path=str(ARTIFACTS / "survey-mobile-zh-thanks.png"), full_page=True)
     page.wait_for_selector("text=感谢您的回答")
     page.screenshot(path=str(ARTIFACTS / "survey-mobile-zh-thanks.png"), full_page=True)
     response = SurveyResponse.objects.get(invitation=invitation)

@@ -11,11 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from complaints import demo as complaints_demo
+from feedback import demo as feedback_demo
 from finance_projects import demo as core_demo
 
 STEPS = [
     (gettext_lazy("Core: teams, users, clients, projects, touchpoints, commitments"), core_demo.seed_core),
     (gettext_lazy("Complaints"), complaints_demo.seed_complaints),
+    (gettext_lazy("Surveys: invitations and responses"), feedback_demo.seed_feedback),
 ]
 
 
