@@ -22,7 +22,16 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-BENCH_MARK = "bench"  # every generated username, client name and project code carries it
+BENCH_MARK = "bench"
+ANALYZED = [
+    "accounts_user",
+    "finance_projects_client",
+    "finance_projects_financingproject",
+    "finance_projects_stagetransition",
+    "finance_projects_commitment",
+    "finance_projects_touchpoint",
+    "finance_projects_alert",
+]  # every generated username, client name and project code carries it
 
 INDUSTRIES = ["Renewable energy", "Toll roads", "Ports", "Water utilities", "Data centres", "Hospitals"]
 REGIONS = ["East China", "North China", "South China", "Central China", "West China", "Hong Kong"]
@@ -124,11 +133,8 @@ def build_dataset(scale: float, *, at: datetime | None = None, log=print) -> Dat
         _touchpoints(cursor, size, at)
         log(f"  touchpoints ... {time.perf_counter() - started:.1f}s")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "ANALYZE accounts_user; ANALYZE finance_projects_client; ANALYZE finance_projects_financingproject; "
-            "ANALYZE finance_projects_stagetransition; ANALYZE finance_projects_commitment; "
-            "ANALYZE finance_projects_touchpoint; ANALYZE finance_projects_alert"
-        )
+        for table in ANALYZED:
+            cursor.execute(f"ANALYZE {table}")
     log(f"  analyzed ... {time.perf_counter() - started:.1f}s")
     return size
 
@@ -147,7 +153,8 @@ def _people_and_clients(cursor, size: DatasetSize, stamp: str, at: datetime) -> 
         ((f"{stamp} team {t}", at) for t in range(size.teams)),
     )
     cursor.execute(
-        "INSERT INTO bench_team SELECT row_number() OVER (ORDER BY id) - 1, id FROM accounts_team WHERE name LIKE %s",
+        "INSERT INTO bench_team SELECT row_number() OVER (ORDER BY id) - 1, id "
+        "FROM accounts_team WHERE name LIKE %s",
         [f"{stamp} team %"],
     )
     user_columns = [
@@ -182,7 +189,8 @@ def _people_and_clients(cursor, size: DatasetSize, stamp: str, at: datetime) -> 
     )
     cursor.execute(
         """
-        INSERT INTO finance_projects_client (name, industry, region, created_at, relationship_manager_id, team_id)
+        INSERT INTO finance_projects_client
+            (name, industry, region, created_at, relationship_manager_id, team_id)
         SELECT %s || ' client ' || g, (%s::text[])[1 + g %% 6], (%s::text[])[1 + (g / 6) %% 6],
                %s - (random() * 1500) * interval '1 day', rm.id, rm.team_id
         FROM generate_series(0::bigint, %s - 1) AS g JOIN bench_rm AS rm ON rm.n = g %% %s
@@ -190,7 +198,8 @@ def _people_and_clients(cursor, size: DatasetSize, stamp: str, at: datetime) -> 
         [stamp, INDUSTRIES, REGIONS, at, size.clients, size.relationship_managers],
     )
     cursor.execute(
-        "INSERT INTO bench_client SELECT row_number() OVER (ORDER BY id) - 1, id, relationship_manager_id, team_id "
+        "INSERT INTO bench_client "
+        "SELECT row_number() OVER (ORDER BY id) - 1, id, relationship_manager_id, team_id "
         "FROM finance_projects_client WHERE name LIKE %s",
         [f"{stamp} client %"],
     )
@@ -234,7 +243,8 @@ def _projects(cursor, size: DatasetSize, stamp: str, at: datetime) -> None:
     # The current stay in the stage, and the stay in the stage before it.
     cursor.execute(
         """
-        INSERT INTO finance_projects_stagetransition (from_stage, stage, entered_at, left_at, override, note, project_id)
+        INSERT INTO finance_projects_stagetransition
+            (from_stage, stage, entered_at, left_at, override, note, project_id)
         SELECT COALESCE((%s::text[])[array_position(%s::text[], p.stage::text) - 1], ''), p.stage,
                p.stage_entered_at, NULL, false, '', p.id
         FROM finance_projects_financingproject AS p

@@ -91,9 +91,15 @@ def run(*, scale: float, reuse: bool = False, repeat: int = 3, out=print) -> lis
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     out("")
-    out(
-        f"{'scan':<22}{'rows':>9}{'first ms':>10}{'second ms':>11}{'floor ms':>10}{'first x':>9}{'second x':>10}"
+    header = (
+        ("rows", 9),
+        ("first ms", 10),
+        ("second ms", 11),
+        ("floor ms", 10),
+        ("first x", 9),
+        ("second x", 10),
     )
+    out(f"{'scan':<22}" + "".join(f"{title:>{width}}" for title, width in header))
     for row in results:
         row["first_ratio"] = row["first"] / row["floor"]
         row["second_ratio"] = row["second"] / row["floor"]

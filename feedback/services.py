@@ -370,13 +370,13 @@ def response_submit(
         "categories": lexicon.categorise(scores["comment"]),
         **scores,
     }
-    response = SurveyResponse.objects.filter(invitation_id=invitation.pk).first()
-    if response is None:
-        response = SurveyResponse.objects.create(invitation_id=invitation.pk, started_at=at, **fields)
-    else:
-        for name, value in fields.items():
-            setattr(response, name, value)
-        response.save()
+    # One upsert: a saved draft (same invitation) is completed, otherwise the row is created.
+    [response] = SurveyResponse.objects.bulk_create(
+        [SurveyResponse(invitation_id=invitation.pk, started_at=at, **fields)],
+        update_conflicts=True,
+        unique_fields=["invitation"],
+        update_fields=list(fields),
+    )
     invitation.responded_at = at
     response.invitation = invitation
     if detractor:

@@ -74,12 +74,7 @@ def create_surveys(apps, schema_editor):
             )
 
 
-def remove_surveys(apps, schema_editor):
-    Survey = apps.get_model("feedback", "Survey")
-    Survey.objects.filter(kind__in=[spec["kind"] for spec in SURVEYS], invitations__isnull=True).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [("feedback", "0001_initial")]
 
-    operations = [migrations.RunPython(create_surveys, remove_surveys)]
+    operations = [migrations.RunPython(create_surveys, migrations.RunPython.noop)]

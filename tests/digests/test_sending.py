@@ -149,7 +149,7 @@ def test_the_digest_is_written_in_the_recipients_language(week10, manager, other
     messages = {m.to[0]: m for m in digests_in_outbox()}
     for user in (manager, other_manager):
         assert messages[user.email].subject.startswith("每周简报 2025-W10")
-        assert "按时兑现的承诺" in messages[user.email].body
+        assert "承诺兑现率" in messages[user.email].body
     assert DigestRun.objects.get(recipient=manager).language == "zh-hans"
 
 

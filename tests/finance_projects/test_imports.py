@@ -8,7 +8,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from finance_projects.imports import import_job_create, import_job_run, template_csv
 from finance_projects.models import (
@@ -23,6 +23,8 @@ from tests.factories import ClientFactory, ProjectFactory
 
 
 def run(user, kind, text, *, filename="data.csv", import_valid_rows=False):
+    """Upload and run an import, with messages in English."""
+    translation.activate("en")
     job = import_job_create(
         kind=kind,
         filename=filename,

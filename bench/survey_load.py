@@ -1,0 +1,380 @@
+"""Load on the public survey page: concurrent submissions against the bare-Django floor.
+
+    python -m bench.survey_load --scale 2000 --duration 15
+
+Starts gunicorn with production settings (DJANGO_ENV=production, DEBUG off, SSL redirect off,
+BENCH_ENDPOINTS on) on PostgreSQL at 127.0.0.1 (database `cem_bench_survey`, created and
+migrated when missing) and Redis when REDIS_URL is set. Seeds `--scale` invitations, each with
+its own link, then runs two bounded phases with the same client and concurrency:
+
+- bare: GET /bench/bare, a tiny response through the same server and middleware, no database;
+- survey: POST /s/<token>/ submitting a full answer (NPS + a comment), one token per request.
+
+Prints requests/s and p50/p99 latency of both and the ratio survey / bare (target >= 50%), then
+checks every accepted submission (HTTP 302) was stored exactly once. Uses `wrk` when installed,
+otherwise a thread-pool client.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "cem_bench_survey"
+PROJECT_CODE = "BENCH-SURVEY"
+CSRF = "benchcsrfsecret0123456789abcdefA"  # a 32-character CSRF secret, sent as cookie and field
+TARGET_RATIO = 0.5
+
+
+def server_env(args) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.survey_settings",
+            "DJANGO_ENV": "production",
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+            "SECURE_SSL_REDIRECT": "false",
+            "BENCH_ENDPOINTS": "true",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": args.database_url,
+            "LOG_LEVEL": "WARNING",
+            "AXES_ENABLED": "false",
+        }
+    )
+    return env
+
+
+def prepare_database(args) -> None:
+    import psycopg
+
+    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=server_env(args),
+        check=True,
+    )
+
+
+def seed(count: int) -> tuple[list[str], dict]:
+    """`count` fresh invitations with one link each; returns the tokens and the form fields."""
+    import django
+
+    django.setup()
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import Team, User
+    from feedback.models import InvitationLink, SurveyInvitation, SurveyKind
+    from feedback.services import active_survey
+    from finance_projects.models import Client, Contact, FinancingProject
+    from finance_projects.tokens import hash_token, new_token
+
+    survey = active_survey(SurveyKind.RELATIONSHIP)
+    with transaction.atomic():
+        team, _ = Team.objects.get_or_create(name="Bench survey team")
+        rm, _ = User.objects.get_or_create(
+            username="bench.survey.rm", defaults={"team": team, "first_name": "Bench", "last_name": "RM"}
+        )
+        client, _ = Client.objects.get_or_create(
+            name="Bench survey client", team=team, defaults={"relationship_manager": rm}
+        )
+        contact, _ = Contact.objects.get_or_create(
+            client=client, email="bench@client.example", defaults={"name": "Bench"}
+        )
+        project, _ = FinancingProject.objects.get_or_create(
+            code=PROJECT_CODE,
+            defaults={
+                "client": client,
+                "name": "Bench wind farm",
+                "amount": 1,
+                "relationship_manager": rm,
+                "team": team,
+            },
+        )
+        SurveyInvitation.objects.filter(project=project).delete()
+        now = timezone.now()
+        invitations = SurveyInvitation.objects.bulk_create(
+            [
+                SurveyInvitation(
+                    project=project,
+                    contact=contact,
+                    survey=survey,
+                    trigger="manual",
+                    stage=project.stage,
+                    created_at=now,
+                    sent_at=now,
+                    expires_at=now + timezone.timedelta(days=30),
+                )
+                for _ in range(count)
+            ],
+            batch_size=1000,
+        )
+        tokens = [new_token() for _ in invitations]
+        InvitationLink.objects.bulk_create(
+            [
+                InvitationLink(invitation=i, token_hash=hash_token(t))
+                for i, t in zip(invitations, tokens, strict=True)
+            ],
+            batch_size=1000,
+        )
+    fields = {}
+    for question in survey.questions.all():
+        if question.type == "nps":
+            fields[f"q_{question.pk}"] = "6"
+        elif question.type == "text":
+            fields[f"q_{question.pk}"] = "审批进度没人通知我们，流程也太复杂。"
+        elif question.type == "choice":
+            fields[f"q_{question.pk}"] = "yes"
+    return tokens, fields
+
+
+def stored_count() -> tuple[int, int]:
+    from django.db.models import Count
+
+    from feedback.models import SurveyResponse
+
+    responses = SurveyResponse.objects.filter(
+        invitation__project__code=PROJECT_CODE, submitted_at__isnull=False
+    )
+    duplicates = (
+        responses.values("invitation_id").annotate(n=Count("id")).filter(n__gt=1).count()
+    )  # the unique constraint makes this 0; checked anyway
+    return responses.count(), duplicates
+
+
+def start_server(args) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "gunicorn", "cem.wsgi:application",
+        "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
+        "--worker-class", "sync", "--log-level", "warning", "--access-logfile", "-" if args.access_log else "/dev/null",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=server_env(args), start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{args.port}/bench/bare", timeout=1).read()
+            return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+WRK_SCRIPT = r"""
+local tokens = {}
+for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
+local body = "%(body)s"
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  accepted, other, errors = 0, 0, 0
+  step = %(threads)d
+end
+function request()
+  local index = id + 1 + counter * step
+  counter = counter + 1
+  local token = tokens[((index - 1) %% #tokens) + 1]
+  return wrk.format("POST", "/s/" .. token .. "/", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken=%(csrf)s",
+  }, body)
+end
+function response(status, headers, body)
+  if status == 302 then accepted = accepted + 1 else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local a, o = 0, 0
+  for _, thread in ipairs(threads) do
+    a = a + thread:get("accepted")
+    o = o + thread:get("other")
+  end
+  io.write(string.format("ACCEPTED %%d OTHER %%d\n", a, o))
+end
+"""
+
+
+def run_wrk(args, url: str, script: str | None) -> dict:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    if script:
+        command += ["-s", script]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    for label, key in (("50%", "p50"), ("99%", "p99")):
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()
+        result[key] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["non_2xx_3xx"] = int(errors.group(1)) if errors else 0
+    accepted = re.search(r"ACCEPTED (\d+) OTHER (\d+)", out)
+    if accepted:
+        result["accepted"], result["other"] = int(accepted.group(1)), int(accepted.group(2))
+    return result
+
+
+def run_threads(args, make_request) -> dict:
+    """A bounded thread-pool client for machines without wrk."""
+    latencies, statuses, lock = [], [], threading.Lock()
+    deadline = time.monotonic() + args.duration
+    counter = iter(range(10**9))
+
+    def worker():
+        while time.monotonic() < deadline:
+            number = next(counter)
+            started = time.perf_counter()
+            try:
+                status = make_request(number)
+            except Exception:
+                status = 0
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses.append(status)
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=worker) for _ in range(args.connections)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    took = time.monotonic() - started
+    latencies.sort()
+    return {
+        "rps": len(latencies) / took,
+        "p50": statistics.median(latencies) if latencies else 0.0,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0,
+        "requests": len(latencies),
+        "accepted": statuses.count(302),
+        "other": len(statuses) - statuses.count(302),
+    }
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=int, default=2000, help="invitations seeded (one submission each)")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per phase (at most 15 s is plenty)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--access-log", action="store_true")
+    parser.add_argument("--client", choices=["auto", "wrk", "threads"], default="auto")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"),
+    )
+    args = parser.parse_args()
+    for name, value in server_env(args).items():
+        os.environ[name] = value
+    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+
+    prepare_database(args)
+    tokens, fields = seed(args.scale)
+    body = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": CSRF, "action": "submit"})
+    server = start_server(args)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        # Warm every worker (imports, jieba's dictionary, connections) on links not measured.
+        warm = tokens[: args.workers * 4]
+        tokens = tokens[len(warm) :]
+        opener = urllib.request.build_opener(_NoRedirect)
+
+        def post(token: str) -> int:
+            request = urllib.request.Request(
+                f"{base}/s/{token}/", data=body.encode(), headers={"Cookie": f"csrftoken={CSRF}"}
+            )
+            try:
+                return opener.open(request, timeout=10).status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        warm_statuses = [post(token) for token in warm]
+        if set(warm_statuses) != {302}:
+            raise SystemExit(f"warm-up submissions were not accepted: {sorted(set(warm_statuses))}")
+
+        with tempfile.TemporaryDirectory() as tmp:
+            if use_wrk:
+                token_file = Path(tmp) / "tokens.txt"
+                token_file.write_text("\n".join(tokens) + "\n")
+                script = Path(tmp) / "survey.lua"
+                script.write_text(
+                    WRK_SCRIPT % {"tokens": token_file, "body": body, "csrf": CSRF, "threads": args.threads}
+                )
+                bare = run_wrk(args, f"{base}/bench/bare", None)
+                survey = run_wrk(args, base, str(script))
+            else:
+                bare = run_threads(
+                    args, lambda n: urllib.request.urlopen(f"{base}/bench/bare", timeout=10).status
+                )
+                survey = run_threads(args, lambda n: post(tokens[n % len(tokens)]))
+    finally:
+        stop_server(server)
+
+    stored, duplicates = stored_count()
+    accepted = survey.get("accepted", 0) + len(warm)
+    ratio = survey["rps"] / bare["rps"] if bare["rps"] else 0.0
+    print(f"client: {'wrk' if use_wrk else 'threads'}, {args.connections} connections, {args.duration}s per phase, "
+          f"gunicorn {args.workers} sync workers")  # fmt: skip
+    print(f"{'phase':<8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}")
+    for name, result in (("bare", bare), ("survey", survey)):
+        print(
+            f"{name:<8}{result['rps']:>10.1f}{result['p50']:>10.1f}{result['p99']:>10.1f}{result['requests']:>10}"
+        )
+    print(f"ratio survey/bare: {ratio:.0%} (target >= {TARGET_RATIO:.0%})")
+    if len(tokens) < survey["requests"]:
+        print(
+            f"note: {survey['requests'] - len(tokens)} requests reused a link (raise --scale); they answer 200"
+        )
+    print(
+        f"accepted submissions: {accepted}, stored responses: {stored}, invitations answered twice: {duplicates}"
+    )
+    print(json.dumps({"bare": bare, "survey": survey, "ratio": round(ratio, 3), "stored": stored}))
+    if stored != accepted or duplicates:
+        raise SystemExit("FAILED: accepted submissions and stored responses differ")
+
+
+if __name__ == "__main__":
+    main()
