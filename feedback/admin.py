@@ -27,7 +27,16 @@ class SurveyAdmin(admin.ModelAdmin):
 class SurveyInvitationAdmin(admin.ModelAdmin):
     """Adding an invitation here is a manual send: the rules apply and the link is shown once."""
 
-    list_display = ["contact", "project", "survey", "trigger", "created_at", "sent_at", "reminders_sent", "responded_at"]
+    list_display = [
+        "contact",
+        "project",
+        "survey",
+        "trigger",
+        "created_at",
+        "sent_at",
+        "reminders_sent",
+        "responded_at",
+    ]
     list_filter = ["trigger", "survey", "stage", ("responded_at", admin.EmptyFieldListFilter)]
     search_fields = ["contact__name", "contact__email", "project__code", "project__name"]
     list_select_related = ["contact", "project", "survey"]
@@ -60,7 +69,9 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
             messages.error(request, " ".join(error.messages))
             return
         if result.skip is not None:
-            messages.warning(request, _("Not sent: %(reason)s") % {"reason": result.skip.get_reason_display()})
+            messages.warning(
+                request, _("Not sent: %(reason)s") % {"reason": result.skip.get_reason_display()}
+            )
             return
         obj.pk = result.invitation.pk
         messages.success(
@@ -109,7 +120,16 @@ class CategoryFilter(admin.SimpleListFilter):
 
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(admin.ModelAdmin):
-    list_display = ["invitation", "submitted_at", "nps", "csat", "ces", "is_detractor", "categories", "followed_up_at"]
+    list_display = [
+        "invitation",
+        "submitted_at",
+        "nps",
+        "csat",
+        "ces",
+        "is_detractor",
+        "categories",
+        "followed_up_at",
+    ]
     list_filter = ["is_detractor", CategoryFilter, ("submitted_at", admin.EmptyFieldListFilter)]
     search_fields = ["comment", "invitation__contact__name", "invitation__project__code"]
     list_select_related = ["invitation__contact", "invitation__survey"]

@@ -30,7 +30,9 @@ from .models import Question, Survey, SurveyInvitation, SurveyResponse, Trigger
 
 
 def _drf_error(error: DjangoValidationError) -> DRFValidationError:
-    return DRFValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+    return DRFValidationError(
+        error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+    )
 
 
 class IsStaffReadAdminWrite(permissions.BasePermission):
@@ -130,8 +132,10 @@ class InvitationViewSet(
     ordering_fields = ["created_at", "sent_at", "responded_at"]
 
     def get_queryset(self):
-        return selectors.invitations_for(self.request.user).select_related("contact", "survey").order_by(
-            "-created_at", "-id"
+        return (
+            selectors.invitations_for(self.request.user)
+            .select_related("contact", "survey")
+            .order_by("-created_at", "-id")
         )
 
     @extend_schema(responses={201: InvitationCreatedSerializer})
@@ -239,13 +243,17 @@ class ResponseViewSet(
     http_method_names = ["get", "patch", "post", "head", "options"]
 
     def get_queryset(self):
-        return selectors.responses_for(self.request.user).select_related("invitation").order_by(
-            "-submitted_at", "-id"
+        return (
+            selectors.responses_for(self.request.user)
+            .select_related("invitation")
+            .order_by("-submitted_at", "-id")
         )
 
     def _require_editor(self, response: SurveyResponse) -> None:
         if not can_edit_project(self.request.user, response.invitation.project):
-            raise PermissionDenied(_("Only the project's relationship manager or their manager may change this."))
+            raise PermissionDenied(
+                _("Only the project's relationship manager or their manager may change this.")
+            )
 
     def partial_update(self, request, *args, **kwargs):
         response = self.get_object()
@@ -326,7 +334,9 @@ class MetricsView(APIView):
         end = _bound(request.query_params.get("end"), "end", end=True)
         if start and end and end < start:
             raise DRFValidationError({"end": [_("The end is before the start.")]})
-        rows = selectors.survey_metrics(projects=portfolio_for(request.user), group_by=group_by, start=start, end=end)
+        rows = selectors.survey_metrics(
+            projects=portfolio_for(request.user), group_by=group_by, start=start, end=end
+        )
         return Response({"group_by": group_by, "start": start, "end": end, "results": rows})
 
 

@@ -19,7 +19,11 @@ def _ensure_beat_entries(sender, **kwargs) -> None:
         name="feedback: deliver survey invitations", task="feedback.deliver_invitations", every_seconds=300
     )
     ensure_crontab_task(
-        name="feedback: survey reminders", task="feedback.send_reminders", minute="0", hour="2", timezone="UTC"
+        name="feedback: survey reminders",
+        task="feedback.send_reminders",
+        minute="0",
+        hour="2",
+        timezone="UTC",
     )
     ensure_crontab_task(
         name="feedback: relationship surveys",

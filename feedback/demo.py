@@ -17,16 +17,40 @@ DEMO_CODE_PREFIX = "DEMO-"
 
 # (nps or csat/ces, comment in Chinese, comment in English)
 COMMENTS = [
-    ("high", "客户经理很专业，每个节点都主动告知进度。", "The RM kept us informed at every step. Very professional."),
+    (
+        "high",
+        "客户经理很专业，每个节点都主动告知进度。",
+        "The RM kept us informed at every step. Very professional.",
+    ),
     ("high", "审批效率高，沟通顺畅。", "Fast approval and smooth communication."),
     ("high", "", ""),
     ("mid", "整体不错，希望提款流程再简化一些。", "Good overall, the drawdown process could be simpler."),
     ("mid", "服务可以，就是审批有点慢。", "Service is fine, approval was a bit slow."),
-    ("low", "放款日期一拖再拖，说好的月底放款到现在也没有兑现。", "They promised disbursement by month end and missed it twice."),
-    ("low", "项目进度一直没人通知我们，都是我们主动打电话去问。", "Nobody told us the credit committee had postponed the decision."),
-    ("low", "材料要求反复补充，同样的资料交了三次，流程太复杂。", "We had to resubmit the same documents three times, far too complicated."),
-    ("low", "对接的同事态度很差，问两句就不耐烦。", "The credit officer was rude and dismissive on the phone."),
-    ("low", "问题反馈之后石沉大海，拖了一个多月还没解决。", "Our query took six weeks and is still unresolved."),
+    (
+        "low",
+        "放款日期一拖再拖，说好的月底放款到现在也没有兑现。",
+        "They promised disbursement by month end and missed it twice.",
+    ),
+    (
+        "low",
+        "项目进度一直没人通知我们，都是我们主动打电话去问。",
+        "Nobody told us the credit committee had postponed the decision.",
+    ),
+    (
+        "low",
+        "材料要求反复补充，同样的资料交了三次，流程太复杂。",
+        "We had to resubmit the same documents three times, far too complicated.",
+    ),
+    (
+        "low",
+        "对接的同事态度很差，问两句就不耐烦。",
+        "The credit officer was rude and dismissive on the phone.",
+    ),
+    (
+        "low",
+        "问题反馈之后石沉大海，拖了一个多月还没解决。",
+        "Our query took six weeks and is still unresolved.",
+    ),
 ]
 
 SCORES = {

@@ -176,11 +176,15 @@ def categorise(text: str) -> list[str]:
             has_zh = bool(_CJK.search(clause))
             hit = False
             if has_zh:
-                plain, _negated = _zh_hits(_without(clause, spec["zh"]["ignore"]), spec["zh"]["negative"], lexicon)
+                plain, _negated = _zh_hits(
+                    _without(clause, spec["zh"]["ignore"]), spec["zh"]["negative"], lexicon
+                )
                 _plain, negated = _zh_hits(clause, spec["zh"]["positive"], lexicon)
                 hit = plain or negated
             if not hit:
-                plain, _negated = _en_hits(_without(clause, spec["en"]["ignore"]), spec["en"]["negative"], lexicon)
+                plain, _negated = _en_hits(
+                    _without(clause, spec["en"]["ignore"]), spec["en"]["negative"], lexicon
+                )
                 _plain, negated = _en_hits(clause, spec["en"]["positive"], lexicon)
                 hit = plain or negated
             if hit:

@@ -71,7 +71,9 @@ class Survey(models.Model):
 
 
 class Question(models.Model):
-    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="questions")
+    survey = models.ForeignKey(
+        Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="questions"
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     type = models.CharField(_("type"), max_length=8, choices=QuestionType.choices)
     text_zh = models.CharField(_("question (Chinese)"), max_length=400)
@@ -125,12 +127,17 @@ class SurveyInvitation(models.Model):
     """
 
     project = models.ForeignKey(
-        FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="survey_invitations"
+        FinancingProject,
+        verbose_name=_("project"),
+        on_delete=models.CASCADE,
+        related_name="survey_invitations",
     )
     contact = models.ForeignKey(
         Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="survey_invitations"
     )
-    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="invitations")
+    survey = models.ForeignKey(
+        Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="invitations"
+    )
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     # The project's stage when the survey was sent, for metrics by stage.
@@ -163,7 +170,9 @@ class SurveyInvitation(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(trigger__in=Trigger.values), name="invitation_trigger_valid"),
-            models.CheckConstraint(condition=Q(reminders_sent__lte=2), name="invitation_at_most_two_reminders"),
+            models.CheckConstraint(
+                condition=Q(reminders_sent__lte=2), name="invitation_at_most_two_reminders"
+            ),
         ]
         indexes = [
             models.Index(fields=["created_at"], name="invitation_unsent", condition=Q(sent_at__isnull=True)),
@@ -259,9 +268,7 @@ class SurveyResponse(models.Model):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["submitted_at"], name="response_detractor", condition=Q(is_detractor=True)
-            ),
+            models.Index(fields=["submitted_at"], name="response_detractor", condition=Q(is_detractor=True)),
         ]
 
     def __str__(self):
@@ -287,7 +294,9 @@ class SkipReason(models.TextChoices):
 class SurveySkip(models.Model):
     """A survey that was not sent, and why: the frequency cap and opt-outs stay auditable."""
 
-    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+"
+    )
     project = models.ForeignKey(
         FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="+"
     )

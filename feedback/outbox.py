@@ -56,7 +56,10 @@ def _email_invitation(invitation: SurveyInvitation, *, kind: str, at: datetime) 
         to=contact.email,
         context=context,
         language=contact.language,
-        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     ).send()
 
 
@@ -119,7 +122,9 @@ def send_reminders(*, at: datetime | None = None) -> int:
     for invitation in due:
         number = invitation.reminders_sent
         claimed = (
-            SurveyInvitation.objects.filter(pk=invitation.pk, reminders_sent=number, responded_at__isnull=True)
+            SurveyInvitation.objects.filter(
+                pk=invitation.pk, reminders_sent=number, responded_at__isnull=True
+            )
             .filter(Q(next_reminder_at__lte=at))
             .update(
                 reminders_sent=number + 1,

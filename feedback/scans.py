@@ -40,11 +40,15 @@ def scan_relationship_surveys(*, at: datetime | None = None) -> int:
             project_id=Subquery(latest_project.values("id")[:1]),
             project_stage=Subquery(latest_project.values("stage")[:1]),
             previous_id=Subquery(relationship.order_by("-created_at", "-id").values("id")[:1]),
-            capped=Exists(SurveyInvitation.objects.filter(contact_id=OuterRef("pk"), created_at__gt=cap_since)),
+            capped=Exists(
+                SurveyInvitation.objects.filter(contact_id=OuterRef("pk"), created_at__gt=cap_since)
+            ),
         )
         .filter(project_id__isnull=False)
         .exclude(Exists(relationship.filter(created_at__gt=due_since)))
-        .values("id", "client_id", "email", "opted_out", "capped", "project_id", "project_stage", "previous_id")
+        .values(
+            "id", "client_id", "email", "opted_out", "capped", "project_id", "project_stage", "previous_id"
+        )
     )
     expires_at = at + timedelta(days=feedback_setting("LINK_DAYS"))
     invitations, skips = [], []

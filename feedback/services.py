@@ -118,7 +118,9 @@ def _record_skip(
 def invitation_issue_link(*, invitation: SurveyInvitation, at: datetime | None = None) -> str:
     """A new personal link to the invitation; the token is returned and never stored."""
     token = new_token()
-    InvitationLink.objects.create(invitation=invitation, token_hash=hash_token(token), created_at=at or timezone.now())
+    InvitationLink.objects.create(
+        invitation=invitation, token_hash=hash_token(token), created_at=at or timezone.now()
+    )
     return token
 
 
@@ -157,7 +159,13 @@ def survey_send(
     reason_code = _skip_reason(contact, at=at)
     if reason_code is not None:
         skip = _record_skip(
-            contact=contact, project=project, survey=survey, trigger=trigger, reason=reason_code, key=dedupe_key, at=at
+            contact=contact,
+            project=project,
+            survey=survey,
+            trigger=trigger,
+            reason=reason_code,
+            key=dedupe_key,
+            at=at,
         )
         return SendResult(skip=skip)
     invitation = SurveyInvitation.objects.create(
@@ -224,7 +232,9 @@ def survey_send_recovery(
                 at=at or timezone.now(),
             )
         )
-    return survey_send(project=project, contact=contact, survey=survey, trigger=Trigger.RECOVERY, reason=reason, at=at)
+    return survey_send(
+        project=project, contact=contact, survey=survey, trigger=Trigger.RECOVERY, reason=reason, at=at
+    )
 
 
 def invitation_revoke(*, invitation: SurveyInvitation, at: datetime | None = None) -> SurveyInvitation:
@@ -430,7 +440,9 @@ def response_record_follow_up(
 ) -> SurveyResponse:
     """The RM called the client back; recording it closes the detractor alert."""
     at = at or timezone.now()
-    response = SurveyResponse.objects.select_for_update().select_related("invitation__project").get(pk=response.pk)
+    response = (
+        SurveyResponse.objects.select_for_update().select_related("invitation__project").get(pk=response.pk)
+    )
     if response.submitted_at is None:
         raise ValidationError({"response": _("The survey has not been submitted yet.")})
     if not outcome.strip():
@@ -445,7 +457,9 @@ def response_record_follow_up(
     response.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_outcome"])
     from finance_projects.alerts import alerts_resolve
 
-    alerts_resolve(kind=AlertKind.DETRACTOR_RESPONSE, subject_type=ALERT_SUBJECT, subject_id=response.pk, at=at)
+    alerts_resolve(
+        kind=AlertKind.DETRACTOR_RESPONSE, subject_type=ALERT_SUBJECT, subject_id=response.pk, at=at
+    )
     return response
 
 
@@ -455,7 +469,9 @@ def response_set_categories(
     """The RM's correction of the failure categories; kept as the truth from then on."""
     unknown = [category for category in categories if category not in FailureCategory.values]
     if unknown:
-        raise ValidationError({"categories": _("Unknown category: %(value)s.") % {"value": ", ".join(unknown)}})
+        raise ValidationError(
+            {"categories": _("Unknown category: %(value)s.") % {"value": ", ".join(unknown)}}
+        )
     ordered = [category for category in FailureCategory.values if category in set(categories)]
     at = at or timezone.now()
     SurveyResponse.objects.filter(pk=response.pk).update(

@@ -63,11 +63,15 @@ def _render(request, template: str, context: dict, *, language: str, status: int
 
 def _invalid(request):
     """The same page for every link that does not work, whatever the reason."""
-    return _render(request, "feedback/link_invalid.html", {}, language=_fallback_language(request), status=404)
+    return _render(
+        request, "feedback/link_invalid.html", {}, language=_fallback_language(request), status=404
+    )
 
 
 def _too_many(request):
-    return _render(request, "feedback/rate_limited.html", {}, language=_fallback_language(request), status=429)
+    return _render(
+        request, "feedback/rate_limited.html", {}, language=_fallback_language(request), status=429
+    )
 
 
 def _csrf_failed(request) -> bool:
@@ -177,7 +181,9 @@ def survey_page(request, token: str):
                 return _form(request, invitation, language, values=raw, notice=notice)
             services.response_submit(invitation=invitation, raw=raw, language=language)
         except services.InvitationClosed:
-            return _render(request, "feedback/thanks.html", {"rm_name": _rm_name(invitation)}, language=language)
+            return _render(
+                request, "feedback/thanks.html", {"rm_name": _rm_name(invitation)}, language=language
+            )
         except ValidationError as error:
             return _form(request, invitation, language, values=raw, errors=_error_messages(error), status=400)
     return redirect(f"{reverse('feedback:survey', args=[token])}?lang={language}&done=1")

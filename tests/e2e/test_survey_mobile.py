@@ -34,7 +34,9 @@ def browser_page():
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_client_answers_the_milestone_survey_in_chinese_on_a_phone(live_server, browser_page, project, contact):
+def test_a_client_answers_the_milestone_survey_in_chinese_on_a_phone(
+    live_server, browser_page, project, contact
+):
     survey = shipped_survey("milestone")
     invitation, token = invitation_with_link(project=project, contact=contact, survey=survey)
     page = browser_page

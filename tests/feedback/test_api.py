@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 def response(linked):
     invitation, _token = linked
     return services.response_submit(
-        invitation=invitation, raw=answers_for(invitation.survey, nps="3", text="The process was too complicated.")
+        invitation=invitation,
+        raw=answers_for(invitation.survey, nps="3", text="The process was too complicated."),
     )
 
 
@@ -23,7 +24,12 @@ def test_a_manual_send_returns_the_link_once(api_as, owner, project, contact, re
     api = api_as(owner)
     created = api.post(
         "/api/v1/survey-invitations/",
-        {"project": project.pk, "contact": contact.pk, "survey": relationship_survey.pk, "reason": "Quarterly check"},
+        {
+            "project": project.pk,
+            "contact": contact.pk,
+            "survey": relationship_survey.pk,
+            "reason": "Quarterly check",
+        },
     )
     assert created.status_code == 201, created.content
     assert created.data["url"].startswith("http")
@@ -37,15 +43,19 @@ def test_a_manual_send_returns_the_link_once(api_as, owner, project, contact, re
 def test_a_capped_contact_is_refused_with_the_reason(api_as, owner, project, contact, relationship_survey):
     InvitationFactory(project=project, contact=contact)
     refused = api_as(owner).post(
-        "/api/v1/survey-invitations/", {"project": project.pk, "contact": contact.pk, "survey": relationship_survey.pk}
+        "/api/v1/survey-invitations/",
+        {"project": project.pk, "contact": contact.pk, "survey": relationship_survey.pk},
     )
     assert refused.status_code == 400
     assert "contact" in refused.data
 
 
-def test_an_outsider_cannot_send_about_another_teams_project(api_as, outsider, project, contact, relationship_survey):
+def test_an_outsider_cannot_send_about_another_teams_project(
+    api_as, outsider, project, contact, relationship_survey
+):
     refused = api_as(outsider).post(
-        "/api/v1/survey-invitations/", {"project": project.pk, "contact": contact.pk, "survey": relationship_survey.pk}
+        "/api/v1/survey-invitations/",
+        {"project": project.pk, "contact": contact.pk, "survey": relationship_survey.pk},
     )
     assert refused.status_code == 400
     assert {"project", "contact"} <= set(refused.data)
@@ -71,7 +81,9 @@ def test_responses_filter_by_category_detractor_and_project(api_as, owner, respo
     detractors = api.get("/api/v1/survey-responses/?detractor=true")
     assert [row["id"] for row in detractors.data["results"]] == [response.pk]
     assert api.get(f"/api/v1/survey-responses/?project={project.pk}").data["count"] == 2
-    assert other.pk in [row["id"] for row in api.get("/api/v1/survey-responses/?detractor=false").data["results"]]
+    assert other.pk in [
+        row["id"] for row in api.get("/api/v1/survey-responses/?detractor=false").data["results"]
+    ]
 
 
 def test_the_rm_corrects_the_categories(api_as, owner, response):
@@ -114,8 +126,13 @@ def test_the_follow_up_endpoint_closes_the_detractor_alert(api_as, owner, respon
 
 def test_surveys_are_readable_by_staff_and_writable_by_admins_only(api_as, owner, admin_user):
     assert api_as(owner).get("/api/v1/surveys/").data["count"] >= 3
-    assert api_as(owner).post("/api/v1/surveys/", {"kind": "custom", "name_zh": "x", "name_en": "x"}).status_code == 403
-    created = api_as(admin_user).post("/api/v1/surveys/", {"kind": "custom", "name_zh": "年度", "name_en": "Annual"})
+    assert (
+        api_as(owner).post("/api/v1/surveys/", {"kind": "custom", "name_zh": "x", "name_en": "x"}).status_code
+        == 403
+    )
+    created = api_as(admin_user).post(
+        "/api/v1/surveys/", {"kind": "custom", "name_zh": "年度", "name_en": "Annual"}
+    )
     assert created.status_code == 201
 
 

@@ -25,7 +25,9 @@ def test_twenty_concurrent_submissions_store_exactly_one_response(project, conta
     def submit():
         try:
             barrier.wait()
-            fresh = SurveyInvitation.objects.select_related("survey", "contact", "project").get(pk=invitation.pk)
+            fresh = SurveyInvitation.objects.select_related("survey", "contact", "project").get(
+                pk=invitation.pk
+            )
             services.response_submit(invitation=fresh, raw=raw)
             result = "stored"
         except services.InvitationClosed:

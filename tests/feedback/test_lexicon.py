@@ -18,7 +18,14 @@ def labelled_rows():
 
 @pytest.mark.parametrize(
     "comment",
-    ["没有延误", "审批一点也不慢", "从未拖延", "not slow", "never late, no delays", "The process was not complicated."],
+    [
+        "没有延误",
+        "审批一点也不慢",
+        "从未拖延",
+        "not slow",
+        "never late, no delays",
+        "The process was not complicated.",
+    ],
 )
 def test_a_negated_complaint_is_not_tagged(comment):
     assert categorise(comment) == []
@@ -57,6 +64,12 @@ def test_micro_precision_and_recall_are_at_least_080(language):
 def test_the_report_command_prints_every_category(capsys):
     call_command("lexicon_report")
     out = capsys.readouterr().out
-    for name in ("late_information", "service_attitude", "broken_commitment", "complex_process", "slow_resolution"):
+    for name in (
+        "late_information",
+        "service_attitude",
+        "broken_commitment",
+        "complex_process",
+        "slow_resolution",
+    ):
         assert name in out
     assert "micro" in out

@@ -25,8 +25,12 @@ def at(day, hour=10):
 
 
 def answered(project, *, sent, nps=None, csat=None, ces=None, submitted=None):
-    invitation = InvitationFactory(project=project, created_at=sent, sent_at=sent, responded_at=submitted or sent)
-    return SurveyResponseFactory(invitation=invitation, submitted_at=submitted or sent, nps=nps, csat=csat, ces=ces)
+    invitation = InvitationFactory(
+        project=project, created_at=sent, sent_at=sent, responded_at=submitted or sent
+    )
+    return SurveyResponseFactory(
+        invitation=invitation, submitted_at=submitted or sent, nps=nps, csat=csat, ces=ces
+    )
 
 
 @pytest.fixture
@@ -67,7 +71,9 @@ def test_groups_by_rm_each_with_its_own_counts(project, owner):
     answered(project, sent=at(2), nps=10)
     answered(project, sent=at(2), nps=3)
     answered(other, sent=at(2), nps=9)
-    rows = {row["group"]: row for row in survey_metrics(projects=FinancingProject.objects.all(), group_by="rm")}
+    rows = {
+        row["group"]: row for row in survey_metrics(projects=FinancingProject.objects.all(), group_by="rm")
+    }
     assert rows[owner.pk]["nps"] == {"n": 2, "score": 0.0, "promoters": 1, "detractors": 1}
     assert rows[other_rm.pk]["nps"]["score"] == 100.0
     assert rows[other_rm.pk]["label"] == "Zhao Min"
@@ -85,7 +91,10 @@ def test_groups_by_stage_and_client(project):
     answered(project, sent=at(2), nps=9)
     other = ProjectFactory(client=project.client, stage="credit_approval")
     answered(other, sent=at(2), nps=9)
-    by_stage = {row["group"]: row["nps"]["n"] for row in survey_metrics(projects=FinancingProject.objects.all(), group_by="stage")}
+    by_stage = {
+        row["group"]: row["nps"]["n"]
+        for row in survey_metrics(projects=FinancingProject.objects.all(), group_by="stage")
+    }
     assert by_stage == {"inquiry": 1, "credit_approval": 1}
     [by_client] = survey_metrics(projects=FinancingProject.objects.all(), group_by="client")
     assert (by_client["label"], by_client["nps"]["n"]) == (project.client.name, 2)

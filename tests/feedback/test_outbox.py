@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def queued(project, contact, relationship_survey):
-    return services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual").invitation
+    return services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual"
+    ).invitation
 
 
 def test_an_invitation_is_emailed_once_in_the_contacts_language_with_a_working_link(client, queued, contact):
@@ -90,13 +92,17 @@ def test_no_reminder_after_the_client_answered(queued):
     assert len(mail.outbox) == 1
 
 
-def test_no_reminder_and_no_new_survey_after_the_contact_opted_out(queued, contact, project, relationship_survey):
+def test_no_reminder_and_no_new_survey_after_the_contact_opted_out(
+    queued, contact, project, relationship_survey
+):
     start = timezone.now()
     outbox.deliver_invitations(at=start)
     services.contact_opt_out(invitation=queued)
     assert outbox.send_reminders(at=start + timedelta(days=4)) == 0
     with time_machine.travel(start + timedelta(days=60)):
-        result = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+        result = services.survey_send(
+            project=project, contact=contact, survey=relationship_survey, trigger="manual"
+        )
     assert result.invitation is None
     assert len(mail.outbox) == 1
 
@@ -112,7 +118,10 @@ def test_delivery_queries_do_not_grow_with_the_batch(django_assert_max_num_queri
     project = ProjectFactory()
     for _ in range(5):
         services.survey_send(
-            project=project, contact=ContactFactory(client=project.client), survey=relationship_survey, trigger="manual"
+            project=project,
+            contact=ContactFactory(client=project.client),
+            survey=relationship_survey,
+            trigger="manual",
         )
     # one select, then per row: claim, link insert (the email itself is no query)
     with django_assert_max_num_queries(1 + 5 * 2):

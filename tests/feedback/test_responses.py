@@ -28,7 +28,9 @@ def submit(invitation, **answers):
         ("milestone", {"csat": "4", "ces": "3"}, "warning"),
     ],
 )
-def test_a_low_score_raises_exactly_one_detractor_alert_for_the_rm(project, contact, owner, kind, answers, severity):
+def test_a_low_score_raises_exactly_one_detractor_alert_for_the_rm(
+    project, contact, owner, kind, answers, severity
+):
     invitation, _token = invitation_with_link(project=project, contact=contact, survey=shipped_survey(kind))
     response = submit(invitation, **answers)
     alert = Alert.objects.get()
@@ -47,7 +49,9 @@ def test_a_passive_or_promoter_score_raises_no_alert(linked, answers):
 
 @pytest.mark.parametrize("answers", [{"csat": "3", "ces": "4"}])
 def test_middling_milestone_scores_raise_no_alert(project, contact, answers):
-    invitation, _token = invitation_with_link(project=project, contact=contact, survey=shipped_survey("milestone"))
+    invitation, _token = invitation_with_link(
+        project=project, contact=contact, survey=shipped_survey("milestone")
+    )
     submit(invitation, **answers)
     assert not Alert.objects.exists()
 
@@ -67,7 +71,9 @@ def test_a_follow_up_without_an_outcome_is_refused_and_the_alert_stays_open(link
     invitation, _token = linked
     response = submit(invitation, nps="2")
     with pytest.raises(ValidationError) as error:
-        services.response_record_follow_up(response=response, by=owner, contacted_at=timezone.now(), outcome=" ")
+        services.response_record_follow_up(
+            response=response, by=owner, contacted_at=timezone.now(), outcome=" "
+        )
     assert "outcome" in error.value.message_dict
     assert Alert.objects.get().resolved_at is None
     with pytest.raises(ValidationError) as error:

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
 def test_a_client_never_surveyed_is_invited(project, contact, relationship_survey):
     assert scan_relationship_surveys() == 1
     invitation = SurveyInvitation.objects.get()
-    assert (invitation.contact, invitation.project, invitation.trigger) == (contact, project, Trigger.RELATIONSHIP)
+    assert (invitation.contact, invitation.project, invitation.trigger) == (
+        contact,
+        project,
+        Trigger.RELATIONSHIP,
+    )
     assert invitation.sent_at is None  # the delivery task emails it
 
 
@@ -26,7 +30,9 @@ def test_a_second_run_changes_nothing(project, contact, relationship_survey):
     assert SurveyInvitation.objects.count() == 1
 
 
-def test_a_client_surveyed_within_the_period_is_left_alone_until_it_ends(project, contact, relationship_survey):
+def test_a_client_surveyed_within_the_period_is_left_alone_until_it_ends(
+    project, contact, relationship_survey
+):
     start = timezone.now()
     scan_relationship_surveys(at=start)
     with time_machine.travel(start + timedelta(days=170)):
@@ -36,7 +42,9 @@ def test_a_client_surveyed_within_the_period_is_left_alone_until_it_ends(project
     assert SurveyInvitation.objects.count() == 2
 
 
-def test_a_contact_inside_the_frequency_cap_is_skipped_once_and_recorded(project, contact, relationship_survey):
+def test_a_contact_inside_the_frequency_cap_is_skipped_once_and_recorded(
+    project, contact, relationship_survey
+):
     InvitationFactory(project=project, contact=contact, trigger="milestone")
     scan_relationship_surveys()
     scan_relationship_surveys()
@@ -45,7 +53,9 @@ def test_a_contact_inside_the_frequency_cap_is_skipped_once_and_recorded(project
     assert SurveyInvitation.objects.filter(trigger=Trigger.RELATIONSHIP).count() == 0
 
 
-def test_opted_out_contacts_and_clients_without_an_active_project_are_not_invited(project, relationship_survey):
+def test_opted_out_contacts_and_clients_without_an_active_project_are_not_invited(
+    project, relationship_survey
+):
     ContactFactory(client=project.client, opted_out=True)
     idle = ClientFactory(relationship_manager=project.relationship_manager)
     ContactFactory(client=idle)
@@ -54,7 +64,9 @@ def test_opted_out_contacts_and_clients_without_an_active_project_are_not_invite
     assert SurveySkip.objects.get().reason == SkipReason.OPTED_OUT
 
 
-def test_the_scan_uses_the_same_number_of_queries_for_many_clients(django_assert_max_num_queries, relationship_survey):
+def test_the_scan_uses_the_same_number_of_queries_for_many_clients(
+    django_assert_max_num_queries, relationship_survey
+):
     for _ in range(6):
         project = ProjectFactory()
         ContactFactory(client=project.client)

@@ -54,7 +54,10 @@ def test_unknown_expired_and_revoked_links_get_the_same_page(client, project, co
     )
     revoked, revoked_token = invitation_with_link(project=project, contact=contact)
     SurveyInvitation.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
-    pages = [client.get(url(token)) for token in ("no-such-token-at-all-000000000000", expired_token, revoked_token)]
+    pages = [
+        client.get(url(token))
+        for token in ("no-such-token-at-all-000000000000", expired_token, revoked_token)
+    ]
     assert {page.status_code for page in pages} == {404}
     assert len({page.content for page in pages}) == 1
     assert pages[0]["Referrer-Policy"] == "no-referrer"
@@ -141,3 +144,13 @@ def test_the_opt_out_link_asks_first_then_stops_surveys(client, linked):
     invitation.contact.refresh_from_db()
     assert invitation.contact.opted_out is True
     assert done["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_saved_draft_is_completed_by_the_submission(client, linked):
+    invitation, token = linked
+    client.post(url(token), {**answers_for(invitation.survey, nps="7"), "action": "save"})
+    draft = SurveyResponse.objects.get(invitation=invitation)
+    client.post(url(token), answers_for(invitation.survey, nps="8", text="Clear and quick."))
+    final = SurveyResponse.objects.get(invitation=invitation)
+    assert final.pk == draft.pk
+    assert (final.nps, final.comment, final.submitted_at is not None) == (8, "Clear and quick.", True)

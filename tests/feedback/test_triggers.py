@@ -21,7 +21,11 @@ def test_entering_a_survey_stage_sends_the_milestone_survey_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
     invitation = SurveyInvitation.objects.get()
-    assert (invitation.contact, invitation.trigger, invitation.stage) == (contact, Trigger.MILESTONE, "term_sheet")
+    assert (invitation.contact, invitation.trigger, invitation.stage) == (
+        contact,
+        Trigger.MILESTONE,
+        "term_sheet",
+    )
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [contact.email]
 
@@ -35,7 +39,9 @@ def test_a_stage_outside_the_configured_list_sends_nothing(
     assert not SurveyInvitation.objects.exists()
 
 
-def test_the_same_milestone_twice_creates_one_invitation_per_contact(owner, project, contact, milestone_survey):
+def test_the_same_milestone_twice_creates_one_invitation_per_contact(
+    owner, project, contact, milestone_survey
+):
     transition = project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
     first = services.survey_send_milestone(transition=transition)
     second = services.survey_send_milestone(transition=transition)
@@ -45,13 +51,17 @@ def test_the_same_milestone_twice_creates_one_invitation_per_contact(owner, proj
 
 def test_a_contact_is_not_invited_twice_within_the_frequency_cap(project, contact, relationship_survey):
     other_project = ProjectFactory(client=project.client)
-    first = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    first = services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual"
+    )
     with time_machine.travel(timezone.now() + timedelta(days=29)):
         capped = services.survey_send(
             project=other_project, contact=contact, survey=relationship_survey, trigger="manual"
         )
     with time_machine.travel(timezone.now() + timedelta(days=31)):
-        later = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+        later = services.survey_send(
+            project=project, contact=contact, survey=relationship_survey, trigger="manual"
+        )
     assert first.invitation and later.invitation
     assert capped.invitation is None
     assert capped.skip.reason == SkipReason.FREQUENCY_CAP
@@ -62,14 +72,20 @@ def test_the_frequency_cap_window_is_configurable(project, contact, relationship
     settings.FEEDBACK = {"FREQUENCY_CAP_DAYS": 5}
     services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
     with time_machine.travel(timezone.now() + timedelta(days=6)):
-        again = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+        again = services.survey_send(
+            project=project, contact=contact, survey=relationship_survey, trigger="manual"
+        )
     assert again.invitation is not None
 
 
-def test_an_opted_out_contact_is_never_invited_and_the_skip_is_recorded(project, contact, relationship_survey):
+def test_an_opted_out_contact_is_never_invited_and_the_skip_is_recorded(
+    project, contact, relationship_survey
+):
     contact.opted_out = True
     contact.save()
-    result = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    result = services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual"
+    )
     assert result.invitation is None
     assert SurveySkip.objects.get().reason == SkipReason.OPTED_OUT
 
@@ -98,7 +114,11 @@ def test_a_manual_send_issues_a_link_that_opens_the_survey(client, project, cont
     assert client.get(f"/s/{result.token}/").status_code == 200
 
 
-def test_invitations_to_one_contact_from_two_projects_count_against_one_cap(project, contact, relationship_survey):
+def test_invitations_to_one_contact_from_two_projects_count_against_one_cap(
+    project, contact, relationship_survey
+):
     InvitationFactory(project=ProjectFactory(client=project.client), contact=contact)
-    result = services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    result = services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual"
+    )
     assert result.skip.reason == SkipReason.FREQUENCY_CAP

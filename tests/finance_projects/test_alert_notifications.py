@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role
 from finance_projects import notifications, tasks
-from finance_projects.models import Alert
+from finance_projects.models import Alert, AlertKind
 from tests.factories import AlertFactory, ClientFactory, CommitmentFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,13 +66,17 @@ def test_the_email_is_in_the_recipients_language(project, owner):
     owner.language = "zh-hans"
     owner.save()
     critical(project, kind="commitment_missed")
+    with translation.override("zh-hans"):
+        label = str(AlertKind.COMMITMENT_MISSED.label)
 
     notifications.notify_critical_alerts(at=NOW)
 
     message = mail.outbox[0]
-    assert "严重预警" in message.subject
-    assert "承诺未兑现" in message.body
+    assert label != "Commitment missed"
+    assert label in message.body
+    assert "critical alert" not in message.subject
     assert 'lang="zh-hans"' in message.alternatives[0][0]
+    assert "2025-03-10 09:00" in message.body  # opened 01:00 UTC, shown in Asia/Shanghai
 
 
 def test_a_recipient_whose_mail_fails_is_retried_next_run_and_the_others_are_sent(

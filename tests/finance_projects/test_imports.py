@@ -22,9 +22,13 @@ from finance_projects.models import (
 from tests.factories import ClientFactory, ProjectFactory
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():
+    with translation.override("en"):
+        yield
+
+
 def run(user, kind, text, *, filename="data.csv", import_valid_rows=False):
-    """Upload and run an import, with messages in English."""
-    translation.activate("en")
     job = import_job_create(
         kind=kind,
         filename=filename,
@@ -245,6 +249,8 @@ def test_commitments_default_to_the_project_manager_and_due_at_end_of_day(owner,
     assert (commitment.owner, commitment.status, commitment.created_by) == (owner, "open", owner)
     assert commitment.due_at == datetime(2026, 3, 5, 15, 59, tzinfo=UTC)
     assert commitment.department == owner.department
+    created = commitment.history.get()
+    assert (created.history_type, created.history_user, created.title) == ("+", owner, "Send the term sheet")
 
 
 def test_commitment_rules_are_checked_row_by_row(owner, project, outsider, department_user):

@@ -63,8 +63,8 @@ def build_world(*, owner: User, client: Client, contact: Contact, project: Finan
     ensure_sla_policies()
     now = timezone.now()
     commitment = CommitmentFactory(project=project, owner=owner)
-    complaint = ComplaintFactory(project=project, contact=contact, owner=owner)
-    learned_from = ComplaintFactory(project=project, contact=contact, owner=owner)
+    complaint = ComplaintFactory(project=project, contact=contact)
+    learned_from = ComplaintFactory(project=project, contact=contact)
     invitation, survey_token = invitation_with_link(project=project, contact=contact)
     status_link, status_token = project_services.status_link_create(
         project=project, contact=contact, created_by=owner

@@ -26,7 +26,9 @@ class Command(BaseCommand):
         for language, scores in sorted(evaluate(rows).items()):
             count = sum(1 for row in rows if row["language"] == language)
             self.stdout.write(f"\n{language} ({count} comments)")
-            self.stdout.write(f"{'category':<20}{'precision':>10}{'recall':>10}{'F1':>8}{'tp':>5}{'fp':>5}{'fn':>5}")
+            self.stdout.write(
+                f"{'category':<20}{'precision':>10}{'recall':>10}{'F1':>8}{'tp':>5}{'fp':>5}{'fn':>5}"
+            )
             for name, score in scores.items():
                 self.stdout.write(
                     f"{name:<20}{score.precision:>10.2f}{score.recall:>10.2f}{score.f1:>8.2f}"
