@@ -7,7 +7,6 @@ from functools import cache
 
 from axes.helpers import get_cool_off, get_failure_limit
 from csp.decorators import csp_update
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 from drf_spectacular.views import SpectacularSwaggerSplitView
@@ -17,12 +16,7 @@ def lockout(request, original_response=None, credentials=None):
     """What a locked-out login sees (django-axes' `AXES_LOCKOUT_CALLABLE`): HTTP 429."""
     cool_off = get_cool_off(request)
     minutes = max(1, int(cool_off.total_seconds() // 60)) if cool_off else 0
-    limit = get_failure_limit(request, credentials)
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"detail": "Too many failed log-in attempts.", "retry_after_minutes": minutes}, status=429
-        )
-    context = {"failure_limit": limit, "cooloff_minutes": minutes}
+    context = {"failure_limit": get_failure_limit(request, credentials), "cooloff_minutes": minutes}
     return render(request, "registration/lockout.html", context, status=429)
 
 
@@ -36,10 +30,10 @@ def _swagger_style_hashes() -> list[str]:
     ]
 
 
+_swagger_view = SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+
+
 def api_docs(request, *args, **kwargs):
     """Swagger UI under the site's strict policy: its start-up script is served as a file (the
     split view), and its one inline <style> is allowed by hash, for this page only."""
-    view = csp_update({"style-src": _swagger_style_hashes()})(
-        SpectacularSwaggerSplitView.as_view(url_name="api-schema")
-    )
-    return view(request, *args, **kwargs)
+    return csp_update({"style-src": _swagger_style_hashes()})(_swagger_view)(request, *args, **kwargs)

@@ -12,7 +12,8 @@ from finance_projects import api as finance_projects_api
 API_MODULES = [accounts_api, finance_projects_api, feedback_api, complaints_api, dashboard_api]
 
 # No `.json` suffix routes: the API speaks JSON only, and @action views do not take `format`.
-router = DefaultRouter(include_format_suffixes=False)
+router = DefaultRouter()
+router.include_format_suffixes = False
 for module in API_MODULES:
     for prefix, viewset, basename in getattr(module, "ROUTES", []):
         router.register(prefix, viewset, basename=basename)

@@ -46,5 +46,5 @@ class FeedbackConfig(AppConfig):
 
         if _on_stage_change not in STAGE_CHANGE_HOOKS:
             STAGE_CHANGE_HOOKS.append(_on_stage_change)
-        core_scans.SCAN_REGISTRY.setdefault("feedback.relationship_surveys", scans.scan_relationship_surveys)
+        core_scans.SCAN_REGISTRY.setdefault("relationship_surveys", scans.scan_relationship_surveys)
         post_migrate.connect(_ensure_beat_entries, sender=self, dispatch_uid="feedback_beat_entries")

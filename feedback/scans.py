@@ -8,6 +8,7 @@ rerun or a second worker inserts nothing new (the unique constraint drops the du
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from .models import SkipReason, SurveyInvitation, SurveyKind, SurveySkip, Trigge
 from .services import active_survey
 
 
+@transaction.atomic
 def scan_relationship_surveys(*, at: datetime | None = None) -> int:
     """Invite every contact of each client with no relationship survey in the last N months.
 

@@ -8,6 +8,7 @@ every row error. Jobs are private to whoever uploaded them (admins see all): oth
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -80,6 +81,11 @@ class ImportJobViewSet(
             return ImportUploadSerializer
         return ImportJobListSerializer if self.action == "list" else ImportJobSerializer
 
+    @extend_schema(
+        request=ImportUploadSerializer,
+        responses={201: ImportJobSerializer, 202: ImportJobSerializer},
+        summary=_("Upload a file to import; small files finish at once (201), large ones are queued (202)"),
+    )
     def create(self, request, *args, **kwargs):
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

@@ -71,5 +71,22 @@ def test_the_scan_uses_the_same_number_of_queries_for_many_clients(
         project = ProjectFactory()
         ContactFactory(client=project.client)
         ContactFactory(client=project.client, opted_out=True)
-    with django_assert_max_num_queries(5):
+    # survey, candidates, skips insert, existing keys, invitations insert (+ savepoint/release)
+    with django_assert_max_num_queries(7):
         assert scan_relationship_surveys() == 6
+
+
+def test_the_scan_runs_with_every_other_scan_and_on_a_beat(project, contact, relationship_survey):
+    from django_celery_beat.models import PeriodicTask
+
+    from feedback.apps import _ensure_beat_entries
+    from finance_projects import scans
+
+    assert scans.run_scan("relationship_surveys").opened == 1
+    _ensure_beat_entries(sender=None)
+    tasks = set(PeriodicTask.objects.values_list("task", flat=True))
+    assert {
+        "feedback.scan_relationship_surveys",
+        "feedback.send_reminders",
+        "feedback.deliver_invitations",
+    } <= tasks

@@ -12,7 +12,7 @@ from django.urls import resolve, reverse
 from rest_framework.test import APIClient
 
 from .matrix_routes import Route, all_routes
-from .matrix_table import EXEMPT, TABLE, Spec
+from .matrix_table import EXEMPT, KNOWN_GAPS, TABLE, Spec
 from .matrix_world import build_world
 
 API_PREFIX = "api/v1/"
@@ -40,8 +40,17 @@ def url_for(route: Route, kwargs: dict) -> str:
     return url
 
 
-def probed_routes() -> list[Route]:
-    return [route for route in all_routes() if not route.is_admin and key_of(route) in TABLE]
+def probed_routes() -> list:
+    return [
+        pytest.param(route, marks=known_gap(key_of(route)))
+        for route in all_routes()
+        if not route.is_admin and key_of(route) in TABLE
+    ]
+
+
+def known_gap(key: str) -> list:
+    reason = KNOWN_GAPS.get(key)
+    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
 
 
 def route_id(route: Route) -> str:
