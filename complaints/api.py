@@ -126,7 +126,7 @@ class CompensationSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=Currency.choices)
 
 
-class AssignSerializer(serializers.Serializer):
+class ComplaintAssignSerializer(serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     rm_handling_reason = serializers.CharField(allow_blank=True, required=False, default="")
 
@@ -263,12 +263,12 @@ class ComplaintViewSet(
     def resume(self, request, pk=None):
         return self._run(request, None, lambda c, d: services.complaint_resume(complaint=c, by=request.user))
 
-    @extend_schema(request=AssignSerializer, responses=ComplaintSerializer)
+    @extend_schema(request=ComplaintAssignSerializer, responses=ComplaintSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         return self._run(
             request,
-            AssignSerializer,
+            ComplaintAssignSerializer,
             lambda c, d: services.complaint_assign(complaint=c, by=request.user, **d),
         )
 

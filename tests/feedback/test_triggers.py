@@ -99,6 +99,7 @@ def test_a_contact_of_another_client_is_refused(project, relationship_survey):
 
 
 def test_the_recovery_survey_goes_out_with_its_reason(project, contact):
+    shipped_survey("recovery")
     result = services.survey_send_recovery(project=project, contact=contact, reason="Complaint C-12 resolved")
     invitation = result.invitation
     assert invitation.survey == shipped_survey("recovery")
