@@ -1,9 +1,11 @@
 """Standing cast for every test: an owner RM, a teammate, an outsider from another team, the
 team's manager, a department colleague and an admin, plus one project the owner manages."""
 
+import importlib
 import os
 
 import pytest
+from django.apps import apps as django_apps
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -29,6 +31,31 @@ def _fast_and_isolated(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.AXES_ENABLED = False
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+# Rows that data migrations create; a transactional test's flush deletes them, so they are
+# put back (with the migrations' own functions) before every transactional test.
+REFERENCE_DATA = [
+    ("finance_projects.migrations.0002_default_stage_definitions", "create_defaults"),
+    ("complaints.migrations.0002_default_sla_policies", "seed"),
+    ("feedback.migrations.0002_shipped_surveys", "create_surveys"),
+]
+
+
+def ensure_reference_data():
+    for module_name, function_name in REFERENCE_DATA:
+        getattr(importlib.import_module(module_name), function_name)(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
 
 
 @pytest.fixture

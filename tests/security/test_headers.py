@@ -96,7 +96,11 @@ def test_https_pages_send_hsts_and_secure_cookies_under_production_values(client
 
 
 def production_env(**overrides) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="cem.settings",
         DJANGO_ENV="production",
