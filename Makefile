@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test venv lint bench chaos load messages clean
+.PHONY: run test venv lint security bench chaos load messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ messages: venv
 	  (cd $$app && ../$(PY) ../manage.py makemessages -l zh_Hans -l en --no-obsolete); done
 	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore='*/*' --ignore=.venv
 	$(PY) manage.py compilemessages --ignore=.venv
+
+security: venv
+	scripts/security_checks.sh
 
 bench: venv
 	$(PY) manage.py bench_scans --scale $${SCALE:-0.1}

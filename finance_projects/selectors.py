@@ -33,7 +33,10 @@ def portfolio_for(user: User) -> QuerySet[FinancingProject]:
     if user.is_department_staff:
         assigned = Commitment.objects.filter(project_id=OuterRef("pk"), owner=user)
         return projects.filter(Exists(assigned))
-    return projects.filter(Q(relationship_manager=user) | Q(client__relationship_manager=user))
+    # A UNION of two indexed lookups: an OR across the client join would scan every project.
+    managed = FinancingProject.objects.filter(relationship_manager=user).order_by().values("pk")
+    via_client = FinancingProject.objects.filter(client__relationship_manager=user).order_by().values("pk")
+    return projects.filter(pk__in=managed.union(via_client))
 
 
 def clients_for(user: User) -> QuerySet[Client]:
