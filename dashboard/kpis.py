@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.db.models import (
-    Avg,
+    Case,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -40,6 +40,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
@@ -114,8 +117,8 @@ def _updates(projects, at):
 
 def _update_aggregates():
     return {
-        "updates": Count("pk"),
-        "updates_on_time": Count("pk", filter=Q(occurred_at__lte=F("since") + F("allowed"))),
+        "updates": Count("*"),
+        "updates_on_time": Count("occurred_at", filter=Q(occurred_at__lte=F("since") + F("allowed"))),
     }
 
 
@@ -132,9 +135,9 @@ def _commitments(projects, at):
 
 def _commitment_aggregates():
     return {
-        "commitments_due": Count("pk"),
+        "commitments_due": Count("*"),
         "commitments_kept": Count(
-            "pk", filter=Q(status=CommitmentStatus.FULFILLED, fulfilled_at__lte=F("due_at"))
+            "due_at", filter=Q(status=CommitmentStatus.FULFILLED, fulfilled_at__lte=F("due_at"))
         ),
     }
 
@@ -150,7 +153,7 @@ def _sources() -> dict[str, _Source]:
             _overdue_alerts,
             "opened_at",
             "project__relationship_manager",
-            lambda: {"overdue_updates": Count("pk")},
+            lambda: {"overdue_updates": Count("*")},
         ),
         "commitments": _Source(
             _commitments,
@@ -167,7 +170,7 @@ def _sources() -> dict[str, _Source]:
             "ack_due_at",
             "project__relationship_manager",
             lambda: {
-                "complaints_ack_due": Count("pk"),
+                "complaints_ack_due": Count("*"),
                 "complaints_ack_on_time": Count("pk", filter=Q(acknowledged_at__lte=F("ack_due_at"))),
             },
             capped_at_now=True,
@@ -178,7 +181,7 @@ def _sources() -> dict[str, _Source]:
             "resolve_due_at",
             "project__relationship_manager",
             lambda: {
-                "complaints_resolve_due": Count("pk"),
+                "complaints_resolve_due": Count("*"),
                 "complaints_resolved_on_time": Count("pk", filter=Q(resolved_at__lte=F("resolve_due_at"))),
             },
             capped_at_now=True,
@@ -188,8 +191,8 @@ def _sources() -> dict[str, _Source]:
             "resolved_at",
             "project__relationship_manager",
             lambda: {
-                "complaints_resolved": Count("pk"),
-                "resolution_time": Avg(
+                "complaints_resolved": Count("*"),
+                "resolution_total": Sum(
                     ExpressionWrapper(F("resolved_at") - F("received_at"), output_field=DurationField())
                 ),
             },
@@ -217,7 +220,7 @@ def _sources() -> dict[str, _Source]:
             "sent_at",
             "project__relationship_manager",
             lambda: {
-                "invitations_sent": Count("pk"),
+                "invitations_sent": Count("*"),
                 "invitations_answered": Count("pk", filter=Q(responded_at__isnull=False)),
             },
         )
@@ -239,6 +242,8 @@ def finalize(raw: dict) -> dict:
     Pure arithmetic; missing counts are zero, missing denominators give None."""
     get = lambda key: raw.get(key) or 0  # noqa: E731
     resolution = raw.get("resolution_time")
+    if resolution is None and raw.get("resolution_total") is not None and get("complaints_resolved"):
+        resolution = raw["resolution_total"] / get("complaints_resolved")
     nps_answers = get("nps_answers")
     return {
         "on_time_update_rate": _pct(get("updates_on_time"), get("updates")),
@@ -321,6 +326,81 @@ def weekly_trend(
             if key in raw:
                 raw[key].update(row)
     return [{"week": week, **finalize(values)} for week, values in raw.items()]
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    """What the team view shows: the period, the one before it, the period per relationship
+    manager and the weekly trend."""
+
+    current: dict
+    previous: dict
+    by_rm: dict[int, dict]
+    trend: list[dict]
+
+
+def team_report(
+    *,
+    projects: QuerySet[FinancingProject],
+    previous_start: datetime,
+    start: datetime,
+    end: datetime,
+    weeks: int,
+    at: datetime | None = None,
+) -> TeamReport:
+    """`team_kpis` for `[start, end)` and `[previous_start, start)`, `kpis_by_rm` for `[start, end)`
+    and `weekly_trend` up to the week holding `end`, in ONE grouped query per source table.
+
+    Each row is placed by relationship manager, calendar week and period (current, previous or
+    neither), and the counts, all additive, are summed in Python."""
+    at = at or timezone.now()
+    tz = timezone.get_current_timezone()
+    last = week_start(end)
+    week_starts = [(last - timedelta(weeks=i)).date() for i in range(weeks - 1, -1, -1)]
+    first, stop = min(previous_start, last - timedelta(weeks=weeks - 1)), max(end, last + timedelta(weeks=1))
+    current: dict = {}
+    previous: dict = {}
+    by_rm: dict[int, dict] = {}
+    by_week: dict = {week: {} for week in week_starts}
+    for source in _sources().values():
+        cap = (lambda moment: min(moment, at)) if source.capped_at_now else (lambda moment: moment)
+        date = source.date_field
+        rows = source.rows(projects, at).filter(**{f"{date}__gte": first, f"{date}__lt": cap(stop)})
+        period = Case(
+            When(**{f"{date}__gte": start, f"{date}__lt": cap(end)}, then=Value(1)),
+            When(**{f"{date}__gte": previous_start, f"{date}__lt": cap(start)}, then=Value(0)),
+            default=Value(-1),
+            output_field=IntegerField(),
+        )
+        grouped = (
+            rows.annotate(week=TruncWeek(date, tzinfo=tz), period=period)
+            .values(source.rm_path, "week", "period")
+            .order_by()
+            .annotate(**source.aggregates())
+        )
+        for row in grouped:
+            rm_id, week, in_period = row.pop(source.rm_path), row.pop("week"), row.pop("period")
+            week = timezone.localtime(week, tz).date() if timezone.is_aware(week) else week.date()
+            targets = [by_week.get(week)]
+            if in_period == 1:
+                targets += [current, by_rm.setdefault(rm_id, {})]
+            elif in_period == 0:
+                targets.append(previous)
+            for target in targets:
+                if target is not None:
+                    _add(target, row)
+    return TeamReport(
+        current=finalize(current),
+        previous=finalize(previous),
+        by_rm={rm_id: finalize(values) for rm_id, values in by_rm.items()},
+        trend=[{"week": week, **finalize(values)} for week, values in by_week.items()],
+    )
+
+
+def _add(total: dict, counts: dict) -> None:
+    for key, value in counts.items():
+        if value is not None:
+            total[key] = value if total.get(key) is None else total[key] + value
 
 
 def period_bounds(*, days: int, end: datetime | None = None) -> tuple[datetime, datetime, datetime]:

@@ -149,10 +149,8 @@ def team(request):
     days = (period.cleaned_data.get("days") if period.is_valid() else None) or 30
     previous_start, start, end = kpis.period_bounds(days=days)
     projects = portfolio_for(user)
-    current = kpis.team_kpis(projects=projects, start=start, end=end)
-    previous = kpis.team_kpis(projects=projects, start=previous_start, end=start)
-    trend = kpis.weekly_trend(projects=projects, weeks=12, end=end)
-    by_rm = kpis.kpis_by_rm(projects=projects, start=start, end=end)
+    report = kpis.team_report(projects=projects, previous_start=previous_start, start=start, end=end, weeks=12)
+    by_rm, trend = report.by_rm, report.trend
     people = {u.pk: u for u in selectors.assignable_users(user=user)}
     counts = dict(
         (row["relationship_manager"], row["n"])
@@ -167,7 +165,7 @@ def team(request):
         days=days,
         start=start,
         end=end,
-        kpi_rows=_kpi_rows(current, previous),
+        kpi_rows=_kpi_rows(report.current, report.previous),
         rm_rows=rm_rows,
         people=sorted(people.values(), key=str),
         chart_data={

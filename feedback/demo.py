@@ -113,7 +113,9 @@ def seed_feedback(stdout) -> dict[str, int]:
             created += 1
             if rng.random() < 0.3:
                 continue  # no answer
-            band, comment_zh, comment_en = rng.choice(COMMENTS)
+            # Most clients are content; about one in five is a detractor.
+            band = rng.choices(["high", "mid", "low"], weights=[5, 3, 2])[0]
+            _band, comment_zh, comment_en = rng.choice([c for c in COMMENTS if c[0] == band])
             comment = comment_en if contact.language == "en" else comment_zh
             submitted_at = sent_at + timedelta(days=rng.randint(0, 6), hours=rng.randint(1, 12))
             services.response_submit(

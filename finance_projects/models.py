@@ -410,6 +410,12 @@ class Commitment(models.Model):
         indexes = [
             models.Index(fields=["due_at"], name="commitment_open_due", condition=Q(status="open")),
             models.Index(fields=["project", "status"], name="commitment_project_status"),
+            # Covers the per-project promise-kept KPI (an index-only scan on PostgreSQL).
+            models.Index(
+                fields=["project", "due_at"],
+                include=["status", "fulfilled_at", "closed_at"],
+                name="commitment_project_due",
+            ),
             models.Index(fields=["owner", "status"], name="commitment_owner_status"),
         ]
 
