@@ -4,6 +4,7 @@ forms. A fixed number of queries whatever the project's history (each list is re
 from collections import defaultdict
 from datetime import datetime
 
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -235,12 +236,14 @@ def project_context(request, project: FinancingProject, **forms) -> dict:
         commitment.previous_versions = chain
         commitment.missed = commitment.is_missed(at=now)
     owners = User.objects.filter(is_active=True, team_id=project.team_id).order_by("first_name", "username")
+    can_edit = can_edit_project(user, project)
+    renegotiate_form = forms.get("renegotiate_form") or RenegotiateForm()
     health = compute_health(projects=FinancingProject.objects.filter(pk=project.pk), at=now).get(project.pk)
     next_stage = Stage.next_after(project.stage)
     return {
         "project": project,
         "client": project.client,
-        "can_edit": can_edit_project(user, project),
+        "can_edit": can_edit,
         "path": stage_path(project, at=now),
         "days_in_stage": (now - project.stage_entered_at).days,
         "open_commitments": [c for c in commitments if c.status == CommitmentStatus.OPEN],
@@ -257,11 +260,15 @@ def project_context(request, project: FinancingProject, **forms) -> dict:
         ),
         "commitment_form": forms.get("commitment_form")
         or CommitmentForm(
-            owners=owners, initial={"owner": user.pk if owners.filter(pk=user.pk).exists() else None}
+            owners=owners, initial={"owner": user.pk if user.team_id == project.team_id else None}
         ),
         "stage_form": forms.get("stage_form") or StageMoveForm(initial={"to_stage": next_stage}),
         "status_link_form": forms.get("status_link_form") or StatusLinkForm(project=project),
-        "renegotiate_form": forms.get("renegotiate_form") or RenegotiateForm(),
+        "renegotiate_form": renegotiate_form,
+        # Every open commitment carries the same blank form: rendered once, not once per row.
+        "renegotiate_fields": render_to_string(
+            "dashboard/partials/fields.html", {"form": RenegotiateForm()}, request=request
+        ),
         "renegotiating": forms.get("renegotiating"),
         "is_manager": user.is_manager or user.is_admin_role,
     }

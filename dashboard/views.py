@@ -81,7 +81,6 @@ def _portfolio_context(request) -> dict:
     filters = selectors.PortfolioFilters.from_query(request.GET)
     rows = selectors.portfolio_rows(user=request.user, filters=filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    definitions = selectors.stage_definitions()
     now = timezone.now()
     # The rows shown get a live score (a fixed number of queries for the page); filtering and
     # sorting by health use the stored score of the last refresh.
@@ -108,7 +107,6 @@ def _portfolio_context(request) -> dict:
         "now_value": now,
         "filters": filters,
         "stages": Stage.choices,
-        "definitions": definitions,
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
     }
@@ -149,7 +147,9 @@ def team(request):
     days = (period.cleaned_data.get("days") if period.is_valid() else None) or 30
     previous_start, start, end = kpis.period_bounds(days=days)
     projects = portfolio_for(user)
-    report = kpis.team_report(projects=projects, previous_start=previous_start, start=start, end=end, weeks=12)
+    report = kpis.team_report(
+        projects=projects, previous_start=previous_start, start=start, end=end, weeks=12
+    )
     by_rm, trend = report.by_rm, report.trend
     people = {u.pk: u for u in selectors.assignable_users(user=user)}
     counts = dict(

@@ -11,7 +11,8 @@ Two ways an alert comes into being:
 
 Both rely on the database, not on Python checks, to stay correct when two workers run at once:
 the conditional unique constraint `one_open_alert_per_subject` allows at most one open alert per
-(kind, subject_type, subject_id), and inserts that lose the race are dropped by the database.
+(kind, subject_type, subject_id); an insert that loses the race fails on it and is retried (the
+retry sees the winner's alert and keeps it).
 
 Messages: `Alert.message` holds the subject's own name (project code and name, commitment title),
 which is data and reads the same in both languages. The sentence around it (the kind's label,
@@ -169,20 +170,35 @@ def _table() -> str:
     return connection.ops.quote_name(Alert._meta.db_table)
 
 
-# One statement. `d` pairs every candidate with the open alert about the same subject through a
-# FULL JOIN, which PostgreSQL can only run as a hash or merge join: the cost stays linear even
-# when the alert table's statistics are stale (a burst of new alerts, say), where an anti-join
-# could fall back to a nested loop. The writes then touch alerts by primary key only.
-_POSTGRES_SYNC = """
-WITH c AS MATERIALIZED ({candidates}),
-o AS MATERIALIZED (
+# The open alerts of one kind, as the other side of every comparison with the candidates.
+_OPEN = """
     SELECT a.id, a.subject_id, a.severity, a.message FROM {table} AS a
     WHERE a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL
-),
-d AS MATERIALIZED (
+"""
+
+# Read-only: what a write would do. Candidates and open alerts meet in a FULL JOIN, which
+# PostgreSQL can only run as a hash or merge join: the cost stays linear even when the alert
+# table's statistics are stale (a burst of new alerts, say), where an anti-join could fall back
+# to a nested loop. A run that would change nothing stops here, having written nothing.
+_POSTGRES_DIFF = """
+SELECT count(*) FILTER (WHERE o.id IS NULL),
+       count(*) FILTER (WHERE o.id IS NOT NULL AND c.subject_id IS NOT NULL),
+       count(*) FILTER (WHERE c.subject_id IS NULL),
+       count(*) FILTER (WHERE o.id IS NOT NULL AND c.subject_id IS NOT NULL
+                        AND (o.severity <> c.severity OR o.message <> c.message))
+FROM ({candidates}) AS c FULL JOIN ({open}) AS o ON o.subject_id = c.subject_id
+"""
+
+# The write, one statement: `d` is the same pairing, and the writes touch alerts by primary key.
+# A plain INSERT, not ON CONFLICT DO NOTHING: PostgreSQL's speculative insertion for ON CONFLICT
+# doubles the cost of every row it writes. A concurrent run that opened the same alert first
+# makes this statement fail on `one_open_alert_per_subject`; `_sync_postgres` then runs it again,
+# and the new snapshot sees the other run's alerts as open.
+_POSTGRES_SYNC = """
+WITH d AS MATERIALIZED (
     SELECT c.project_id, c.subject_id, c.severity, c.message, c.assignee_id,
            o.id AS alert_id, o.severity AS old_severity, o.message AS old_message
-    FROM c FULL JOIN o ON o.subject_id = c.subject_id
+    FROM ({candidates}) AS c FULL JOIN ({open}) AS o ON o.subject_id = c.subject_id
 ),
 resolved AS (
     UPDATE {table} AS a SET resolved_at = %s
@@ -202,7 +218,6 @@ opened AS (
     SELECT %s, d.severity, d.project_id, %s, d.subject_id, d.message, %s, %s, d.assignee_id
     FROM d WHERE d.alert_id IS NULL
     ORDER BY d.subject_id
-    ON CONFLICT (kind, subject_type, subject_id) WHERE resolved_at IS NULL DO NOTHING
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM opened),
@@ -210,14 +225,42 @@ SELECT (SELECT count(*) FROM opened),
        (SELECT count(*) FROM resolved)
 """
 
+_ONE_OPEN = "one_open_alert_per_subject"
+# Each retry follows another run's commit, so even a crowd of concurrent runs settles quickly.
+_RACE_ATTEMPTS = 5
+
+
+def _lost_race(error: IntegrityError) -> bool:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == _ONE_OPEN
+
 
 def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) -> ScanResult:
-    sql = _POSTGRES_SYNC.format(candidates=candidates_sql, table=_table())
-    cursor.execute(sql, [*params, kind, subject_type, at, at, kind, subject_type, at, at])
-    opened, kept, resolved = cursor.fetchone()
-    return ScanResult(opened=opened, kept=kept, resolved=resolved)
+    """The comparison outside any transaction of ours (one read needs none), then the write in
+    one transaction, run again if a concurrent run opened one of its alerts first."""
+    table = _table()
+    open_sql = _OPEN.format(table=table)
+    key = [kind, subject_type]
+    cursor.execute(_POSTGRES_DIFF.format(candidates=candidates_sql, open=open_sql), [*params, *key])
+    to_open, kept, to_resolve, to_change = cursor.fetchone()
+    if not (to_open or to_resolve or to_change):
+        return ScanResult(opened=0, kept=kept, resolved=0)
+    sql = _POSTGRES_SYNC.format(candidates=candidates_sql, open=open_sql, table=table)
+    sql_params = [*params, *key, at, at, *key, at, at]
+    attempts = 0
+    while True:
+        try:
+            with transaction.atomic():
+                cursor.execute(sql, sql_params)
+                opened, kept, resolved = cursor.fetchone()
+                return ScanResult(opened=opened, kept=kept, resolved=resolved)
+        except IntegrityError as error:
+            attempts += 1
+            if not _lost_race(error) or attempts >= _RACE_ATTEMPTS:
+                raise
 
 
+@transaction.atomic
 def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) -> ScanResult:
     """Four statements for databases without data-modifying CTEs (SQLite >= 3.33)."""
     table = _table()
@@ -254,7 +297,6 @@ def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) ->
     return ScanResult(opened=opened, kept=kept, resolved=resolved)
 
 
-@transaction.atomic
 def sync_alerts(
     *, kind: str, subject_type: str, candidates_sql: str, params: list | tuple, at: datetime
 ) -> ScanResult:
@@ -262,17 +304,18 @@ def sync_alerts(
 
     `candidates_sql` is a SELECT (with `%s` placeholders for `params`) returning the columns
     `project_id, subject_id, severity, message, assignee_id`, one row per subject. In a constant
-    number of statements (one on PostgreSQL, four elsewhere), and without a Python loop over
-    rows, this:
+    number of statements (on PostgreSQL a read-only comparison, then one write statement only
+    when there is something to write; four elsewhere), and without a Python loop over rows, this:
 
-    - opens an alert for each candidate without an open one (the partial unique index drops
-      an insert that a concurrent run already made: `ON CONFLICT ... DO NOTHING`);
+    - opens an alert for each candidate without an open one (the partial unique index stops
+      a duplicate of an alert a concurrent run opened first; the loser runs again and keeps it);
     - on open alerts still listed, updates severity and message when they changed (and then
       `last_seen_at`); unchanged rows are not written;
     - resolves the open alerts of this kind whose subject is no longer listed.
 
     Assignee, acknowledgement and snooze of a kept alert are never touched: they belong to
-    the people handling it.
+    the people handling it. The writes happen in one transaction (a savepoint when the caller
+    already holds one).
     """
     at = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:

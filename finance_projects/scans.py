@@ -141,6 +141,7 @@ def _scan(kind: str, subject_type: str, candidates: Callable[[datetime], tuple[s
     scan.__name__ = kind
     scan.__doc__ = candidates.__doc__
     scan.candidates = candidates
+    scan.subject_type = subject_type
     return scan
 
 

@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('finance_projects', '0003_importjob'),
+        ("finance_projects", "0003_importjob"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='commitment',
-            index=models.Index(fields=['project', 'due_at'], include=('status', 'fulfilled_at', 'closed_at'), name='commitment_project_due'),
+            model_name="commitment",
+            index=models.Index(
+                fields=["project", "due_at"],
+                include=("status", "fulfilled_at", "closed_at"),
+                name="commitment_project_due",
+            ),
         ),
     ]

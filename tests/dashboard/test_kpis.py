@@ -155,3 +155,41 @@ def test_kpi_queries_do_not_grow_with_the_data(portfolio, django_assert_max_num_
         kpis.team_kpis(projects=projects, start=START, end=END)
     with django_assert_max_num_queries(8):
         kpis.weekly_trend(projects=projects, weeks=12, end=NOW)
+
+
+def test_team_report_gives_the_same_numbers_as_the_separate_kpi_reads(portfolio, teammate, owner):
+    theirs = ProjectFactory(client__relationship_manager=teammate, client__team=teammate.team)
+    for day in (2, 9, 16, 23, 29):
+        TouchpointFactory(project=portfolio, occurred_at=at(day))
+        CommitmentFactory(project=portfolio if day % 2 else theirs, due_at=at(day))
+    kept = CommitmentFactory(project=portfolio, due_at=at(12))
+    kept.status, kept.fulfilled_at = "fulfilled", at(11)
+    kept.save()
+    TouchpointFactory(project=theirs, occurred_at=datetime(2026, 5, 20, tzinfo=UTC))
+    AlertFactory(project=theirs, kind="update_overdue", opened_at=at(14))
+    projects = FinancingProject.objects.all()
+    previous_start, start, end = kpis.period_bounds(days=14, end=NOW)
+
+    report = kpis.team_report(projects=projects, previous_start=previous_start, start=start, end=end, weeks=6)
+
+    assert report.current == kpis.team_kpis(projects=projects, start=start, end=end)
+    assert report.previous == kpis.team_kpis(projects=projects, start=previous_start, end=start)
+    assert report.by_rm == kpis.kpis_by_rm(projects=projects, start=start, end=end)
+    assert report.trend == kpis.weekly_trend(projects=projects, weeks=6, end=end)
+    assert report.current["commitments_due"] > 0 and report.previous["commitments_due"] > 0
+
+
+def test_team_report_reads_each_source_table_once(portfolio, django_assert_max_num_queries):
+    for day in range(1, 20):
+        TouchpointFactory(project=portfolio, occurred_at=at(day))
+        CommitmentFactory(project=portfolio, due_at=at(day))
+    previous_start, start, end = kpis.period_bounds(days=30, end=NOW)
+
+    with django_assert_max_num_queries(len(kpis._sources())):
+        kpis.team_report(
+            projects=FinancingProject.objects.all(),
+            previous_start=previous_start,
+            start=start,
+            end=end,
+            weeks=12,
+        )

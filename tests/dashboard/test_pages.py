@@ -348,7 +348,7 @@ def test_home_query_count_does_not_grow(browser, owner, project, size, django_as
     _grow(project, owner, size)
     page = browser(owner)
 
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(17):
         assert page.get("/").status_code == 200
 
 
@@ -359,7 +359,7 @@ def test_team_query_count_does_not_grow(
     _grow(project, owner, size)
     page = browser(manager)
 
-    with django_assert_max_num_queries(52):
+    with django_assert_max_num_queries(27):
         assert page.get("/team/").status_code == 200
 
 
@@ -371,5 +371,5 @@ def test_project_page_query_count_does_not_grow(browser, owner, project, size, d
         AlertFactory(project=project, subject_id=commitment.pk)
     page = browser(owner)
 
-    with django_assert_max_num_queries(26):
+    with django_assert_max_num_queries(24):
         assert page.get(reverse("dashboard:project", args=[project.pk])).status_code == 200

@@ -83,7 +83,9 @@ def build_world(*, owner: User, client: Client, contact: Contact, project: Finan
         alert=AlertFactory(project=project, subject_id=commitment.pk),
         complaint=complaint,
         recovery_action=RecoveryActionFactory(complaint=complaint, owner=owner),
-        followup=FollowUpVisit.objects.create(complaint=complaint, offset_days=7, due_at=now + timedelta(days=7)),
+        followup=FollowUpVisit.objects.create(
+            complaint=complaint, offset_days=7, due_at=now + timedelta(days=7)
+        ),
         case=CaseStudy.objects.create(
             complaint=learned_from,
             category="late_information",

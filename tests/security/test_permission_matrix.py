@@ -64,7 +64,9 @@ def test_every_route_is_covered_by_the_permission_matrix():
     keys = {key_of(route) for route in all_routes() if not route.is_admin}
     uncovered = sorted(keys - TABLE.keys() - EXEMPT.keys())
 
-    assert not uncovered, "\n".join(f"new route {key} is not covered by the permission matrix" for key in uncovered)
+    assert not uncovered, "\n".join(
+        f"new route {key} is not covered by the permission matrix" for key in uncovered
+    )
 
 
 def test_the_matrix_names_no_route_that_is_gone():

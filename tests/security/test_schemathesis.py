@@ -24,7 +24,6 @@ from .matrix_world import build_world
 EXAMPLES_PER_OPERATION = 6
 
 
-
 def invalid_body_rejected(ctx, response, case):
     """An invalid request body is refused with a 4xx. Invalid query strings are not held to
     this: DRF ignores a bad `page_size` and django-filter an empty filter by design."""
@@ -44,20 +43,32 @@ ID_FILTER_OVERFLOW = (
     "on SQLite, DataError on PostgreSQL, so 500. Fix in finance_projects/filters.py: give every "
     "NumberFilter on an *_id field min_value=1, max_value=2**63 - 1 so it answers 400"
 )
+# The id-filter overflow is pinned deterministically below; the random run may or may not hit it.
+ID_FILTERS = {
+    "clients": "relationship_manager",
+    "contacts": "client",
+    "projects": "client",
+    "touchpoints": "project",
+    "commitments": "owner",
+}
 KNOWN_BREAKS = {
-    ("positive", "GET /api/v1/projects/"): ID_FILTER_OVERFLOW,
-    ("negative", "GET /api/v1/projects/"): ID_FILTER_OVERFLOW,
-    ("negative", "GET /api/v1/contacts/"): ID_FILTER_OVERFLOW,
+    (mode, f"GET /api/v1/{resource}/"): (ID_FILTER_OVERFLOW, False)
+    for mode in ("positive", "negative")
+    for resource in ID_FILTERS
+} | {
     ("positive", "GET /api/v1/complaints/"): (
-        "compensation_currency and response_channel are \"\" on an open complaint but documented as enums "
+        'compensation_currency and response_channel are "" on an open complaint but documented as enums '
         "without a blank value. Fix in complaints/api.py ComplaintSerializer: declare both as "
-        "serializers.ChoiceField(choices=..., allow_blank=True, read_only=True)"
+        "serializers.ChoiceField(choices=..., allow_blank=True, read_only=True)",
+        True,
     ),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 # The document served at /api/schema/, generated once at collection to name one test per operation.
 SPEC = SchemaGenerator().get_schema(request=None, public=True)
-OPERATIONS = [f"{method.upper()} {path}" for path, item in SPEC["paths"].items() for method in METHODS if method in item]
+OPERATIONS = [
+    f"{method.upper()} {path}" for path, item in SPEC["paths"].items() for method in METHODS if method in item
+]
 
 
 @pytest.fixture
@@ -96,7 +107,11 @@ def cases() -> list:
             mode,
             label,
             id=f"{mode.value}-{label}",
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BREAKS[mode.value, label])]
+            marks=[
+                pytest.mark.xfail(
+                    reason=KNOWN_BREAKS[mode.value, label][0], strict=KNOWN_BREAKS[mode.value, label][1]
+                )
+            ]
             if (mode.value, label) in KNOWN_BREAKS
             else [],
         )
@@ -112,3 +127,11 @@ def test_the_api_keeps_its_published_contract(mode, label, token_header):
     operation = schema.find_operation_by_label(label)
 
     exercise(operation, mode, token_header)
+
+
+@pytest.mark.xfail(strict=True, reason=ID_FILTER_OVERFLOW)
+@pytest.mark.parametrize(("resource", "parameter"), ID_FILTERS.items())
+def test_an_id_filter_too_large_for_the_database_is_refused(resource, parameter, owner, api_as):
+    response = api_as(owner).get(f"/api/v1/{resource}/", {parameter: "1e40"})
+
+    assert response.status_code == 400
