@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-BENCH_MARK = "bench"
+BENCH_MARK = "bench"  # every generated username, client name and project code carries it
+# Analyzed once the data is in, so the planner sees the portfolio as built, not as empty tables.
 ANALYZED = [
     "accounts_user",
     "finance_projects_client",
@@ -31,7 +32,7 @@ ANALYZED = [
     "finance_projects_commitment",
     "finance_projects_touchpoint",
     "finance_projects_alert",
-]  # every generated username, client name and project code carries it
+]
 
 INDUSTRIES = ["Renewable energy", "Toll roads", "Ports", "Water utilities", "Data centres", "Hospitals"]
 REGIONS = ["East China", "North China", "South China", "Central China", "West China", "Hong Kong"]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# ruff: noqa: S603 (fixed local commands: initdb, pg_ctl, redis-server, gunicorn, celery)
 """Fault injection on a production-like stack, all on 127.0.0.1 and all throwaway.
 
 Starts its own PostgreSQL cluster (initdb in a temp dir), its own Redis (with an append-only
@@ -96,25 +97,48 @@ class Stack:
         )
         self.start_postgres()
         subprocess.run(
-            [PG_BIN / "createdb", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "cem_chaos"], check=True
+            [PG_BIN / "createdb", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "cem_chaos"],
+            check=True,
         )
 
     def start_postgres(self) -> None:
         options = f"-p {PG_PORT} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
-            [*self.pg("pg_ctl"), "-D", self.pgdata, "-o", options, "-l", self.workdir / "pg.log", "-w", "start"],
+            [
+                *self.pg("pg_ctl"),
+                "-D",
+                self.pgdata,
+                "-o",
+                options,
+                "-l",
+                self.workdir / "pg.log",
+                "-w",
+                "start",
+            ],
             check=True,
             capture_output=True,
         )
 
     def stop_postgres(self) -> None:
-        subprocess.run([*self.pg("pg_ctl"), "-D", self.pgdata, "-m", "fast", "-w", "stop"], capture_output=True)
+        subprocess.run(
+            [*self.pg("pg_ctl"), "-D", self.pgdata, "-m", "fast", "-w", "stop"], capture_output=True
+        )
 
     # --- Redis: our own, persisted like production ------------------------------------------
     def start_redis(self) -> None:
         self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
-            + ["--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            [
+                *(
+                    "redis-server",
+                    "--port",
+                    str(REDIS_PORT),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.workdir),
+                ),
+                *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
+            ],
             stdout=subprocess.DEVNULL,
         )
         wait_until(lambda: self.redis_client().ping(), 10)
@@ -135,7 +159,9 @@ class Stack:
 
     # --- the product ------------------------------------------------------------------------
     def manage(self, *args: str) -> None:
-        subprocess.run([BIN / "python", "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        subprocess.run(
+            [BIN / "python", "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
 
     def start_web(self) -> None:
         self.web = subprocess.Popen(
@@ -150,13 +176,32 @@ class Stack:
 
     def start_worker(self) -> None:
         self.worker = subprocess.Popen(
-            [BIN / "celery", "-A", "cem", "worker", "-c", "2", "-l", "warning", "--without-gossip", "--without-mingle"],
+            [
+                BIN / "celery",
+                "-A",
+                "cem",
+                "worker",
+                "-c",
+                "2",
+                "-l",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=open(self.workdir / "worker.log", "ab"),  # noqa: SIM115
             start_new_session=True,
         )
+
+    def supervise_worker(self) -> bool:
+        """What systemd's Restart=always does: start the worker again if it exited. True when
+        it had to."""
+        if self.worker.poll() is None:
+            return False
+        self.start_worker()
+        return True
 
     def kill_worker(self) -> None:
         os.killpg(self.worker.pid, signal.SIGKILL)
@@ -177,7 +222,7 @@ class Stack:
 
 def health() -> int | None:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{WEB_PORT}/healthz", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{WEB_PORT}/healthz", timeout=5) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -206,7 +251,9 @@ def seed(projects: int, managers: int) -> None:
         )
         team.manager = manager
         team.save()
-        rms.append(User.objects.create_user(username=f"rm{number}", email=f"rm{number}@bank.example", team=team))
+        rms.append(
+            User.objects.create_user(username=f"rm{number}", email=f"rm{number}@bank.example", team=team)
+        )
     for number in range(projects):
         rm = rms[number % len(rms)]
         client = services.client_create(name=f"Chaos client {number}", relationship_manager=rm)
@@ -292,12 +339,16 @@ def check_worker_kill(stack: Stack, kills: int) -> None:
             tasks.run_all_scans.delay()
         for run_id in run_ids[kill::kills]:
             send_digest.delay(run_id)
-        time.sleep(random.uniform(0.4, 1.6))  # noqa: S311
+        time.sleep(random.uniform(0.4, 1.6))
         stack.kill_worker()
         stack.start_worker()
     drained = wait_until(lambda: queue_drained(stack), 90, step=1)
     wait_until(lambda: not DigestRun.objects.exclude(status="sent").exists(), 60, step=1)
-    report("worker-kill: queue drained after restarts", drained, f"{kills} kills, {time.monotonic() - started:.0f} s")
+    report(
+        "worker-kill: queue drained after restarts",
+        drained,
+        f"{kills} kills, {time.monotonic() - started:.0f} s",
+    )
 
     connections.close_all()
     duplicates = (
@@ -351,6 +402,13 @@ def check_outage(stack: Stack, name: str, stop, start, countdown: int) -> None:
     start()
     up = wait_until(lambda: health() == 200, 60, step=0.5)
     report(f"{name}: /healthz answers 200 again by itself", up, f"status {health()}")
+    crashed = stack.worker.poll() is not None
+    report(
+        f"{name}: the worker kept running through the outage",
+        not crashed,
+        "see worker.log" if crashed else "",
+    )
+    stack.supervise_worker()
     done = wait_until(lambda: alert_exists(commitment_id), 120, step=1)
     report(f"{name}: the task enqueued before the outage completed", done)
 
@@ -386,7 +444,10 @@ def main() -> int:
     finally:
         stack.stop()
         failed = [check for check, ok, _ in results if not ok]
-        print(f"chaos: {len(results) - len(failed)} passed, {len(failed)} failed in {time.monotonic() - started:.0f} s")
+        print(
+            f"chaos: {len(results) - len(failed)} passed, {len(failed)} failed"
+            f" in {time.monotonic() - started:.0f} s"
+        )
         if failed:
             print(f"logs kept in {workdir}")
         else:

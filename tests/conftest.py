@@ -47,6 +47,13 @@ def ensure_reference_data():
         getattr(importlib.import_module(module_name), function_name)(django_apps, None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reference_data_in_the_test_database(django_db_setup, django_db_blocker):
+    # A reused test database may come from a run whose last transactional test flushed it.
+    with django_db_blocker.unblock():
+        ensure_reference_data()
+
+
 @pytest.fixture(autouse=True)
 def _reference_data_for_transactional_tests(request):
     marker = request.node.get_closest_marker("django_db")

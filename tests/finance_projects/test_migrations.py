@@ -13,7 +13,7 @@ def test_the_models_and_the_migrations_agree(db):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_finance_projects_migrates_to_zero_and_back():
     call_command("migrate", "finance_projects", "zero", verbosity=0)
 
