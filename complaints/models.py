@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from finance_projects.models import Currency, FailureCategory, RootCause
+from finance_projects.models import ClientLink, Currency, FailureCategory, RootCause
 
 from . import deadlines
 
@@ -542,28 +542,19 @@ class FollowUpVisit(models.Model):
         return self.done_at is None and self.cancelled_at is None
 
 
-class ComplaintLink(models.Model):
-    """The client's personal link `/c/<token>/` to follow the complaint; only the hash is kept."""
+class ComplaintLink(ClientLink):
+    """The client's personal link `/c/<token>/` to follow the complaint."""
 
     complaint = models.ForeignKey(
         Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="links"
     )
-    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    expires_at = models.DateTimeField(_("expires at"))
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    last_viewed_at = models.DateTimeField(_("last viewed at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(ClientLink.Meta):
         verbose_name = _("client complaint link")
         verbose_name_plural = _("client complaint links")
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.complaint} link"
-
-    def is_usable(self, *, at: datetime | None = None) -> bool:
-        return self.revoked_at is None and self.expires_at > (at or timezone.now())
 
 
 class CaseStudy(models.Model):

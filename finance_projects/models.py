@@ -542,11 +542,26 @@ class Alert(models.Model):
         return {"type": self.subject_type, "id": self.subject_id}
 
 
-class ProjectStatusLink(models.Model):
-    """A contact's personal link to the client status page `/p/<token>/`.
+class ClientLink(models.Model):
+    """A client's personal link (no login). Only the token's SHA-256 is stored; the token itself
+    is shown once, at creation. Unknown, expired and revoked links look the same to a visitor."""
 
-    Only the SHA-256 of the token is stored; the token itself is shown once, at creation.
-    """
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_viewed_at = models.DateTimeField(_("last viewed at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def is_usable(self, *, at: datetime | None = None) -> bool:
+        return self.revoked_at is None and self.expires_at > (at or timezone.now())
+
+
+class ProjectStatusLink(ClientLink):
+    """A contact's personal link to the client status page `/p/<token>/`."""
 
     project = models.ForeignKey(
         FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="status_links"
@@ -554,7 +569,6 @@ class ProjectStatusLink(models.Model):
     contact = models.ForeignKey(
         Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="status_links"
     )
-    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -563,21 +577,13 @@ class ProjectStatusLink(models.Model):
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    expires_at = models.DateTimeField(_("expires at"))
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    last_viewed_at = models.DateTimeField(_("last viewed at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(ClientLink.Meta):
         verbose_name = _("client status link")
         verbose_name_plural = _("client status links")
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.project} / {self.contact.name}"
-
-    def is_usable(self, *, at: datetime | None = None) -> bool:
-        return self.revoked_at is None and self.expires_at > (at or timezone.now())
 
 
 class ImportKind(models.TextChoices):

@@ -167,6 +167,16 @@ def main() -> int:
         check=True,
         capture_output=True,
     )
+    # Production pages need the hashed static manifest, as a real deploy would build it.
+    built = subprocess.run(
+        [BIN / "python", "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
+    if built.returncode:
+        print(f"FAIL collectstatic: {built.stderr.strip().splitlines()[-1]}")
     os.environ.update(ENV)
     sys.path.insert(0, str(ROOT))
     import django
@@ -251,6 +261,8 @@ def main() -> int:
     stored = SurveyResponse.objects.filter(invitation__links__token_hash__in=hashes)
     twice = stored.values("invitation").annotate(n=Count("id")).filter(n__gt=1).count()
     ok = stored.count() == len(accepted) and twice == 0
+    errors = {phase.name: n for phase, _ in phases for status, n in phase.statuses.items() if status >= 500}
+    print(f"{'FAIL' if errors else 'PASS'} no server errors under load: {errors or 'none'}")
     print(
         f"{'PASS' if ok else 'FAIL'} every accepted submission stored exactly once:"
         f" {stored.count()} stored for {len(accepted)} accepted, {twice} twice"
@@ -258,7 +270,7 @@ def main() -> int:
     import redis
 
     redis.Redis.from_url(REDIS_DB_URL).flushdb()  # the tasks the submissions queued; no worker here
-    return 0 if ok else 1
+    return 0 if ok and not errors and not built.returncode else 1
 
 
 if __name__ == "__main__":

@@ -2,39 +2,15 @@
 recovery action, is resolved with a recorded response and closed on the client's confirmation;
 the client's own link shows each step."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from complaints import services
 from complaints.models import ComplaintLink, Status
 from finance_projects.tokens import hash_token
+from tests.e2e.browser import ARTIFACTS
 from tests.factories import ensure_sla_policies
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser_page():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="en-GB")
-        yield page
-        browser.close()
 
 
 @pytest.mark.browser

@@ -1,9 +1,7 @@
 """An RM's day in headless Chromium: log in, acknowledge an alert in place, log a touchpoint,
 fulfil a commitment, switch to Chinese; and a client opening their status link on a phone."""
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -11,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Role
 from finance_projects import services
 from finance_projects.models import Alert, Commitment, Touchpoint
+from tests.e2e.browser import ARTIFACTS, PHONE
 from tests.factories import (
     AlertFactory,
     ClientFactory,
@@ -22,31 +21,7 @@ from tests.factories import (
     UserFactory,
 )
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-playwright = pytest.importorskip("playwright.sync_api")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium():
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -114,7 +89,7 @@ def test_client_opens_the_status_link_on_a_phone(chromium, live_server, rm_world
     _link, token = services.status_link_create(
         project=rm_world["project"], contact=rm_world["contact"], created_by=rm_world["rm"]
     )
-    page = chromium.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = chromium.new_page(**PHONE)
 
     response = page.goto(f"{live_server.url}/p/{token}/")
 

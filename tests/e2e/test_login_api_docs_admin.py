@@ -1,35 +1,10 @@
 """In a real browser: log in, read the API documentation (served from local assets only) and
 find the projects in the back office."""
 
-import os
-from pathlib import Path
-
 import pytest
 
+from tests.e2e.browser import ARTIFACTS
 from tests.factories import ProjectFactory
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser_page():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="en-GB")
-        yield page
-        browser.close()
 
 
 @pytest.mark.browser

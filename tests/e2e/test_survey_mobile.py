@@ -1,45 +1,20 @@
 """A client answers a survey in Chinese on a phone, without logging in."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from feedback.models import SurveyResponse
+from tests.e2e.browser import ARTIFACTS
 from tests.factories import invitation_with_link, shipped_survey
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser_page():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        page = context.new_page()
-        yield page
-        context.close()
-        browser.close()
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_client_answers_the_milestone_survey_in_chinese_on_a_phone(
-    live_server, browser_page, project, contact
+    live_server, phone_page, project, contact
 ):
     survey = shipped_survey("milestone")
     invitation, token = invitation_with_link(project=project, contact=contact, survey=survey)
-    page = browser_page
+    page = phone_page
     page.goto(f"{live_server.url}/s/{token}/")
     assert page.locator("h1").inner_text() == "项目节点调查"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # one column, no sideways scroll
