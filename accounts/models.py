@@ -19,6 +19,10 @@ class Department(models.TextChoices):
     OPERATIONS = "operations", _("Operations")
 
 
+def _is_cjk(text: str) -> bool:
+    return bool(text) and all("\u3400" <= char <= "\u9fff" for char in text)
+
+
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     manager = models.ForeignKey(
@@ -64,6 +68,13 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def get_full_name(self) -> str:
+        """Chinese names read family name first with no space (黄浩); others "Grace Ho"."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if _is_cjk(first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
 
     @property
     def is_admin_role(self) -> bool:

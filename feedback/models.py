@@ -51,6 +51,9 @@ class Survey(models.Model):
     intro_en = models.TextField(_("introduction (English)"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Moves whenever the survey or its questions change (the admin saves both together); web
+    # processes key their copy of the questions on it, see `services.survey_questions`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("survey")
@@ -233,6 +236,9 @@ class SurveyResponse(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     is_detractor = models.BooleanField(_("detractor"), default=False)
     categories = models.JSONField(_("failure categories"), default=list, blank=True)
+    # The work after a submission (tagging the comment, the detractor alert, other apps' hooks)
+    # runs on a worker; this is set when it is done, so nothing is processed twice or forgotten.
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     categories_edited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("categories edited by"),
@@ -269,6 +275,11 @@ class SurveyResponse(models.Model):
         ]
         indexes = [
             models.Index(fields=["submitted_at"], name="response_detractor", condition=Q(is_detractor=True)),
+            models.Index(
+                fields=["submitted_at"],
+                name="response_unprocessed",
+                condition=Q(submitted_at__isnull=False, processed_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
