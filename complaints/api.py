@@ -23,6 +23,14 @@ from .models import OPEN_STATUSES, Complaint, FollowUpVisit, RecoveryAction, Res
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
+    # Blank until compensation is agreed / the response is sent; the schema must say so.
+    compensation_currency = serializers.ChoiceField(
+        choices=Currency.choices, allow_blank=True, read_only=True
+    )
+    response_channel = serializers.ChoiceField(
+        choices=ResponseChannel.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = Complaint
         fields = [

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import deadlines, selectors, services
 from .forms import (
@@ -337,6 +337,7 @@ def reports_export(request, fmt):
 
 
 @login_required
+@require_GET
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -348,6 +349,7 @@ def case_list(request):
 
 
 @login_required
+@require_GET
 def case_detail(request, pk):
     return render(request, "complaints/case_detail.html", {"case": get_object_or_404(CaseStudy, pk=pk)})
 

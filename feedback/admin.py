@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +22,12 @@ class SurveyAdmin(admin.ModelAdmin):
     list_display = ["name_zh", "name_en", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
     inlines = [QuestionInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The questions were saved after the survey: move its version again so that no web
+        # process keeps the questions it may have read in between.
+        Survey.objects.filter(pk=form.instance.pk).update(updated_at=timezone.now())
 
 
 @admin.register(SurveyInvitation)

@@ -22,6 +22,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from finance_projects.filters import IdFilter
 from finance_projects.models import Contact, FailureCategory, FinancingProject
 from finance_projects.selectors import can_edit_project, contacts_for, portfolio_for
 
@@ -176,9 +177,9 @@ class InvitationViewSet(
 
 
 class ResponseFilter(filters.FilterSet):
-    project = filters.NumberFilter(field_name="invitation__project")
-    contact = filters.NumberFilter(field_name="invitation__contact")
-    survey = filters.NumberFilter(field_name="invitation__survey")
+    project = IdFilter(field_name="invitation__project")
+    contact = IdFilter(field_name="invitation__contact")
+    survey = IdFilter(field_name="invitation__survey")
     detractor = filters.BooleanFilter(field_name="is_detractor")
     category = filters.ChoiceFilter(choices=FailureCategory.choices, method="filter_category")
     followed_up = filters.BooleanFilter(field_name="followed_up_at", lookup_expr="isnull", exclude=True)

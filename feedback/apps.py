@@ -18,6 +18,11 @@ def _ensure_beat_entries(sender, **kwargs) -> None:
     ensure_interval_task(
         name="feedback: deliver survey invitations", task="feedback.deliver_invitations", every_seconds=300
     )
+    ensure_interval_task(
+        name="feedback: process survey responses left pending",
+        task="feedback.process_pending_responses",
+        every_seconds=300,
+    )
     ensure_crontab_task(
         name="feedback: survey reminders",
         task="feedback.send_reminders",

@@ -123,6 +123,7 @@ def seed_feedback(stdout) -> dict[str, int]:
                 raw=_raw(invitation, rng, band, comment),
                 language=contact.language,
                 at=min(submitted_at, now),
+                process_now=True,  # no worker needed for a demo: tagged and alerted here
             )
     totals = {
         "survey invitations": SurveyInvitation.objects.filter(dedupe_key__startswith="demo:").count(),

@@ -17,11 +17,11 @@ def over_limit(request, *, scope: str) -> bool:
     if not limit:
         return False
     key = f"feedback:rate:{scope}:{client_ip(request)}:{int(time.time() // 60)}"
-    if cache.add(key, 1, timeout=90):
-        return False
+    # Counting first: every request but an address's first in a minute is one increment.
     try:
         count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=90)
-        count = 1
+    except ValueError:  # this minute's first request (or its key just expired)
+        if cache.add(key, 1, timeout=90):
+            return False
+        count = cache.incr(key)  # another request created it in between
     return count > limit

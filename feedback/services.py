@@ -4,6 +4,8 @@ Rule violations raise `django.core.exceptions.ValidationError` keyed by the fiel
 the survey page, the API and the admin show the message and nothing is half-saved.
 """
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,11 +46,14 @@ from .models import (
     Trigger,
 )
 
-# Sibling apps react to a submitted response here (called after commit with the response);
+# Sibling apps react to a submitted response here: called with the response (its invitation,
+# project and contact loaded) after the response was processed and that commit went through;
 # feedback never imports them.
 RESPONSE_HOOKS: list[Callable[[SurveyResponse], None]] = []
 
 ALERT_SUBJECT = "survey_response"
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationClosed(ValidationError):
@@ -248,22 +253,45 @@ def invitation_revoke(*, invitation: SurveyInvitation, at: datetime | None = Non
 # --- The survey page -----------------------------------------------------------------------
 
 
-def invitation_for_token(token: str) -> SurveyInvitation | None:
-    """The invitation a personal link points to, or None when the link is unknown.
+def invitation_for_token(token: str, *, for_page: bool = True) -> SurveyInvitation | None:
+    """The invitation a personal link points to, or None when the link is unknown: one query.
 
-    Expiry and revocation are judged by the caller (answered links get a thank-you page).
+    With `for_page` the project and its RM come along for rendering a page; without, only the
+    survey and the contact (its language), which is all a submission needs. Expiry and
+    revocation are judged by the caller (answered links get a thank-you page).
     """
-    link = (
-        InvitationLink.objects.select_related(
-            "invitation__survey",
-            "invitation__contact",
-            "invitation__project__client",
-            "invitation__project__relationship_manager",
-        )
-        .filter(token_hash=hash_token(token or ""))
-        .first()
+    related = ["survey", "contact"]
+    if for_page:
+        related.append("project__relationship_manager")
+    invitations = (
+        SurveyInvitation.objects.select_related(*related)
+        .filter(links__token_hash=hash_token(token or ""))
+        .order_by()[:1]  # the hash is unique: no ORDER BY for the planner to consider
     )
-    return link.invitation if link else None
+    return next(iter(invitations), None)
+
+
+# {survey id: (survey.updated_at, questions)}: the questions of a survey rarely change, and a
+# change moves the survey's `updated_at`, which the invitation lookup reads anyway.
+_questions_cache: dict[int, tuple[datetime, tuple[Question, ...]]] = {}
+_questions_lock = threading.Lock()
+
+
+def survey_questions(survey: Survey) -> tuple[Question, ...]:
+    """The survey's questions in order, read once per process and survey version."""
+    cached = _questions_cache.get(survey.pk)
+    if cached is not None and cached[0] == survey.updated_at:
+        return cached[1]
+    questions = tuple(Question.objects.filter(survey_id=survey.pk).order_by("position", "id"))
+    with _questions_lock:
+        _questions_cache[survey.pk] = (survey.updated_at, questions)
+    return questions
+
+
+def survey_questions_forget() -> None:
+    """Drop every cached question list (tests that rebuild surveys under a frozen clock)."""
+    with _questions_lock:
+        _questions_cache.clear()
 
 
 def invitation_mark_opened(*, invitation: SurveyInvitation, at: datetime | None = None) -> None:
@@ -322,7 +350,7 @@ def response_save_draft(
 ) -> SurveyResponse:
     """Keep partial answers so the contact can come back and finish later."""
     at = at or timezone.now()
-    questions = list(invitation.survey.questions.all())
+    questions = survey_questions(invitation.survey)
     answers = clean_answers(questions, raw, final=False)
     locked = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.responded_at is not None or not locked.is_usable(at=at):
@@ -358,12 +386,22 @@ def is_detractor_score(*, nps: int | None, csat: int | None, ces: int | None) ->
 
 @transaction.atomic
 def response_submit(
-    *, invitation: SurveyInvitation, raw: dict[str, str], language: str = "", at: datetime | None = None
+    *,
+    invitation: SurveyInvitation,
+    raw: dict[str, str],
+    language: str = "",
+    at: datetime | None = None,
+    process_now: bool = False,
 ) -> SurveyResponse:
     """Submit the answers once. The invitation is claimed with a compare-and-set UPDATE, so of
-    any number of concurrent submissions exactly one is stored; the others get InvitationClosed."""
+    any number of concurrent submissions exactly one is stored; the others get InvitationClosed.
+
+    This stores the answers and scores and nothing else, so the client's page answers at once.
+    Tagging the comment, the detractor alert and the hooks (`response_process`) run on a worker
+    after the commit; `process_now` runs them in this transaction instead (bulk loads).
+    """
     at = at or timezone.now()
-    questions = list(invitation.survey.questions.all())
+    questions = survey_questions(invitation.survey)
     answers = clean_answers(questions, raw, final=True)
     claimed = SurveyInvitation.objects.filter(
         pk=invitation.pk, responded_at__isnull=True, revoked_at__isnull=True, expires_at__gt=at
@@ -371,13 +409,13 @@ def response_submit(
     if not claimed:
         raise _closed_error()
     scores = _scores(questions, answers)
-    detractor = is_detractor_score(nps=scores["nps"], csat=scores["csat"], ces=scores["ces"])
     fields = {
         "answers": answers,
         "submitted_at": at,
         "language": language,
-        "is_detractor": detractor,
-        "categories": lexicon.categorise(scores["comment"]),
+        "is_detractor": is_detractor_score(nps=scores["nps"], csat=scores["csat"], ces=scores["ces"]),
+        "categories": [],
+        "processed_at": None,
         **scores,
     }
     # One upsert: a saved draft (same invitation) is completed, otherwise the row is created.
@@ -389,11 +427,65 @@ def response_submit(
     )
     invitation.responded_at = at
     response.invitation = invitation
-    if detractor:
-        _raise_detractor_alert(response, at=at)
-    for hook in RESPONSE_HOOKS:
-        transaction.on_commit(lambda hook=hook: hook(response))
+    if process_now:
+        return response_process(response_id=response.pk, at=at) or response
+    from .tasks import process_response
+
+    process_response.delay_on_commit(response.pk)
     return response
+
+
+@transaction.atomic
+def response_process(*, response_id: int, at: datetime | None = None) -> SurveyResponse | None:
+    """The work after a submission: tag the comment with failure categories, raise the detractor
+    alert, then (after commit) call the RESPONSE_HOOKS.
+
+    Claimed with a compare-and-set UPDATE, so a redelivered task or a second worker does nothing;
+    returns None then. A failure rolls the claim back and the sweep tries again.
+    """
+    at = at or timezone.now()
+    claimed = SurveyResponse.objects.filter(
+        pk=response_id, submitted_at__isnull=False, processed_at__isnull=True
+    ).update(processed_at=at)
+    if not claimed:
+        return None
+    response = SurveyResponse.objects.select_related(
+        "invitation__contact", "invitation__project__relationship_manager"
+    ).get(pk=response_id)
+    if response.categories_edited_at is None:
+        categories = lexicon.categorise(response.comment)
+        if categories != response.categories:
+            SurveyResponse.objects.filter(pk=response_id).update(categories=categories)
+            response.categories = categories
+    if response.is_detractor:
+        _raise_detractor_alert(response, at=response.submitted_at)
+    for hook in RESPONSE_HOOKS:
+        # robust: a failing hook is logged and the others still run.
+        transaction.on_commit(lambda hook=hook: hook(response), robust=True)
+    return response
+
+
+def responses_process_pending(*, at: datetime | None = None, batch: int = 200) -> int:
+    """Process submitted responses whose task never ran (a lost message, a worker that died).
+
+    Only responses older than a minute are taken, so the normal path (a task right after the
+    commit) is left alone; each is its own transaction, and one failure never stalls the rest.
+    """
+    at = at or timezone.now()
+    pending = list(
+        SurveyResponse.objects.filter(
+            submitted_at__isnull=False, processed_at__isnull=True, submitted_at__lt=at - timedelta(minutes=1)
+        )
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    processed = 0
+    for response_id in pending:
+        try:
+            processed += response_process(response_id=response_id, at=at) is not None
+        except Exception:  # logged with its traceback; the row stays pending for the next run
+            logger.exception("Survey response %s could not be processed", response_id)
+    return processed
 
 
 def _raise_detractor_alert(response: SurveyResponse, *, at: datetime) -> None:

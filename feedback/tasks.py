@@ -31,3 +31,13 @@ def send_milestone_surveys(transition_id: int) -> int:
     if transition is None:
         return 0
     return sum(1 for result in services.survey_send_milestone(transition=transition) if result.invitation)
+
+
+@shared_task(name="feedback.process_response")
+def process_response(response_id: int) -> bool:
+    return services.response_process(response_id=response_id) is not None
+
+
+@shared_task(name="feedback.process_pending_responses")
+def process_pending_responses() -> int:
+    return services.responses_process_pending()

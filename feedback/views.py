@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import services
@@ -93,7 +93,7 @@ def _csrf_failed(request) -> bool:
 
 def _questions(invitation: SurveyInvitation, language: str, values: dict, errors: dict) -> list[dict]:
     rows = []
-    for question in invitation.survey.questions.all():
+    for question in services.survey_questions(invitation.survey):
         field = f"q_{question.pk}"
         value = values.get(field, "")
         row = {
@@ -149,15 +149,21 @@ def _error_messages(error: ValidationError) -> dict:
     return {field: " ".join(messages) for field, messages in error.message_dict.items()}
 
 
+def _submitting(request) -> bool:
+    return request.method == "POST" and request.POST.get("action") != "save"
+
+
+# No session and no messages here: the page sets only the CSRF cookie its form needs (the
+# form's {% csrf_token %} does), and a submission is one lookup, one claim and one insert.
 @csrf_exempt  # checked in the view, see _csrf_failed
 @never_cache
-@ensure_csrf_cookie
 @public_page
 @require_http_methods(["GET", "POST"])
 def survey_page(request, token: str):
     if over_limit(request, scope="survey"):
         return _too_many(request)
-    invitation = services.invitation_for_token(token)
+    # A submission mostly ends in a redirect: the project and its RM are only read to render a page.
+    invitation = services.invitation_for_token(token, for_page=not _submitting(request))
     if invitation is None:
         return _invalid(request)
     language = _requested_language(request) or invitation.contact.language

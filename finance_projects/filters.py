@@ -5,6 +5,7 @@ caller's scope simply finds nothing, and never reveals whether the row exists.
 """
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
@@ -25,9 +26,20 @@ from .models import (
 )
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number in the database's bigint range, else a 400 naming the filter."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class ClientFilter(django_filters.FilterSet):
-    relationship_manager = django_filters.NumberFilter(field_name="relationship_manager_id")
-    team = django_filters.NumberFilter(field_name="team_id")
+    relationship_manager = IdFilter(field_name="relationship_manager_id")
+    team = IdFilter(field_name="team_id")
     industry = django_filters.CharFilter(lookup_expr="iexact")
     region = django_filters.CharFilter(lookup_expr="iexact")
 
@@ -37,7 +49,7 @@ class ClientFilter(django_filters.FilterSet):
 
 
 class ContactFilter(django_filters.FilterSet):
-    client = django_filters.NumberFilter(field_name="client_id")
+    client = IdFilter(field_name="client_id")
     language = django_filters.ChoiceFilter(choices=Language.choices)
     opted_out = django_filters.BooleanFilter()
 
@@ -52,9 +64,9 @@ class ProjectFilter(django_filters.FilterSet):
         choices=ProjectStatus.choices, help_text=_("Repeat for several.")
     )
     currency = django_filters.ChoiceFilter(choices=Currency.choices)
-    relationship_manager = django_filters.NumberFilter(field_name="relationship_manager_id")
-    client = django_filters.NumberFilter(field_name="client_id")
-    team = django_filters.NumberFilter(field_name="team_id")
+    relationship_manager = IdFilter(field_name="relationship_manager_id")
+    client = IdFilter(field_name="client_id")
+    team = IdFilter(field_name="team_id")
     update_overdue_at = django_filters.IsoDateTimeFilter(
         field_name="next_update_due_at",
         lookup_expr="lt",
@@ -67,8 +79,8 @@ class ProjectFilter(django_filters.FilterSet):
 
 
 class TouchpointFilter(django_filters.FilterSet):
-    project = django_filters.NumberFilter(field_name="project_id")
-    contact = django_filters.NumberFilter(field_name="contact_id")
+    project = IdFilter(field_name="project_id")
+    contact = IdFilter(field_name="contact_id")
     channel = django_filters.MultipleChoiceFilter(choices=TouchpointChannel.choices)
     is_client_update = django_filters.BooleanFilter()
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
@@ -83,8 +95,8 @@ class CommitmentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CommitmentStatus.choices)
     kind = django_filters.MultipleChoiceFilter(choices=CommitmentKind.choices)
     department = django_filters.ChoiceFilter(choices=Department.choices)
-    owner = django_filters.NumberFilter(field_name="owner_id")
-    project = django_filters.NumberFilter(field_name="project_id")
+    owner = IdFilter(field_name="owner_id")
+    project = IdFilter(field_name="project_id")
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     missed = django_filters.BooleanFilter(

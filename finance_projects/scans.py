@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from .alerts import ScanResult, sync_alerts
@@ -175,14 +175,18 @@ def run_scan(name: str, *, at: datetime | None = None) -> ScanResult:
 def run_all(*, at: datetime | None = None) -> dict[str, ScanResult]:
     """Every registered scan once, in registration order, each in its own transaction.
 
-    A scan that fails is logged and left out of the result; the others still run, and the
-    failed one catches up on the next run (its deadlines are stored on the rows).
+    A scan that fails on its own data is logged and left out of the result; the others still
+    run, and the failed one catches up on the next run (its deadlines are stored on the rows).
+    A lost database connection is raised instead, so the Celery task retries the whole run
+    once the database is back rather than waiting for the next beat.
     """
     at = at or timezone.now()
     results = {}
     for name in list(SCAN_REGISTRY):
         try:
             results[name] = run_scan(name, at=at)
+        except (OperationalError, InterfaceError):
+            raise
         except Exception:
             logger.exception("Scan %s failed; the other scans ran", name)
     return results

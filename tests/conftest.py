@@ -48,9 +48,16 @@ def ensure_reference_data():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _reference_data_in_the_test_database(django_db_setup, django_db_blocker):
+def _reference_data_in_the_test_database(request):
     # A reused test database may come from a run whose last transactional test flushed it.
-    with django_db_blocker.unblock():
+    uses_database = any(
+        item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(item.fixturenames)
+        for item in request.session.items
+    )
+    if not uses_database:
+        return
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
         ensure_reference_data()
 
 

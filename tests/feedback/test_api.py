@@ -3,10 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from feedback import services
 from finance_projects.models import Alert
 from tests.factories import InvitationFactory, SurveyResponseFactory, shipped_survey
-from tests.feedback.conftest import answers_for
+from tests.feedback.conftest import submit_and_process
 
 pytestmark = pytest.mark.django_db
 
@@ -14,10 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def response(linked):
     invitation, _token = linked
-    return services.response_submit(
-        invitation=invitation,
-        raw=answers_for(invitation.survey, nps="3", text="The process was too complicated."),
-    )
+    return submit_and_process(invitation, nps="3", text="The process was too complicated.")
 
 
 def test_a_manual_send_returns_the_link_once(api_as, owner, project, contact, relationship_survey, client):

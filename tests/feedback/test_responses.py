@@ -1,4 +1,8 @@
-"""What happens after a client answers: the detractor alert, the follow-up, hooks, categories."""
+"""What happens after a client answers: the detractor alert, the follow-up, hooks, categories.
+
+The submission stores the answers; a worker processes the response after the commit
+(`response_process`), so most tests here submit and then process as that worker would.
+"""
 
 from datetime import timedelta
 
@@ -10,13 +14,11 @@ from feedback import services
 from feedback.models import SurveyResponse
 from finance_projects.models import Alert
 from tests.factories import invitation_with_link, shipped_survey
-from tests.feedback.conftest import answers_for
+from tests.feedback.conftest import answers_for, submit_and_process
 
 pytestmark = pytest.mark.django_db
 
-
-def submit(invitation, **answers):
-    return services.response_submit(invitation=invitation, raw=answers_for(invitation.survey, **answers))
+submit = submit_and_process
 
 
 @pytest.mark.parametrize(
@@ -83,19 +85,98 @@ def test_a_follow_up_without_an_outcome_is_refused_and_the_alert_stays_open(link
     assert "contacted_at" in error.value.message_dict
 
 
-def test_response_hooks_run_after_commit(linked, django_capture_on_commit_callbacks):
+def test_response_hooks_run_once_after_the_processing_commits(linked, django_capture_on_commit_callbacks):
     invitation, _token = linked
     seen = []
     services.RESPONSE_HOOKS.append(seen.append)
     try:
+        response = services.response_submit(invitation=invitation, raw=answers_for(invitation.survey, nps="9"))
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = submit(invitation, nps="9")
+            processed = services.response_process(response_id=response.pk)
         assert seen == []
         for callback in callbacks:
             callback()
+        assert services.response_process(response_id=response.pk) is None  # a redelivered task
     finally:
         services.RESPONSE_HOOKS.remove(seen.append)
-    assert seen == [response]
+    assert seen == [processed]
+    assert seen[0].invitation.project == invitation.project
+
+
+def test_a_submission_is_stored_at_once_and_processed_by_one_task_after_the_commit(
+    linked, django_capture_on_commit_callbacks, eager_celery
+):
+    invitation, _token = linked
+    raw = answers_for(invitation.survey, nps="2", text="进度一直没人通知我们，问题拖了一个月还没解决。")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = services.response_submit(invitation=invitation, raw=raw)
+        assert (response.nps, response.is_detractor, response.categories) == (2, True, [])
+        assert not Alert.objects.exists()
+    assert len(callbacks) == 1 + len(services.RESPONSE_HOOKS)  # the task, then the hooks it ran
+    response.refresh_from_db()
+    assert response.processed_at is not None
+    assert response.categories == ["late_information", "slow_resolution"]
+    assert Alert.objects.get().subject == {"type": "survey_response", "id": response.pk}
+
+
+def test_processing_a_response_twice_raises_no_second_alert(linked):
+    invitation, _token = linked
+    response = submit(invitation, nps="1")
+    assert services.response_process(response_id=response.pk) is None
+    assert Alert.objects.count() == 1
+
+
+def test_the_sweep_processes_a_response_whose_task_was_lost_and_leaves_fresh_ones_to_their_task(linked):
+    invitation, _token = linked
+    at = timezone.now()
+    response = services.response_submit(
+        invitation=invitation, raw=answers_for(invitation.survey, nps="3", text="Nobody kept us informed."), at=at
+    )
+    assert services.responses_process_pending(at=at + timedelta(seconds=30)) == 0
+    assert services.responses_process_pending(at=at + timedelta(minutes=5)) == 1
+    assert services.responses_process_pending(at=at + timedelta(minutes=10)) == 0
+    response.refresh_from_db()
+    assert response.categories == ["late_information"]
+    assert Alert.objects.get().opened_at == at  # the alert dates from the answer, not the sweep
+
+
+def test_one_failing_response_does_not_stall_the_sweep(project, contact, relationship_survey, monkeypatch):
+    at = timezone.now() - timedelta(hours=1)
+    bad, _token = invitation_with_link(project=project, contact=contact)
+    good, _token = invitation_with_link(project=project, contact=contact)
+    services.response_submit(invitation=bad, raw=answers_for(bad.survey, nps="9", text="boom"), at=at)
+    services.response_submit(invitation=good, raw=answers_for(good.survey, nps="9", text="fine"), at=at)
+    real = services.lexicon.categorise
+
+    def categorise(text):
+        if text == "boom":
+            raise RuntimeError("broken dictionary")
+        return real(text)
+
+    monkeypatch.setattr(services.lexicon, "categorise", categorise)
+    assert services.responses_process_pending() == 1
+    pending = SurveyResponse.objects.filter(processed_at__isnull=True)
+    assert list(pending.values_list("invitation", flat=True)) == [bad.pk]
+
+
+def test_an_rm_correction_made_before_processing_is_kept(linked, owner):
+    invitation, _token = linked
+    response = services.response_submit(
+        invitation=invitation, raw=answers_for(invitation.survey, nps="8", text="The process was far too complicated.")
+    )
+    services.response_set_categories(response=response, categories=["broken_commitment"], by=owner)
+    assert services.response_process(response_id=response.pk).categories == ["broken_commitment"]
+
+
+def test_processing_now_does_the_work_inside_the_submission(linked, django_capture_on_commit_callbacks):
+    invitation, _token = linked
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = services.response_submit(
+            invitation=invitation, raw=answers_for(invitation.survey, nps="5"), process_now=True
+        )
+    assert response.processed_at is not None
+    assert Alert.objects.filter(kind="detractor_response").count() == 1
+    assert len(callbacks) == len(services.RESPONSE_HOOKS)  # the hooks only: no task is queued
 
 
 def test_the_comment_is_tagged_with_failure_categories(linked):

@@ -157,9 +157,4 @@ EXEMPT: dict[str, str] = {
 }
 
 # Known gaps, each with the exact fix; the matrix expects them to fail until fixed (strict xfail).
-KNOWN_GAPS: dict[str, str] = {
-    "complaints:case": (
-        "POST/PUT/PATCH/DELETE /cases/<pk>/ answer 200: complaints.views.case_detail (and case_list) "
-        "take any method; decorate them with @require_GET"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}

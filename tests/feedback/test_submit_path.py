@@ -1,0 +1,87 @@
+"""The client's submission stays cheap: a fixed handful of queries, questions read once per
+process and survey version, no session, and the heavy work left to a worker."""
+
+import pytest
+from django.test import Client
+
+from feedback import services
+from feedback.models import Question, SurveyResponse
+from finance_projects.models import Alert
+from tests.factories import invitation_with_link
+from tests.feedback.conftest import answers_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_submission_costs_one_lookup_one_claim_and_one_insert(
+    client, project, contact, relationship_survey, django_assert_max_num_queries
+):
+    warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
+    invitation, token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    data = answers_for(relationship_survey, nps="2", text="审批进度没人通知我们，流程也太复杂。")
+    # The link, then the claim and the insert inside their transaction (a savepoint in a test).
+    with django_assert_max_num_queries(5):
+        answer = client.post(f"/s/{token}/", data)
+    assert answer.status_code == 302
+    assert SurveyResponse.objects.filter(invitation=invitation, nps=2, submitted_at__isnull=False).exists()
+    assert not Alert.objects.exists()  # raised by the worker, after the client has their answer
+
+
+def test_a_submission_sets_no_session_cookie(linked):
+    invitation, token = linked
+    browser = Client(enforce_csrf_checks=True)
+    form = browser.get(f"/s/{token}/")
+    csrf = browser.cookies["csrftoken"].value  # the form's own token, set by the page
+    answer = browser.post(f"/s/{token}/", {**answers_for(invitation.survey, nps="9"), "csrfmiddlewaretoken": csrf})
+    assert (form.status_code, answer.status_code) == (200, 302)
+    assert "sessionid" not in form.cookies and "sessionid" not in answer.cookies
+
+
+def test_the_questions_are_read_once_per_survey_version(relationship_survey, django_assert_num_queries):
+    services.survey_questions(relationship_survey)
+    with django_assert_num_queries(0):
+        cached = services.survey_questions(relationship_survey)
+    assert [question.type for question in cached] == ["nps", "text", "choice"]
+
+
+def test_a_question_changed_in_the_admin_reaches_the_next_submission(
+    client, admin_user, linked, relationship_survey
+):
+    invitation, token = linked
+    client.get(f"/s/{token}/")  # this process now holds the questions
+    text = relationship_survey.questions.get(type="text")
+    admin = Client()
+    admin.force_login(admin_user)
+    formset = {
+        "questions-TOTAL_FORMS": "3",
+        "questions-INITIAL_FORMS": "3",
+        "questions-MIN_NUM_FORMS": "0",
+        "questions-MAX_NUM_FORMS": "1000",
+    }
+    for index, question in enumerate(relationship_survey.questions.order_by("position", "id")):
+        formset.update(
+            {
+                f"questions-{index}-id": question.pk,
+                f"questions-{index}-survey": relationship_survey.pk,
+                f"questions-{index}-position": question.position,
+                f"questions-{index}-type": question.type,
+                f"questions-{index}-text_zh": question.text_zh,
+                f"questions-{index}-text_en": question.text_en,
+                f"questions-{index}-choices": question.choices,
+                # The comment becomes mandatory.
+                f"questions-{index}-required": "on" if question.required or question.pk == text.pk else "",
+            }
+        )
+    survey_fields = {
+        name: getattr(relationship_survey, name) for name in ("kind", "name_zh", "name_en", "intro_zh", "intro_en")
+    }
+    saved = admin.post(
+        f"/admin/feedback/survey/{relationship_survey.pk}/change/",
+        {**survey_fields, "is_active": "on", **formset},
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert Question.objects.get(pk=text.pk).required
+    page = client.post(f"/s/{token}/?lang=en", answers_for(invitation.survey, nps="9"))
+    assert page.status_code == 400
+    assert "Please answer this question." in page.content.decode()
