@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test venv lint security bench chaos load messages clean
+.PHONY: run test venv lint security bench bench-scans bench-pages bench-digests bench-survey bench-import chaos load messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,34 @@ messages: venv
 security: venv
 	scripts/security_checks.sh
 
-bench: venv
-	$(PY) manage.py bench_scans --scale $${SCALE:-0.1}
+# Benchmarks run on PostgreSQL (PG_URL, one database per benchmark, created and filled by it).
+# SCALE=1.0 is the full dataset: 100,000 projects, 1,000,000 commitments, 5,000,000 touchpoints.
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+SCALE ?= 0.1
+
+bench: bench-scans bench-pages bench-digests bench-survey
+
+bench-scans: venv
+	DATABASE_URL=$(PG_URL)/cem_bench_scans $(PY) -m bench.scans --scale $(SCALE)
+
+bench-pages: venv
+	DEBUG=false DATABASE_URL=$(PG_URL)/cem_bench_pages $(PY) -m bench.pages --scale $(SCALE)
+
+bench-digests: venv
+	DATABASE_URL=$(PG_URL)/cem_bench_digests $(PY) -m bench.digests --scale $(SCALE)
+
+bench-survey: venv
+	$(PY) -m bench.survey_load --duration 10 --database-url $(PG_URL)/cem_bench_survey
+
+bench-import: venv
+	DATABASE_URL=$(PG_URL)/cem_bench_import $(PY) -m pytest tests/finance_projects/test_import_scale.py -m slow -p no:xdist --durations=1 -q
+
+# Faults and load, on loopback only, bounded in time (see README, "Security and reliability").
+chaos: venv
+	$(PY) scripts/chaos.py
+
+load: venv
+	$(PY) scripts/load.py --seconds 10 --threads 8
 
 clean:
 	rm -rf var staticfiles db.sqlite3

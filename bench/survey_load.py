@@ -1,18 +1,22 @@
 """Load on the public survey page: concurrent submissions against the bare-Django floor.
 
-    python -m bench.survey_load --scale 2000 --duration 15
+    python -m bench.survey_load --scale 1500 --duration 5 --connections 8 --workers 3
 
 Starts gunicorn with production settings (DJANGO_ENV=production, DEBUG off, SSL redirect off,
-BENCH_ENDPOINTS on) on PostgreSQL at 127.0.0.1 (database `cem_bench_survey`, created and
-migrated when missing) and Redis when REDIS_URL is set. Seeds `--scale` invitations, each with
-its own link, then runs two bounded phases with the same client and concurrency:
+BENCH_ENDPOINTS on; see bench/survey_settings.py) on PostgreSQL at 127.0.0.1 (database
+`cem_bench_survey`, created and migrated when missing), with Redis as cache and broker when
+`--redis-url` (or BENCH_REDIS_URL) is given, otherwise a per-process memory cache and a
+filesystem broker in a temporary folder. Seeds `--scale` invitations, each with its own link,
+then runs two bounded phases against the same server, client and concurrency:
 
 - bare: GET /bench/bare, a tiny response through the same server and middleware, no database;
 - survey: POST /s/<token>/ submitting a full answer (NPS + a comment), one token per request.
 
 Prints requests/s and p50/p99 latency of both and the ratio survey / bare (target >= 50%), then
-checks every accepted submission (HTTP 302) was stored exactly once. Uses `wrk` when installed,
-otherwise a thread-pool client.
+checks every accepted submission (HTTP 302) was stored exactly once. Last, a Celery worker
+drains the work each submission queued (comment tagging, detractor alerts, hooks) and the run
+checks every stored response was processed once, with one alert per detractor. Uses `wrk` when
+installed, otherwise a thread-pool client.
 """
 
 import argparse
@@ -21,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -64,6 +69,8 @@ def server_env(args) -> dict:
             "BENCH_ENDPOINTS": "true",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            "CELERY_BROKER_DIR": args.broker_dir,
             "LOG_LEVEL": "WARNING",
             "AXES_ENABLED": "false",
         }
@@ -97,7 +104,7 @@ def seed(count: int) -> tuple[list[str], list[dict]]:
     from accounts.models import Team, User
     from feedback.models import InvitationLink, SurveyInvitation, SurveyKind
     from feedback.services import active_survey
-    from finance_projects.models import Client, Contact, FinancingProject
+    from finance_projects.models import Alert, Client, Contact, FinancingProject
     from finance_projects.tokens import hash_token, new_token
 
     survey = active_survey(SurveyKind.RELATIONSHIP)
@@ -123,6 +130,7 @@ def seed(count: int) -> tuple[list[str], list[dict]]:
             },
         )
         SurveyInvitation.objects.filter(project=project).delete()
+        Alert.objects.filter(project=project).delete()
         now = timezone.now()
         invitations = SurveyInvitation.objects.bulk_create(
             [
@@ -162,26 +170,77 @@ def seed(count: int) -> tuple[list[str], list[dict]]:
     return tokens, forms
 
 
+def _bench_responses():
+    from feedback.models import SurveyResponse
+
+    return SurveyResponse.objects.filter(invitation__project__code=PROJECT_CODE, submitted_at__isnull=False)
+
+
 def stored_count() -> tuple[int, int]:
     from django.db.models import Count
 
-    from feedback.models import SurveyResponse
-
-    responses = SurveyResponse.objects.filter(
-        invitation__project__code=PROJECT_CODE, submitted_at__isnull=False
-    )
+    responses = _bench_responses()
     duplicates = (
         responses.values("invitation_id").annotate(n=Count("id")).filter(n__gt=1).count()
     )  # the unique constraint makes this 0; checked anyway
     return responses.count(), duplicates
 
 
+def purge_queue() -> int:
+    """Drop tasks a previous run left behind (their responses were deleted with the seed)."""
+    from cem.celery import app
+
+    return app.control.purge() or 0
+
+
+def drain(args, timeout: float = 300.0) -> dict:
+    """A Celery worker processes what the submissions queued; returns counts and the time taken."""
+    from finance_projects.models import Alert
+
+    responses = _bench_responses()
+    command = [
+        sys.executable, "-m", "celery", "-A", "cem", "worker", "--queues", "bench-survey",
+        "--pool", "solo", "--loglevel", "warning", "--without-gossip", "--without-mingle",
+        "--without-heartbeat",
+    ]  # fmt: skip
+    started = time.monotonic()
+    worker = subprocess.Popen(command, cwd=ROOT, env=server_env(args), start_new_session=True)
+    try:
+        while responses.filter(processed_at__isnull=True).exists():
+            if time.monotonic() - started > timeout or worker.poll() is not None:
+                break
+            time.sleep(0.5)
+        took = time.monotonic() - started
+    finally:
+        stop_server(worker)
+    detractors = set(responses.filter(is_detractor=True).values_list("pk", flat=True))
+    alerts = list(
+        Alert.objects.filter(kind="detractor_response", project__code=PROJECT_CODE).values_list(
+            "subject_id", flat=True
+        )
+    )
+    return {
+        "seconds": took,
+        "unprocessed": responses.filter(processed_at__isnull=True).count(),
+        "tagged": responses.exclude(categories=[]).count(),
+        "detractors": len(detractors),
+        "alerts_ok": sorted(alerts) == sorted(detractors),
+    }
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 def start_server(args) -> subprocess.Popen:
+    if not port_is_free(args.port):
+        raise SystemExit(f"port {args.port} is taken by another server: pass --port")
     command = [
         sys.executable, "-m", "gunicorn", "cem.wsgi:application",
         "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
-        "--worker-class", "sync", "--log-level", "warning",
-        "--access-logfile", "-" if args.access_log else "/dev/null",
+        "--worker-class", args.worker_class, "--threads", str(args.worker_threads),
+        "--log-level", "warning", "--access-logfile", "-" if args.access_log else "/dev/null",
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=server_env(args), start_new_session=True)
     deadline = time.monotonic() + 30
@@ -316,7 +375,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per phase (at most 15 s is plenty)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (2 x cores - 1)")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    parser.add_argument("--worker-threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--access-log", action="store_true")
     parser.add_argument("--client", choices=["auto", "wrk", "threads"], default="auto")
@@ -324,13 +385,19 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"),
     )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", ""), help="cache and broker (default: none)"
+    )
     args = parser.parse_args()
+    broker_dir = tempfile.TemporaryDirectory(prefix="cem-bench-broker-")
+    args.broker_dir = broker_dir.name
     for name, value in server_env(args).items():
         os.environ[name] = value
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
 
     prepare_database(args)
     tokens, forms = seed(args.scale)
+    purge_queue()
     bodies = [
         urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": CSRF, "action": "submit"})
         for fields in forms
@@ -382,12 +449,15 @@ def main() -> None:
         stop_server(server)
 
     stored, duplicates = stored_count()
+    drained = drain(args)
+    broker_dir.cleanup()
     accepted = survey.get("accepted", 0) + len(warm)
     ratio = survey["rps"] / bare["rps"] if bare["rps"] else 0.0
     client = "wrk" if use_wrk else "threads"
-    print(
-        f"client: {client}, {args.connections} connections, {args.duration}s a phase, {args.workers} workers"
+    server = f"{args.workers} {args.worker_class} workers" + (
+        f" x {args.worker_threads} threads" if args.worker_class == "gthread" else ""
     )
+    print(f"client: {client}, {args.connections} connections, {args.duration}s a phase, {server}")
     print(f"{'phase':<8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}")
     for name, result in (("bare", bare), ("survey", survey)):
         print(
@@ -405,9 +475,20 @@ def main() -> None:
         f"accepted submissions: {accepted}, stored responses: {stored} "
         f"(in flight at the deadline: {in_flight}), invitations answered twice: {duplicates}"
     )
-    print(json.dumps({"bare": bare, "survey": survey, "ratio": round(ratio, 3), "stored": stored}))
+    print(
+        f"after the responses: a worker processed {stored - drained['unprocessed']} of {stored} in "
+        f"{drained['seconds']:.1f}s ({drained['tagged']} tagged, {drained['detractors']} detractors, "
+        f"one alert each: {'yes' if drained['alerts_ok'] else 'NO'})"
+    )
+    print(
+        json.dumps(
+            {"bare": bare, "survey": survey, "ratio": round(ratio, 3), "stored": stored, "processed": drained}
+        )
+    )
     if duplicates or not 0 <= in_flight <= args.connections:
         raise SystemExit("FAILED: accepted submissions and stored responses do not match")
+    if drained["unprocessed"] or not drained["alerts_ok"]:
+        raise SystemExit("FAILED: the work after the responses was not done exactly once")
 
 
 if __name__ == "__main__":

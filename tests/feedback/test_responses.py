@@ -90,7 +90,9 @@ def test_response_hooks_run_once_after_the_processing_commits(linked, django_cap
     seen = []
     services.RESPONSE_HOOKS.append(seen.append)
     try:
-        response = services.response_submit(invitation=invitation, raw=answers_for(invitation.survey, nps="9"))
+        response = services.response_submit(
+            invitation=invitation, raw=answers_for(invitation.survey, nps="9")
+        )
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             processed = services.response_process(response_id=response.pk)
         assert seen == []
@@ -130,7 +132,9 @@ def test_the_sweep_processes_a_response_whose_task_was_lost_and_leaves_fresh_one
     invitation, _token = linked
     at = timezone.now()
     response = services.response_submit(
-        invitation=invitation, raw=answers_for(invitation.survey, nps="3", text="Nobody kept us informed."), at=at
+        invitation=invitation,
+        raw=answers_for(invitation.survey, nps="3", text="Nobody kept us informed."),
+        at=at,
     )
     assert services.responses_process_pending(at=at + timedelta(seconds=30)) == 0
     assert services.responses_process_pending(at=at + timedelta(minutes=5)) == 1
@@ -162,7 +166,8 @@ def test_one_failing_response_does_not_stall_the_sweep(project, contact, relatio
 def test_an_rm_correction_made_before_processing_is_kept(linked, owner):
     invitation, _token = linked
     response = services.response_submit(
-        invitation=invitation, raw=answers_for(invitation.survey, nps="8", text="The process was far too complicated.")
+        invitation=invitation,
+        raw=answers_for(invitation.survey, nps="8", text="The process was far too complicated."),
     )
     services.response_set_categories(response=response, categories=["broken_commitment"], by=owner)
     assert services.response_process(response_id=response.pk).categories == ["broken_commitment"]

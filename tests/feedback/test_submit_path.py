@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_a_submission_costs_one_lookup_one_claim_and_one_insert(
     client, project, contact, relationship_survey, django_assert_max_num_queries
 ):
-    warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    _warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
     client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
     invitation, token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
     data = answers_for(relationship_survey, nps="2", text="审批进度没人通知我们，流程也太复杂。")
@@ -33,7 +33,9 @@ def test_a_submission_sets_no_session_cookie(linked):
     browser = Client(enforce_csrf_checks=True)
     form = browser.get(f"/s/{token}/")
     csrf = browser.cookies["csrftoken"].value  # the form's own token, set by the page
-    answer = browser.post(f"/s/{token}/", {**answers_for(invitation.survey, nps="9"), "csrfmiddlewaretoken": csrf})
+    answer = browser.post(
+        f"/s/{token}/", {**answers_for(invitation.survey, nps="9"), "csrfmiddlewaretoken": csrf}
+    )
     assert (form.status_code, answer.status_code) == (200, 302)
     assert "sessionid" not in form.cookies and "sessionid" not in answer.cookies
 
@@ -74,7 +76,8 @@ def test_a_question_changed_in_the_admin_reaches_the_next_submission(
             }
         )
     survey_fields = {
-        name: getattr(relationship_survey, name) for name in ("kind", "name_zh", "name_en", "intro_zh", "intro_en")
+        name: getattr(relationship_survey, name)
+        for name in ("kind", "name_zh", "name_en", "intro_zh", "intro_en")
     }
     saved = admin.post(
         f"/admin/feedback/survey/{relationship_survey.pk}/change/",
