@@ -2,6 +2,26 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.utils import timezone
+
+
+class UserTimeZoneMiddleware:
+    """Pages show times, and read the dates people type, in the signed-in user's time zone
+    ("today" and "this week" are theirs); everyone else gets the site's zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timezone.activate(user.zone)
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class SessionTimeoutMiddleware:

@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -75,6 +77,14 @@ class User(AbstractUser):
         if _is_cjk(first + last):
             return f"{last}{first}"
         return f"{first} {last}".strip()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's own time zone; the site's when theirs is empty or not a known zone."""
+        try:
+            return ZoneInfo(self.time_zone or settings.TIME_ZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(settings.TIME_ZONE)
 
     @property
     def is_admin_role(self) -> bool:

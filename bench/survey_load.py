@@ -405,7 +405,7 @@ def main() -> None:
     server = start_server(args)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        # Warm every worker (imports, jieba's dictionary, connections) on links not measured.
+        # Warm every worker (imports, connections, the survey's questions) on links not measured.
         warm = tokens[: args.workers * 4]
         tokens = tokens[len(warm) :]
         opener = urllib.request.build_opener(_NoRedirect)

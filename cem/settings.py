@@ -24,7 +24,7 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and not env.str("SECRET_KEY", default=""):
     raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production.")
 # The fallback key is only ever used on a developer's machine (never in production, see above).
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-development-key-change-me")  # nosec B105
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-development-key-change-me")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

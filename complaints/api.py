@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import User
+from finance_projects.filters import IdFilter
 from finance_projects.models import Currency, RootCause
 from finance_projects.selectors import contacts_for, portfolio_for
 
@@ -141,6 +142,10 @@ class ComplaintAssignSerializer(serializers.Serializer):
 
 class ComplaintFilter(filters.FilterSet):
     open = filters.BooleanFilter(method="filter_open")
+    # Plain ids, not model choices: a row outside the caller's scope filters to nothing, exactly
+    # like one that does not exist, so the filter never reveals another team's rows.
+    project = IdFilter(field_name="project_id")
+    owner = IdFilter(field_name="owner_id")
 
     class Meta:
         model = Complaint
@@ -150,6 +155,23 @@ class ComplaintFilter(filters.FilterSet):
         if value:
             return queryset.filter(status__in=OPEN_STATUSES)
         return queryset.exclude(status__in=OPEN_STATUSES)
+
+
+class RecoveryActionFilter(filters.FilterSet):
+    complaint = IdFilter(field_name="complaint_id")
+    owner = IdFilter(field_name="owner_id")
+
+    class Meta:
+        model = RecoveryAction
+        fields = ["complaint", "kind", "owner"]
+
+
+class FollowUpFilter(filters.FilterSet):
+    complaint = IdFilter(field_name="complaint_id")
+
+    class Meta:
+        model = FollowUpVisit
+        fields = ["complaint"]
 
 
 class ComplaintViewSet(
@@ -313,7 +335,7 @@ class RecoveryActionViewSet(
 ):
     serializer_class = RecoveryActionSerializer
     permission_classes = [IsAuthenticated]
-    filterset_fields = ["complaint", "kind", "owner"]
+    filterset_class = RecoveryActionFilter
 
     def get_queryset(self):
         return selectors.recovery_actions_for(self.request.user).select_related("complaint")
@@ -360,7 +382,7 @@ class FollowUpDoneSerializer(serializers.Serializer):
 class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = FollowUpSerializer
     permission_classes = [IsAuthenticated]
-    filterset_fields = ["complaint"]
+    filterset_class = FollowUpFilter
 
     def get_queryset(self):
         return selectors.followups_for(self.request.user)

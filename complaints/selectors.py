@@ -29,10 +29,13 @@ from .models import (
 
 def complaints_for(user: User) -> QuerySet[Complaint]:
     """Complaints about the projects the user may see, plus those they handle or hold a
-    recovery action on (a handler is deliberately not the project's RM)."""
+    recovery action on (a handler is deliberately not the project's RM). Department staff see
+    only what is assigned to them: a commitment on the project does not open its complaints."""
     if not user.is_authenticated or not user.is_active:
         return Complaint.objects.none()
     holds_action = RecoveryAction.objects.filter(complaint_id=OuterRef("pk"), owner=user)
+    if user.is_department_staff:
+        return Complaint.objects.filter(Q(owner=user) | Exists(holds_action))
     return Complaint.objects.filter(Q(project__in=portfolio_for(user)) | Q(owner=user) | Exists(holds_action))
 
 

@@ -12,12 +12,13 @@ source table), whatever its size; the per-project arithmetic is pure Python over
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.apps import apps
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from finance_projects.models import (
     Alert,
@@ -92,26 +93,40 @@ class Health:
 def factor_text(factor: dict) -> str:
     """One factor in the reader's language: "-20: commitment missed 5 days ago: Term sheet"."""
     code, days, count = factor["code"], factor.get("days", 0), factor.get("count", 0)
-    texts = {
-        "commitment_missed": ngettext(
-            "commitment missed %(days)d day ago", "commitment missed %(days)d days ago", days
-        ),
-        "update_overdue": ngettext(
-            "client update overdue by %(days)d day", "client update overdue by %(days)d days", days
-        ),
-        "complaint_open": ngettext(
-            "complaint open for %(days)d day", "complaint open for %(days)d days", days
-        ),
-        "alert_critical": ngettext("%(count)d critical alert open", "%(count)d critical alerts open", count),
-        "alert_warning": ngettext("%(count)d warning open", "%(count)d warnings open", count),
-        "detractor": _("recent NPS answer of %(score)d (detractor)"),
-        "low_csat": _("recent satisfaction score of %(score)d out of 5"),
-        "promoter": _("recent NPS answer of %(score)d (promoter)"),
+    number = count if code.startswith("alert_") else days
+    text = _factor_words(get_language(), code, number) % {
+        "days": days,
+        "count": count,
+        "score": factor.get("score", 0),
     }
-    text = texts.get(code, code) % {"days": days, "count": count, "score": factor.get("score", 0)}
     label = factor.get("label")
     points = factor["points"]
     return f"{points:+d}: {text}" + (f": {label}" if label else "")
+
+
+@lru_cache(maxsize=4096)
+def _factor_words(language: str, code: str, number: int) -> str:
+    """The sentence of a factor before its numbers go in, in `language` (part of the cache key:
+    the active language picks the catalogue)."""
+    if code == "commitment_missed":
+        return ngettext("commitment missed %(days)d day ago", "commitment missed %(days)d days ago", number)
+    if code == "update_overdue":
+        return ngettext(
+            "client update overdue by %(days)d day", "client update overdue by %(days)d days", number
+        )
+    if code == "complaint_open":
+        return ngettext("complaint open for %(days)d day", "complaint open for %(days)d days", number)
+    if code == "alert_critical":
+        return ngettext("%(count)d critical alert open", "%(count)d critical alerts open", number)
+    if code == "alert_warning":
+        return ngettext("%(count)d warning open", "%(count)d warnings open", number)
+    if code == "detractor":
+        return _("recent NPS answer of %(score)d (detractor)")
+    if code == "low_csat":
+        return _("recent satisfaction score of %(score)d out of 5")
+    if code == "promoter":
+        return _("recent NPS answer of %(score)d (promoter)")
+    return code.replace("%", "%%")
 
 
 def _model(label: str):

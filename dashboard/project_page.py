@@ -11,15 +11,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from finance_projects.models import (
+    AlertKind,
     Commitment,
     CommitmentStatus,
     FinancingProject,
     Stage,
     StageDefinition,
+    TouchpointChannel,
 )
 from finance_projects.selectors import can_edit_project
 
-from . import selectors
+from . import display, selectors
 from .forms import CommitmentForm, RenegotiateForm, StageMoveForm, StatusLinkForm, TouchpointForm
 from .health import compute_health, factor_text
 
@@ -63,15 +65,28 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
     """Touchpoints, commitments (with every renegotiation), alerts, complaints and survey
     responses of the project, newest first."""
     events = []
-    for touchpoint in project.touchpoints.select_related("logged_by", "contact")[:TIMELINE_LIMIT]:
+    people = display.People()
+    channels = display.choice_labels(TouchpointChannel.choices)
+    touchpoints = project.touchpoints.values(
+        "occurred_at",
+        "channel",
+        "summary",
+        "needs_attention",
+        "logged_by__first_name",
+        "logged_by__last_name",
+        "logged_by__username",
+    )[:TIMELINE_LIMIT]
+    for row in touchpoints:
         events.append(
             _event(
-                touchpoint.occurred_at,
+                row["occurred_at"],
                 "touchpoint",
-                touchpoint.get_channel_display(),
-                touchpoint.summary,
-                tone="attention" if touchpoint.needs_attention else "",
-                who=touchpoint.logged_by,
+                channels.get(row["channel"], row["channel"]),
+                row["summary"],
+                tone="attention" if row["needs_attention"] else "",
+                who=people.name(
+                    row["logged_by__first_name"], row["logged_by__last_name"], row["logged_by__username"]
+                ),
             )
         )
     for commitment in commitments:
@@ -112,40 +127,45 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
                     commitment.close_reason,
                 )
             )
-    for alert in project.alerts.all()[:TIMELINE_LIMIT]:
-        tone = "bad" if alert.severity == "critical" else "warn"
-        events.append(_event(alert.opened_at, "alert", alert.get_kind_display(), alert.message, tone=tone))
+    kinds = display.choice_labels(AlertKind.choices)
+    for kind, severity, opened_at, message in project.alerts.values_list(
+        "kind", "severity", "opened_at", "message"
+    )[:TIMELINE_LIMIT]:
+        tone = "bad" if severity == "critical" else "warn"
+        events.append(_event(opened_at, "alert", kinds.get(kind, kind), message, tone=tone))
     complaint = selectors.model("complaints.Complaint")
     if complaint is not None:
-        for row in complaint._default_manager.filter(project=project).order_by("-received_at")[
-            :TIMELINE_LIMIT
-        ]:
+        categories = display.choice_labels(complaint._meta.get_field("category").choices)
+        rows = complaint._default_manager.filter(project=project).order_by("-received_at")
+        for received_at, reference, category, description in rows.values_list(
+            "received_at", "reference", "category", "description"
+        )[:TIMELINE_LIMIT]:
             events.append(
                 _event(
-                    row.received_at,
+                    received_at,
                     "complaint",
                     _("Complaint %(reference)s: %(category)s")
-                    % {"reference": row.reference, "category": row.get_category_display()},
-                    row.description,
+                    % {"reference": reference, "category": categories.get(category, category)},
+                    description,
                     tone="bad",
                 )
             )
     response = selectors.model("feedback.SurveyResponse")
     if response is not None:
         rows = response._default_manager.filter(invitation__project=project, submitted_at__isnull=False)
-        for row in rows.select_related("invitation__contact").order_by("-submitted_at")[:TIMELINE_LIMIT]:
+        for submitted_at, nps, csat, comment, detractor, name in rows.order_by("-submitted_at").values_list(
+            "submitted_at", "nps", "csat", "comment", "is_detractor", "invitation__contact__name"
+        )[:TIMELINE_LIMIT]:
             scores = ", ".join(
-                f"{name} {value}"
-                for name, value in (("NPS", row.nps), ("CSAT", row.csat))
-                if value is not None
+                f"{label} {value}" for label, value in (("NPS", nps), ("CSAT", csat)) if value is not None
             )
             events.append(
                 _event(
-                    row.submitted_at,
+                    submitted_at,
                     "survey",
-                    _("Survey answered by %(name)s") % {"name": row.invitation.contact.name},
-                    f"{scores} {row.comment}".strip(),
-                    tone="bad" if row.is_detractor else "good",
+                    _("Survey answered by %(name)s") % {"name": name},
+                    f"{scores} {comment}".strip(),
+                    tone="bad" if detractor else "good",
                 )
             )
     events.sort(key=lambda e: e["at"] or timezone.now(), reverse=True)
@@ -228,7 +248,13 @@ def project_context(request, project: FinancingProject, **forms) -> dict:
         )
     )
     by_pk = {c.pk: c for c in commitments}
+    fulfil_url = display.id_link("dashboard:commitment-action", "fulfil")
+    renegotiate_url = display.id_link("dashboard:commitment-action", "renegotiate")
     for commitment in commitments:
+        commitment.fulfil_url, commitment.renegotiate_url = (
+            fulfil_url(commitment.pk),
+            renegotiate_url(commitment.pk),
+        )
         chain, step = [], commitment
         while step.renegotiated_from_id and step.renegotiated_from_id in by_pk:
             step = by_pk[step.renegotiated_from_id]

@@ -118,6 +118,13 @@ def portfolio_rows(*, user: User, filters: PortfolioFilters, at: datetime | None
     elif filters.band == "red":
         projects = projects.filter(health__lt=AMBER_FROM)
     projects = annotate_portfolio(projects, at=at)
+    if filters.sort == "stage":
+        projects = projects.annotate(
+            stage_rank=Case(
+                *[When(stage=value, then=Value(index)) for index, value in enumerate(Stage.values)],
+                output_field=IntegerField(),
+            )
+        )
     column = F(SORTS[filters.sort])
     ordering = column.desc(nulls_last=True) if filters.descending else column.asc(nulls_last=True)
     return projects.order_by(ordering, "code")
@@ -128,10 +135,6 @@ def annotate_portfolio(projects: QuerySet[FinancingProject], *, at: datetime) ->
         project_id=OuterRef("pk"), status=CommitmentStatus.OPEN
     ).order_by("due_at", "id")
     projects = projects.annotate(
-        stage_rank=Case(
-            *[When(stage=value, then=Value(index)) for index, value in enumerate(Stage.values)],
-            output_field=IntegerField(),
-        ),
         expected_days=Subquery(
             StageDefinition.objects.filter(stage=OuterRef("stage")).values("expected_days")[:1]
         ),
@@ -179,7 +182,29 @@ def annotate_portfolio(projects: QuerySet[FinancingProject], *, at: datetime) ->
     return projects
 
 
-def open_alerts(*, user: User, mine_only: bool, at: datetime | None = None, limit: int = 20) -> list[Alert]:
+ALERT_ROW_FIELDS = [
+    "pk",
+    "kind",
+    "severity",
+    "message",
+    "opened_at",
+    "acknowledged_at",
+    "project_id",
+    "project__code",
+    "project__name",
+    "assignee_id",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+]
+
+
+def alert_rows(alerts: QuerySet[Alert]) -> QuerySet:
+    """What an alert row of the dashboard shows, as plain rows."""
+    return alerts.values(*ALERT_ROW_FIELDS)
+
+
+def open_alerts(*, user: User, mine_only: bool, at: datetime | None = None, limit: int = 20) -> list[dict]:
     """Open, unsnoozed alerts by severity then age: assigned to the user (or unassigned on their
     projects) when `mine_only`, otherwise every open alert the user may see."""
     at = at or timezone.now()
@@ -188,11 +213,7 @@ def open_alerts(*, user: User, mine_only: bool, at: datetime | None = None, limi
         alerts = alerts.filter(
             Q(assignee=user) | Q(assignee__isnull=True, project__relationship_manager=user)
         )
-    return list(
-        alerts.select_related("project", "project__client", "assignee")
-        .annotate(rank=SEVERITY_RANK)
-        .order_by("rank", "opened_at", "id")[:limit]
-    )
+    return list(alert_rows(alerts.annotate(rank=SEVERITY_RANK).order_by("rank", "opened_at", "id"))[:limit])
 
 
 def snoozed_count(*, user: User, at: datetime | None = None) -> int:
@@ -200,14 +221,27 @@ def snoozed_count(*, user: User, at: datetime | None = None) -> int:
     return alerts_for(user).filter(resolved_at__isnull=True, snoozed_until__gt=at, assignee=user).count()
 
 
-def commitments_due_this_week(*, user: User, mine_only: bool, at: datetime | None = None) -> list[Commitment]:
+def commitments_due_this_week(*, user: User, mine_only: bool, at: datetime | None = None) -> list[dict]:
+    """Open commitments due this week in the user's zone, soonest first (at most 50), as rows with
+    the project's code and the owner's name fields."""
     start, end = week_bounds(user=user, at=at)
     commitments = commitments_for(user).filter(
         status=CommitmentStatus.OPEN, due_at__gte=start, due_at__lt=end
     )
     if mine_only:
         commitments = commitments.filter(Q(owner=user) | Q(project__relationship_manager=user))
-    return list(commitments.select_related("project", "owner").order_by("due_at", "id")[:50])
+    return list(
+        commitments.order_by("due_at", "id").values(
+            "pk",
+            "title",
+            "due_at",
+            "project_id",
+            "project__code",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+        )[:50]
+    )
 
 
 def recent_responses(*, projects: QuerySet[FinancingProject], limit: int = 8) -> list:
@@ -219,6 +253,22 @@ def recent_responses(*, projects: QuerySet[FinancingProject], limit: int = 8) ->
         .select_related("invitation__project", "invitation__contact")
         .order_by("-submitted_at", "-id")[:limit]
     )
+
+
+def satisfaction_points(*, projects: QuerySet[FinancingProject], limit: int = 50) -> list[dict]:
+    """The latest `limit` survey answers on the projects, oldest first: date, NPS and CSAT."""
+    response = model("feedback.SurveyResponse")
+    if response is None:
+        return []
+    rows = (
+        response._default_manager.filter(invitation__project__in=projects, submitted_at__isnull=False)
+        .order_by("-submitted_at", "-id")
+        .values_list("submitted_at", "nps", "csat")[:limit]
+    )
+    return [
+        {"at": timezone.localtime(at).date().isoformat(), "nps": nps, "csat": csat}
+        for at, nps, csat in reversed(rows)
+    ]
 
 
 def assignable_users(*, user: User) -> list[User]:

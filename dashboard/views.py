@@ -15,6 +15,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -22,7 +24,14 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from finance_projects import alerts as alert_services
 from finance_projects import services
-from finance_projects.models import FinancingProject, ProjectStatusLink, Stage
+from finance_projects.models import (
+    AlertKind,
+    AlertSeverity,
+    FinancingProject,
+    ProjectStatus,
+    ProjectStatusLink,
+    Stage,
+)
 from finance_projects.selectors import (
     alerts_for,
     can_edit_project,
@@ -32,7 +41,7 @@ from finance_projects.selectors import (
     portfolio_for,
 )
 
-from . import kpis, selectors
+from . import display, kpis, selectors
 from .forms import (
     AssignForm,
     CommitmentForm,
@@ -44,11 +53,12 @@ from .forms import (
     TouchpointForm,
     add_service_errors,
 )
-from .health import band, client_health, compute_health, factor_text
+from .health import Health, band, client_health, compute_health, factor_text
 from .labels import KPI_LABELS, KPI_UNITS, LOWER_IS_BETTER
 from .project_page import project_context
 
 PAGE_SIZE = 25
+LIVE_STATUSES = {ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD}
 PORTFOLIO_COLUMNS = [
     ("client", _lazy("Client")),
     ("project", _lazy("Project")),
@@ -77,25 +87,77 @@ def in_user_zone(view):
     return wrapper
 
 
+PORTFOLIO_FIELDS = [
+    "pk",
+    "name",
+    "code",
+    "stage",
+    "status",
+    "stage_entered_at",
+    "last_client_update_at",
+    "next_update_due_at",
+    "health",
+    "health_factors",
+    "client_id",
+    "client__name",
+    "relationship_manager__first_name",
+    "relationship_manager__last_name",
+    "relationship_manager__username",
+    "expected_days",
+    "next_commitment_at",
+    "next_commitment_title",
+    "missed_commitments",
+    "open_complaints",
+    "latest_nps",
+]
+
+
+def _unscored_health(rows: list[tuple[int, str, int | None]], *, at) -> dict[int, Health]:
+    """Live scores for the live projects shown that the refresh has not scored yet (new ones): a
+    fixed number of queries, and none once every row has its stored score."""
+    missing = [pk for pk, status, health in rows if health is None and status in LIVE_STATUSES]
+    return compute_health(projects=FinancingProject.objects.filter(pk__in=missing), at=at) if missing else {}
+
+
 def _portfolio_context(request) -> dict:
+    """One page of the portfolio table. The health shown is the stored score of the last refresh,
+    the one the table filters and sorts by; the project page scores live."""
     filters = selectors.PortfolioFilters.from_query(request.GET)
-    rows = selectors.portfolio_rows(user=request.user, filters=filters)
+    rows = selectors.portfolio_rows(user=request.user, filters=filters).values(*PORTFOLIO_FIELDS)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    # The rows shown get a live score (a fixed number of queries for the page); filtering and
-    # sorting by health use the stored score of the last refresh.
+    project_url, client_url = display.id_link("dashboard:project"), display.id_link("dashboard:client")
+    stages, people = display.choice_labels(Stage.choices), display.People()
     rows_shown = list(page.object_list)
-    live = compute_health(projects=FinancingProject.objects.filter(pk__in=[p.pk for p in rows_shown]), at=now)
-    for project in rows_shown:
-        project.days_in_stage = (now - project.stage_entered_at).days
-        project.overrun = bool(project.expected_days and project.days_in_stage > project.expected_days)
-        score = live.get(project.pk)
-        project.health = score.score if score else project.health
-        project.band = band(project.health)
-        project.health_reasons = [
-            factor_text(f) for f in (score.factors if score else project.health_factors)
-        ]
-    page.object_list = rows_shown
+    fresh = _unscored_health([(row["pk"], row["status"], row["health"]) for row in rows_shown], at=now)
+    shown = []
+    for row in rows_shown:
+        if row["pk"] in fresh:
+            row["health"], row["health_factors"] = fresh[row["pk"]].score, fresh[row["pk"]].factors
+        days = (now - row["stage_entered_at"]).days
+        due = row["next_update_due_at"]
+        shown.append(
+            {
+                **row,
+                "url": project_url(row["pk"]),
+                "client_url": client_url(row["client_id"]),
+                "rm": people.name(
+                    row["relationship_manager__first_name"],
+                    row["relationship_manager__last_name"],
+                    row["relationship_manager__username"],
+                ),
+                "stage_label": stages.get(row["stage"], row["stage"]),
+                "days_in_stage": days,
+                "overrun": bool(row["expected_days"] and days > row["expected_days"]),
+                "last_update": display.local(row["last_client_update_at"], "Y-m-d"),
+                "update_overdue": bool(due and due < now),
+                "commitment_title": display.truncate(row["next_commitment_title"], 40),
+                "commitment_due": display.local(row["next_commitment_at"], "Y-m-d H:i"),
+                "band": band(row["health"]),
+                "health_title": display.health_title(row["health_factors"]),
+            }
+        )
+    page.object_list = shown
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = request.GET.copy()
@@ -104,7 +166,6 @@ def _portfolio_context(request) -> dict:
     return {
         "page": page,
         "columns": PORTFOLIO_COLUMNS,
-        "now_value": now,
         "filters": filters,
         "stages": Stage.choices,
         "query": query.urlencode(),
@@ -119,16 +180,30 @@ def home(request):
     if request.htmx and request.htmx.target == "portfolio":
         return render(request, "dashboard/partials/portfolio_table.html", context)
     context.update(
-        alerts=selectors.open_alerts(user=user, mine_only=True),
+        _alert_rows(
+            selectors.open_alerts(user=user, mine_only=True), assignees=selectors.assignable_users(user=user)
+        ),
         snoozed=selectors.snoozed_count(user=user),
-        commitments=selectors.commitments_due_this_week(user=user, mine_only=True),
+        commitments=_due_this_week(user),
         responses=selectors.recent_responses(projects=portfolio_for(user)),
-        assignees=selectors.assignable_users(user=user),
-        snooze_form=SnoozeForm(),
-        now=timezone.now(),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
     return render(request, "dashboard/home.html", context)
+
+
+def _due_this_week(user) -> list[dict]:
+    project_url, people = display.id_link("dashboard:project"), display.People()
+    now = timezone.now()
+    return [
+        {
+            **row,
+            "url": project_url(row["project_id"]),
+            "late": row["due_at"] < now,
+            "due": display.local(row["due_at"], "D m-d H:i"),
+            "owner": people.name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
+        }
+        for row in selectors.commitments_due_this_week(user=user, mine_only=True)
+    ]
 
 
 def _require_team_view(user):
@@ -173,10 +248,7 @@ def team(request):
             "series": {key: [week[key] for week in trend] for key in kpis.KPI_KEYS},
             "names": {key: str(label) for key, label in KPI_LABELS.items()},
         },
-        alerts=selectors.open_alerts(user=user, mine_only=False),
-        assignees=list(people.values()),
-        snooze_form=SnoozeForm(),
-        now=timezone.now(),
+        **_alert_rows(selectors.open_alerts(user=user, mine_only=False), assignees=list(people.values())),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
     return render(request, "dashboard/team.html", context)
@@ -207,19 +279,48 @@ def _kpi_rows(current: dict, previous: dict) -> list[dict]:
 # --- Alerts: acknowledge / snooze / assign in place (HTMX) ---------------------------------
 
 
+def _alert_rows(alerts: list[dict], *, assignees: list[User]) -> dict:
+    """Links, labels and the options of the snooze and assign menus of every alert shown, built
+    once for the list; the context `alert_row.html` needs."""
+    project_url = display.id_link("dashboard:project")
+    actions = {
+        name: display.id_link("dashboard:alert-action", name) for name in ("acknowledge", "snooze", "assign")
+    }
+    kinds, severities = display.choice_labels(AlertKind.choices), display.choice_labels(AlertSeverity.choices)
+    people, names = [(person.pk, str(person)) for person in assignees], display.People()
+    menus: dict[int | None, str] = {}
+    for alert in alerts:
+        assignee = alert["assignee_id"]
+        if assignee not in menus:
+            menus[assignee] = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((pk, mark_safe(" selected") if pk == assignee else "", name) for pk, name in people),
+            )
+        alert.update(
+            link=project_url(alert["project_id"]),
+            urls={name: url(alert["pk"]) for name, url in actions.items()},
+            kind_label=kinds.get(alert["kind"], alert["kind"]),
+            severity_label=severities.get(alert["severity"], alert["severity"]),
+            assignee=names.name(
+                alert["assignee__first_name"], alert["assignee__last_name"], alert["assignee__username"]
+            ),
+            assignee_options=menus[assignee],
+        )
+    return {
+        "alerts": alerts,
+        "assignees": assignees,
+        "snooze_options": format_html_join(
+            "", '<option value="{}">{}</option>', SnoozeForm.base_fields["hours"].choices
+        ),
+        "now": timezone.now(),
+    }
+
+
 def _alert_row(request, alert, *, error: str = ""):
-    alert = alerts_for(request.user).select_related("project", "project__client", "assignee").get(pk=alert.pk)
-    return render(
-        request,
-        "dashboard/partials/alert_row.html",
-        {
-            "alert": alert,
-            "assignees": selectors.assignable_users(user=request.user),
-            "snooze_form": SnoozeForm(),
-            "error": error,
-            "now": timezone.now(),
-        },
-    )
+    row = selectors.alert_rows(alerts_for(request.user).filter(pk=alert.pk)).get()
+    context = _alert_rows([row], assignees=selectors.assignable_users(user=request.user))
+    return render(request, "dashboard/partials/alert_row.html", {**context, "alert": row, "error": error})
 
 
 @require_POST
@@ -379,28 +480,39 @@ def client_detail(request, pk: int):
         .select_related("relationship_manager")
         .order_by("-created_at")
     )
-    scores = compute_health(projects=portfolio_for(request.user).filter(client=client))
+    # The stored scores of the last refresh, as on the portfolio; closed and lost deals have none.
+    fresh = _unscored_health([(p.pk, p.status, p.health) for p in projects], at=timezone.now())
     for project in projects:
-        health = scores.get(project.pk)
-        project.live_health = health
-        project.health_reasons = [factor_text(f) for f in health.factors] if health else []
+        if project.pk in fresh:
+            project.health, project.health_factors = fresh[project.pk].score, fresh[project.pk].factors
+    scores = {
+        p.pk: Health(score=p.health, factors=p.health_factors) for p in projects if p.health is not None
+    }
+    project_url = display.id_link("dashboard:project")
+    for project in projects:
+        project.url = project_url(project.pk)
+        project.band = band(project.health)
+        project.health_reasons = [factor_text(f) for f in project.health_factors]
     overall = client_health(scores=scores, project_clients={p.pk: client.pk for p in projects}).get(client.pk)
     complaint = selectors.model("complaints.Complaint")
-    complaints = (
-        list(
-            complaint._default_manager.filter(project__in=[p.pk for p in projects])
-            .select_related("project")
-            .order_by("-received_at")[:50]
-        )
-        if complaint is not None
-        else []
-    )
-    responses = selectors.recent_responses(
+    complaints = []
+    if complaint is not None:
+        categories = display.choice_labels(complaint._meta.get_field("category").choices)
+        statuses = display.choice_labels(complaint._meta.get_field("status").choices)
+        complaints = [
+            {
+                **row,
+                "received": display.local(row["received_at"], "Y-m-d"),
+                "category_label": categories.get(row["category"], row["category"]),
+                "status_label": statuses.get(row["status"], row["status"]),
+            }
+            for row in complaint._default_manager.filter(project__in=[p.pk for p in projects])
+            .order_by("-received_at")
+            .values("reference", "received_at", "project__code", "category", "status")[:50]
+        ]
+    satisfaction = selectors.satisfaction_points(
         projects=portfolio_for(request.user).filter(client=client), limit=50
     )
-    satisfaction = [
-        {"at": r.submitted_at.date().isoformat(), "nps": r.nps, "csat": r.csat} for r in reversed(responses)
-    ]
     return render(
         request,
         "dashboard/client.html",
@@ -411,7 +523,7 @@ def client_detail(request, pk: int):
             "health": overall,
             "health_reasons": [factor_text(f) for f in overall.factors][:8] if overall else [],
             "complaints": complaints,
-            "responses": responses,
+            "responses": satisfaction,
             "chart_data": {
                 "labels": [row["at"] for row in satisfaction],
                 "series": {

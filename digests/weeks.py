@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 SEND_HOUR = 8
+MIN_YEAR, MAX_YEAR = 1900, 9998
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
 
 
@@ -59,7 +60,9 @@ def parse_week(value: str, *, field: str = "week") -> IsoWeek:
         except ValueError:
             pass
         else:
-            return IsoWeek(year, week)
+            # The week before and after (the page's navigation, the send time) must be dates too.
+            if MIN_YEAR <= year <= MAX_YEAR:
+                return IsoWeek(year, week)
     raise ValidationError(
         {field: _("Enter an ISO week like 2025-W09 (year, then W and the week number 01-53).")},
         code="invalid",

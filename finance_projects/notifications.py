@@ -38,7 +38,7 @@ def make_message(*, kind: str, recipient: User, context: dict) -> EmailMultiAlte
     recipient's language and time zone."""
     context = {**context, "recipient": recipient, "site_url": settings.SITE_URL}
     language = recipient.language or settings.LANGUAGE_CODE
-    with translation.override(language), timezone.override(recipient.time_zone or settings.TIME_ZONE):
+    with translation.override(language), timezone.override(recipient.zone):
         subject = " ".join(render_to_string(f"emails/{kind}-subject.txt", context).split())
         text = render_to_string(f"emails/{kind}-body.txt", context)
         html = render_to_string(f"emails/{kind}-body.html", context)

@@ -74,7 +74,13 @@ def with_missed(commitments: QuerySet[Commitment], *, at: datetime | None = None
 
 
 def alerts_for(user: User) -> QuerySet[Alert]:
-    return Alert.objects.filter(project__in=portfolio_for(user))
+    """Alerts on the user's projects; department staff see only the alerts handed to them and
+    those about commitments they own (not the project's complaints or overdue updates)."""
+    alerts = Alert.objects.filter(project__in=portfolio_for(user))
+    if user.is_authenticated and user.is_department_staff:
+        owned = Commitment.objects.filter(owner=user).values("pk")
+        return alerts.filter(Q(assignee=user) | Q(subject_type="commitment", subject_id__in=owned))
+    return alerts
 
 
 def assignable_users_for(user: User) -> QuerySet[User]:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from accounts.models import User
 
 from .. import alerts, selectors
+from ..filters import IdFilter
 from ..models import Alert, AlertKind, AlertSeverity
 
 
@@ -68,6 +69,9 @@ class AlertFilter(django_filters.FilterSet):
     )
     kind = django_filters.MultipleChoiceFilter(choices=AlertKind.choices)
     severity = django_filters.MultipleChoiceFilter(choices=AlertSeverity.choices)
+    # Plain ids: another team's project filters to nothing, exactly like one that does not exist.
+    project = IdFilter(field_name="project_id")
+    assignee = IdFilter(field_name="assignee_id")
 
     class Meta:
         model = Alert

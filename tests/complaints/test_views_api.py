@@ -192,9 +192,45 @@ def test_api_recovery_actions_are_scoped(api_as, acknowledged, teammate, outside
 
 
 def test_a_read_only_user_cannot_act_on_a_visible_complaint(api_as, complaint, department_user):
-    from tests.factories import CommitmentFactory
+    from tests.factories import RecoveryActionFactory
 
-    CommitmentFactory(project=complaint.project, owner=department_user)
+    RecoveryActionFactory(complaint=complaint, owner=department_user)
     assert api_as(department_user).get(f"/api/v1/complaints/{complaint.pk}/").status_code == 200
     assert api_as(department_user).post(f"/api/v1/complaints/{complaint.pk}/acknowledge/").status_code == 403
     assert Complaint.objects.get(pk=complaint.pk).status == Status.NEW
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/api/v1/complaints/", "project"),
+        ("/api/v1/complaints/", "owner"),
+        ("/api/v1/complaint-actions/", "complaint"),
+        ("/api/v1/complaint-actions/", "owner"),
+        ("/api/v1/complaint-followups/", "complaint"),
+    ],
+)
+def test_filtering_on_another_teams_row_answers_like_filtering_on_a_missing_one(
+    api_as, acknowledged, teammate, outsider, url, name
+):
+    existing = {"project": acknowledged.project_id, "owner": teammate.pk, "complaint": acknowledged.pk}[name]
+    client = api_as(outsider)
+
+    someone_elses = client.get(url, {name: existing})
+    missing = client.get(url, {name: 999_999})
+
+    assert (someone_elses.status_code, missing.status_code) == (200, 200)
+    assert someone_elses.json()["count"] == missing.json()["count"] == 0
+
+
+def test_a_commitment_on_the_project_does_not_show_department_staff_its_complaints(
+    api_as, client, complaint, department_user
+):
+    from tests.factories import CommitmentFactory
+
+    CommitmentFactory(project=complaint.project, owner=department_user)
+
+    assert api_as(department_user).get(f"/api/v1/complaints/{complaint.pk}/").status_code == 404
+    assert api_as(department_user).get("/api/v1/complaints/").json()["count"] == 0
+    client.force_login(department_user)
+    assert client.get(reverse("complaints:detail", args=[complaint.pk])).status_code == 404

@@ -141,3 +141,11 @@ def test_the_admin_refuses_to_switch_the_digest_on_for_department_staff(client, 
     assert response.status_code == 200
     assert "managers and relationship managers" in response.content.decode()
     assert not DigestPreference.objects.exists()
+
+
+@pytest.mark.parametrize("week", ["0001-W01", "9999-W52"])
+def test_a_week_at_the_edge_of_the_calendar_is_refused_not_a_server_error(client, manager, week):
+    client.force_login(manager)
+
+    assert client.get(reverse("digests:preview"), {"week": week}).status_code == 400
+    assert client.get(reverse("digests:preview-email"), {"week": week}).status_code == 400

@@ -189,3 +189,12 @@ def test_migrate_creates_the_beat_entry_for_the_scans(db, settings):
 
     entry = PeriodicTask.objects.get(task="finance_projects.run_all_scans")
     assert entry.interval.every == settings.SCAN_INTERVAL_SECONDS
+
+
+def test_a_recipient_with_an_unknown_time_zone_still_gets_their_critical_alerts(project, owner):
+    owner.time_zone = "Mars/Olympus_Mons"
+    owner.save()
+    critical(project)
+
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    assert [m.to for m in mail.outbox] == [[owner.email]]

@@ -146,7 +146,8 @@ def test_department_staff_see_alerts_of_their_commitments_but_cannot_reassign(
 ):
     from tests.factories import CommitmentFactory
 
-    CommitmentFactory(project=project, owner=department_user)
+    commitment = CommitmentFactory(project=project, owner=department_user)
+    Alert.objects.filter(pk=alert.pk).update(subject_id=commitment.pk)
     client = api_as(department_user)
 
     assert client.get(f"{URL}{alert.pk}/").status_code == 200
@@ -162,3 +163,45 @@ def test_alerts_cannot_be_created_or_deleted_through_the_api(api_as, owner, aler
     )
     assert client.delete(f"{URL}{alert.pk}/").status_code == 405
     assert Alert.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["project", "assignee"])
+def test_filtering_on_another_teams_row_answers_like_filtering_on_a_missing_one(
+    api_as, outsider, alert, name
+):
+    client = api_as(outsider)
+    existing = alert.project_id if name == "project" else alert.assignee_id
+
+    someone_elses = client.get(URL, {name: existing})
+    missing = client.get(URL, {name: 999_999})
+
+    assert (someone_elses.status_code, missing.status_code) == (200, 200)
+    assert someone_elses.json()["count"] == missing.json()["count"] == 0
+
+
+def test_department_staff_do_not_see_the_other_alerts_of_a_project_they_hold_a_commitment_on(
+    api_as, department_user, project
+):
+    from tests.factories import CommitmentFactory
+
+    mine = CommitmentFactory(project=project, owner=department_user)
+    theirs = CommitmentFactory(project=project)
+    about_mine = AlertFactory(project=project, kind="commitment_missed", subject_id=mine.pk)
+    handed_to_me = AlertFactory(
+        project=project,
+        kind="update_overdue",
+        subject_type="project",
+        subject_id=project.pk,
+        assignee=department_user,
+    )
+    complaint_alert = AlertFactory(
+        project=project, kind="complaint_ack_overdue", subject_type="complaint", subject_id=mine.pk
+    )
+    about_theirs = AlertFactory(project=project, kind="commitment_missed", subject_id=theirs.pk)
+    client = api_as(department_user)
+
+    listed = {row["id"] for row in client.get(URL).json()["results"]}
+
+    assert listed == {about_mine.pk, handed_to_me.pk}
+    assert client.get(f"{URL}{complaint_alert.pk}/").status_code == 404
+    assert client.get(f"{URL}{about_theirs.pk}/").status_code == 404
