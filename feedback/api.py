@@ -22,7 +22,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from finance_projects.filters import IdFilter
+from finance_projects.filters import DateTimeFilter, IdFilter
 from finance_projects.models import Contact, FailureCategory, FinancingProject
 from finance_projects.selectors import can_edit_project, contacts_for, portfolio_for
 
@@ -73,10 +73,14 @@ class SurveyViewSet(viewsets.ModelViewSet):
 
 
 class InvitationFilter(filters.FilterSet):
+    # Plain ids: another team's row filters to nothing, exactly like a missing one.
+    project = IdFilter(field_name="project_id")
+    contact = IdFilter(field_name="contact_id")
+    survey = IdFilter(field_name="survey_id")
     responded = filters.BooleanFilter(field_name="responded_at", lookup_expr="isnull", exclude=True)
     sent = filters.BooleanFilter(field_name="sent_at", lookup_expr="isnull", exclude=True)
-    sent_after = filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
-    sent_before = filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
+    sent_after = DateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = DateTimeFilter(field_name="sent_at", lookup_expr="lt")
 
     class Meta:
         model = SurveyInvitation
@@ -183,8 +187,8 @@ class ResponseFilter(filters.FilterSet):
     detractor = filters.BooleanFilter(field_name="is_detractor")
     category = filters.ChoiceFilter(choices=FailureCategory.choices, method="filter_category")
     followed_up = filters.BooleanFilter(field_name="followed_up_at", lookup_expr="isnull", exclude=True)
-    submitted_after = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_before = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
 
     class Meta:
         model = SurveyResponse

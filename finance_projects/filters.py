@@ -4,9 +4,12 @@ Ids are plain numbers (not model choices): filtering on a colleague or a project
 caller's scope simply finds nothing, and never reveals whether the row exists.
 """
 
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from accounts.models import Department
 
@@ -24,6 +27,23 @@ from .models import (
     Touchpoint,
     TouchpointChannel,
 )
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 with any offset, compared in UTC: PostgreSQL refuses offsets beyond ±15:59."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as error:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -67,7 +87,7 @@ class ProjectFilter(django_filters.FilterSet):
     relationship_manager = IdFilter(field_name="relationship_manager_id")
     client = IdFilter(field_name="client_id")
     team = IdFilter(field_name="team_id")
-    update_overdue_at = django_filters.IsoDateTimeFilter(
+    update_overdue_at = DateTimeFilter(
         field_name="next_update_due_at",
         lookup_expr="lt",
         help_text=_("Projects whose next client update was due before this time."),
@@ -83,8 +103,8 @@ class TouchpointFilter(django_filters.FilterSet):
     contact = IdFilter(field_name="contact_id")
     channel = django_filters.MultipleChoiceFilter(choices=TouchpointChannel.choices)
     is_client_update = django_filters.BooleanFilter()
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Touchpoint
@@ -97,8 +117,8 @@ class CommitmentFilter(django_filters.FilterSet):
     department = django_filters.ChoiceFilter(choices=Department.choices)
     owner = IdFilter(field_name="owner_id")
     project = IdFilter(field_name="project_id")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = DateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = DateTimeFilter(field_name="due_at", lookup_expr="lt")
     missed = django_filters.BooleanFilter(
         field_name="missed", help_text=_("Open and past due (true) or not (false).")
     )

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from finance_projects.models import Alert, Commitment, Touchpoint
+from dashboard.scans import refresh_health
+from finance_projects.models import Alert, Commitment, FinancingProject, Touchpoint
 from tests.factories import AlertFactory, CommitmentFactory, ProjectFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +53,24 @@ def test_home_lists_my_projects_alerts_and_commitments_due_this_week(
     assert foreign_project.code not in body
     assert "Draft agreement is late" in body
     assert "Send the rate quote" in body
+
+
+def test_portfolio_shows_the_stored_health_score_with_its_reasons(browser, owner, project):
+    FinancingProject.objects.filter(pk=project.pk).update(
+        health=42, health_factors=[{"points": -15, "code": "update_overdue", "days": 3}]
+    )
+
+    body = browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'band-bg-red" title="-15: client update overdue by 3 days&#10;">42</span>' in body
+
+
+def test_a_project_the_refresh_has_not_scored_yet_gets_a_live_score(browser, owner, project):
+    CommitmentFactory(project=project, title="Rate quote", due_at=timezone.now() - timedelta(days=2))
+
+    body = browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "-20: commitment missed 2 days ago: Rate quote" in body
 
 
 def test_portfolio_search_filters_the_table(browser, owner, client_org):
@@ -350,6 +369,29 @@ def test_home_query_count_does_not_grow(browser, owner, project, size, django_as
 
     with django_assert_max_num_queries(17):
         assert page.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_home_with_stored_scores_runs_no_live_scoring(
+    browser, owner, project, size, django_assert_max_num_queries
+):
+    _grow(project, owner, size)
+    refresh_health()
+    page = browser(owner)
+
+    # Five fewer than with live scoring: the health queries are gone.
+    with django_assert_max_num_queries(12):
+        assert page.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_client_page_query_count_does_not_grow(browser, owner, project, size, django_assert_max_num_queries):
+    _grow(project, owner, size)
+    refresh_health()
+    page = browser(owner)
+
+    with django_assert_max_num_queries(10):
+        assert page.get(reverse("dashboard:client", args=[project.client_id])).status_code == 200
 
 
 @pytest.mark.parametrize("size", [2, 20])

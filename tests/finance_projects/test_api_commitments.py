@@ -253,3 +253,21 @@ def test_the_commitment_list_runs_a_fixed_number_of_queries(
         response = api.get("/api/v1/commitments/")
 
     assert response.json()["count"] == size
+
+
+def test_a_due_date_filter_with_an_extreme_offset_is_compared_in_utc(api_as, owner, project):
+    from tests.factories import CommitmentFactory
+
+    CommitmentFactory(project=project)
+
+    response = api_as(owner).get("/api/v1/commitments/", {"due_before": "1017-09-22T07:36:30-21:39"})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
+def test_a_due_date_filter_that_cannot_be_expressed_in_utc_is_refused(api_as, owner):
+    response = api_as(owner).get("/api/v1/commitments/", {"due_after": "0001-01-01T00:00:00+10:00"})
+
+    assert response.status_code == 400
+    assert "due_after" in response.json()

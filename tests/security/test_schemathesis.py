@@ -6,6 +6,8 @@ rejected. A bounded, deterministic number of examples per operation keeps it CI-
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.authtoken.models import Token
@@ -53,6 +55,17 @@ SPEC = SchemaGenerator().get_schema(request=None, public=True)
 OPERATIONS = [
     f"{method.upper()} {path}" for path, item in SPEC["paths"].items() for method in METHODS if method in item
 ]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction_open():
+    # The WSGI handler closes "old" database connections around each request; inside a test's
+    # transaction that would close the connection (PostgreSQL). Django's test client does the same.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
