@@ -8,7 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -81,9 +81,11 @@ def digest_runs_plan(
     return sorted(zones_by_week)
 
 
-def digest_run_claim(*, run_id: int, at: datetime) -> bool:
-    """Compare-and-set: take the run if nobody holds a live claim on it and it is not sent."""
-    updated = DigestRun.objects.filter(claimable(at), pk=run_id).update(
+def digest_run_claim(*, run_id: int, at: datetime, take_over: bool = False) -> bool:
+    """Compare-and-set: take the run if nobody holds a live claim on it and it is not sent.
+    With `take_over`, a `sending` claim is taken even inside its lease (its holder died)."""
+    takeable = claimable(at) | Q(status=DigestStatus.SENDING) if take_over else claimable(at)
+    updated = DigestRun.objects.filter(takeable, pk=run_id).update(
         status=DigestStatus.SENDING, claimed_at=at, attempts=F("attempts") + 1
     )
     return updated == 1
@@ -95,14 +97,15 @@ def _record(*, run_id: int, claimed_at: datetime, **fields) -> bool:
     return mine.update(**fields) == 1
 
 
-def digest_send(*, run_id: int) -> str | None:
+def digest_send(*, run_id: int, take_over: bool = False) -> str | None:
     """Claim the run, build and send the email, record the outcome; returns the new status, or
     None when another worker holds the run or it is already done.
 
     A failure is recorded on the run (`failed`, the error) and retried by a later plan; a worker
-    that dies mid-send leaves a `sending` claim that may be taken over once its lease expires."""
+    that dies mid-send leaves a `sending` claim that may be taken over once its lease expires, or
+    at once by the redelivery of its own task (`take_over`)."""
     claimed_at = timezone.now()
-    if not digest_run_claim(run_id=run_id, at=claimed_at):
+    if not digest_run_claim(run_id=run_id, at=claimed_at, take_over=take_over):
         return None
     run = DigestRun.objects.select_related("recipient__digest_preference").get(pk=run_id)
     recipient = run.recipient

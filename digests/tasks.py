@@ -19,6 +19,9 @@ def plan_weekly_digests() -> int:
     return len(run_ids)
 
 
-@shared_task(name="digests.send_digest")
-def send_digest(run_id: int) -> str | None:
-    return services.digest_send(run_id=run_id)
+@shared_task(bind=True, name="digests.send_digest")
+def send_digest(self, run_id: int) -> str | None:
+    # The broker hands a message back only when the worker that held it died (acks_late,
+    # reject_on_worker_lost): its claim on the run is dead too and may be taken over at once.
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    return services.digest_send(run_id=run_id, take_over=redelivered)

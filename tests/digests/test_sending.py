@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Role
 from digests import tasks
@@ -76,6 +77,23 @@ def test_a_worker_killed_mid_run_never_sends_a_second_copy_and_nobody_gets_none(
     call_command("send_digests")
     assert sent_to() == sorted(m.email for m in managers)
     assert DigestRun.objects.get(pk=stuck.pk).attempts == 2
+
+
+def test_the_redelivered_task_of_a_killed_worker_takes_over_its_claim_at_once(managers):
+    run = DigestRunFactory(recipient=managers[0])
+    tasks.send_digest.apply(args=[run.pk], throw=True)  # a first delivery that is sent
+    stuck = DigestRunFactory(recipient=managers[1], status=DigestStatus.SENDING, claimed_at=timezone.now())
+
+    fresh = tasks.send_digest.apply(args=[stuck.pk], throw=True).result
+    tasks.send_digest.push_request(delivery_info={"redelivered": True})
+    try:
+        redelivered = tasks.send_digest.run(stuck.pk)
+    finally:
+        tasks.send_digest.pop_request()
+
+    assert fresh is None  # a live claim held by another worker is left alone
+    assert redelivered == DigestStatus.SENT
+    assert sent_to() == sorted(m.email for m in managers[:2])
 
 
 def test_a_failed_send_is_recorded_and_retried_by_the_next_run(managers, settings):
