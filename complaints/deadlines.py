@@ -39,12 +39,12 @@ def _fallback_holidays(calendar: str, year: int) -> frozenset[date]:
     return frozenset(holidays.UK(subdiv="ENG", years=year))
 
 
+# The years the State Council's published schedule covers in the installed `chinesecalendar`.
+_CHINA_SCHEDULE_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+
+
 def _china_knows(day: date) -> bool:
-    try:
-        chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return False
-    return True
+    return day.year in _CHINA_SCHEDULE_YEARS
 
 
 def is_business_day(day: date, calendar: str) -> bool:
