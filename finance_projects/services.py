@@ -159,12 +159,11 @@ def project_create(
         team=client.team,
         update_cadence_days=update_cadence_days,
         stage_entered_at=at,
+        # The first update is due one cadence after the project is opened.
+        next_update_due_at=at + timedelta(days=update_cadence_days),
     )
     project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
     project.save()
-    # created_at is auto_now_add; the first update is due one cadence after creation.
-    project.next_update_due_at = at + timedelta(days=update_cadence_days)
-    FinancingProject.objects.filter(pk=project.pk).update(next_update_due_at=project.next_update_due_at)
     StageTransition.objects.create(project=project, stage=stage, entered_at=at, moved_by=created_by)
     return project
 
