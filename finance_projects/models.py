@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -16,14 +16,14 @@ from simple_history.models import HistoricalRecords
 class Stage(models.TextChoices):
     """The eight stages of a deal, in the order a project goes through them."""
 
-    INQUIRY = "inquiry", _("Inquiry")
-    TERM_SHEET = "term_sheet", _("Term sheet")
-    DUE_DILIGENCE = "due_diligence", _("Due diligence")
-    CREDIT_APPROVAL = "credit_approval", _("Credit approval")
-    DOCUMENTATION = "documentation", _("Documentation")
-    DISBURSEMENT = "disbursement", _("Disbursement")
-    MONITORING = "monitoring", _("Monitoring")
-    CLOSED = "closed", _("Closed")
+    INQUIRY = "inquiry", pgettext_lazy("project stage", "Inquiry")
+    TERM_SHEET = "term_sheet", pgettext_lazy("project stage", "Term sheet")
+    DUE_DILIGENCE = "due_diligence", pgettext_lazy("project stage", "Due diligence")
+    CREDIT_APPROVAL = "credit_approval", pgettext_lazy("project stage", "Credit approval")
+    DOCUMENTATION = "documentation", pgettext_lazy("project stage", "Documentation")
+    DISBURSEMENT = "disbursement", pgettext_lazy("project stage", "Disbursement")
+    MONITORING = "monitoring", pgettext_lazy("project stage", "Monitoring")
+    CLOSED = "closed", pgettext_lazy("project stage", "Closed")
 
     @classmethod
     def order(cls, stage: str) -> int:
