@@ -225,12 +225,6 @@ class FinancingProject(models.Model):
     def money(self) -> str:
         return f"{self.amount:,.2f} {self.currency}"
 
-    def update_overdue_ratio(self, *, at: datetime | None = None) -> float:
-        """How many cadences have passed since the last client update (0 when never due)."""
-        at = at or timezone.now()
-        since = self.last_client_update_at or self.created_at
-        return (at - since).total_seconds() / (self.update_cadence_days * 86400)
-
 
 class StageTransition(models.Model):
     """One stay of a project in a stage: when it entered, when it left, who moved it."""
@@ -269,11 +263,6 @@ class StageTransition(models.Model):
 
     def __str__(self):
         return f"{self.project_id}: {self.from_stage or '-'} → {self.stage}"
-
-    @property
-    def days_spent(self) -> float:
-        end = self.left_at or timezone.now()
-        return (end - self.entered_at).total_seconds() / 86400
 
 
 class TouchpointChannel(models.TextChoices):

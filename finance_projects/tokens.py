@@ -1,7 +1,6 @@
 """Client link tokens: 256 random bits, URL-safe, only their SHA-256 is ever stored."""
 
 import hashlib
-import hmac
 import secrets
 
 
@@ -11,7 +10,3 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def tokens_match(token: str, token_hash: str) -> bool:
-    return hmac.compare_digest(hash_token(token), token_hash)
