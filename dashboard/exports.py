@@ -115,8 +115,7 @@ def portfolio_export(request, fmt: str):
 
 def kpi_tables(request) -> tuple[list[str], list[list], list[str], list[list]]:
     """The KPI table (this period beside the previous one) and the per-RM table."""
-    days = int(request.GET.get("days", "30")) if request.GET.get("days", "30").isdigit() else 30
-    days = days if days in (7, 30, 90) else 30
+    days = {"7": 7, "30": 30, "90": 90}.get(request.GET.get("days", ""), 30)
     previous_start, start, end = kpis.period_bounds(days=days)
     projects = portfolio_for(request.user)
     current = kpis.team_kpis(projects=projects, start=start, end=end)

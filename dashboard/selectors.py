@@ -93,7 +93,8 @@ class PortfolioFilters:
             q=params.get("q", "").strip()[:100],
             stage=params.get("stage", "") if params.get("stage", "") in Stage.values else "",
             band=params.get("band", "") if params.get("band", "") in ("green", "amber", "red") else "",
-            rm=int(rm) if rm.isdigit() else None,
+            # ASCII only: str.isdigit() accepts "²", which int() refuses; 18 digits fit any id column.
+            rm=int(rm) if rm.isascii() and rm.isdigit() and len(rm) <= 18 else None,
             sort=sort if sort in SORTS else "health",
             descending=descending,
         )

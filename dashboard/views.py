@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -348,7 +349,12 @@ def alert_action(request, pk: int, action: str):
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if not request.htmx:
-        return redirect(request.POST.get("next") or "dashboard:home")
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = "dashboard:home"
+        return redirect(back)
     return _alert_row(request, alert, error=error)
 
 

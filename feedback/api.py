@@ -307,9 +307,12 @@ class ResponseViewSet(
 def _bound(value: str | None, field: str, *, end: bool = False) -> datetime | None:
     if not value:
         return None
-    moment = parse_datetime(value)
+    try:  # both raise ValueError on a well-formed impossible date such as 2024-02-30
+        moment = parse_datetime(value)
+        day = parse_date(value) if moment is None else None
+    except ValueError:
+        moment = day = None
     if moment is None:
-        day = parse_date(value)
         if day is None:
             raise DRFValidationError({field: [_("Use a date (YYYY-MM-DD) or an ISO 8601 date-time.")]})
         moment = datetime.combine(day, time.min)

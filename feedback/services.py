@@ -321,7 +321,7 @@ def clean_answers(questions: list[Question], raw: dict[str, str], *, final: bool
             continue
         if question.scale:
             low, high = question.scale
-            if not value.isdigit() or not low <= int(value) <= high:
+            if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
                 errors[field] = _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
                 continue
             answers[str(question.pk)] = int(value)

@@ -415,3 +415,41 @@ def test_project_page_query_count_does_not_grow(browser, owner, project, size, d
 
     with django_assert_max_num_queries(24):
         assert page.get(reverse("dashboard:project", args=[project.pk])).status_code == 200
+
+
+# --- Hostile input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rm", ["²", "99999999999999999999999"])
+def test_a_malformed_rm_filter_is_ignored_not_a_server_error(browser, owner, project, rm):
+    response = browser(owner).get("/", {"rm": rm})
+
+    assert response.status_code == 200
+    assert project.code in response.content.decode()
+
+
+def test_a_malformed_kpi_export_period_falls_back_to_thirty_days(browser, manager, project):
+    response = browser(manager).get(reverse("dashboard:export-kpis", args=["csv"]), {"days": "²"})
+
+    assert response.status_code == 200
+
+
+def test_an_alert_action_never_redirects_to_another_site(browser, owner, project):
+    alert = AlertFactory(project=project)
+
+    response = browser(owner).post(
+        reverse("dashboard:alert-action", args=[alert.pk, "acknowledge"]), {"next": "https://evil.example/"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard:home")
+
+
+def test_an_alert_action_goes_back_to_the_page_it_came_from(browser, manager, project):
+    alert = AlertFactory(project=project)
+
+    response = browser(manager).post(
+        reverse("dashboard:alert-action", args=[alert.pk, "acknowledge"]), {"next": "/team/?sort=days"}
+    )
+
+    assert response["Location"] == "/team/?sort=days"

@@ -154,3 +154,10 @@ def test_the_milestone_survey_can_be_sent_by_hand(api_as, owner, project, contac
     )
     assert created.status_code == 201
     assert created.data["trigger"] == "manual"
+
+
+@pytest.mark.parametrize("param", ["start=2024-02-30", "end=2024-13-01", "start=2024-01-01T25:00"])
+def test_metrics_refuse_an_impossible_calendar_date(api_as, owner, param):
+    response = api_as(owner).get(f"/api/v1/metrics/?{param}")
+    assert response.status_code == 400
+    assert param.split("=")[0] in response.data

@@ -154,3 +154,10 @@ def test_a_saved_draft_is_completed_by_the_submission(client, linked):
     final = SurveyResponse.objects.get(invitation=invitation)
     assert final.pk == draft.pk
     assert (final.nps, final.comment, final.submitted_at is not None) == (8, "Clear and quick.", True)
+
+
+def test_a_score_written_in_non_ascii_digits_is_refused_not_a_server_error(client, linked):
+    invitation, token = linked
+    page = client.post(url(token), answers_for(invitation.survey, nps="²"))
+    assert page.status_code == 400
+    assert not SurveyResponse.objects.exists()
