@@ -5,7 +5,6 @@ language unless the reader picks another with the page's language switch, sends 
 only what is meant for the client: shareable touchpoints and open commitments."""
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from cem.ratelimit import over_limit
 from complaints.services import complaint_raise_from_client
 from finance_projects.models import CommitmentStatus
 from finance_projects.services import status_link_resolve
@@ -24,22 +24,6 @@ from .project_page import stage_path
 # Concerns one address may send per hour through status pages.
 CONCERNS_PER_HOUR = 5
 RECENT_UPDATES = 15
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _over_rate_limit(request) -> bool:
-    """A fixed one-hour window per IP, counted in the cache (shared by every web worker)."""
-    key = f"status-page-concern:{_client_ip(request)}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > CONCERNS_PER_HOUR
 
 
 def _language(request, link) -> str:
@@ -64,7 +48,7 @@ def status_page(request, token: str):
         sent = request.GET.get("sent") == "1"
         status = 200
         if request.method == "POST":
-            if _over_rate_limit(request):
+            if over_limit(request, scope="status-page-concern", limit=CONCERNS_PER_HOUR, window_seconds=3600):
                 form.add_error(None, _("Too many messages from this address; please try again in an hour."))
                 status = 429
             elif form.is_valid():

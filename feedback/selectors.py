@@ -24,6 +24,20 @@ from .models import SurveyInvitation, SurveyResponse
 GROUPS = ("none", "rm", "team", "client", "stage", "week", "month")
 
 
+# The per-group score counters the response aggregate yields, in column order.
+SCORE_COUNTS = (
+    "nps_n",
+    "promoters",
+    "detractors",
+    "csat_n",
+    "csat_sum",
+    "csat_top",
+    "ces_n",
+    "ces_sum",
+    "ces_top",
+)
+
+
 def invitations_for(user: User) -> QuerySet[SurveyInvitation]:
     return SurveyInvitation.objects.filter(project__in=portfolio_for(user))
 
@@ -139,19 +153,7 @@ def survey_metrics(
         pd.DataFrame.from_records(list(sent), columns=[*grouping.invitation_fields, "invited", "responded"]),
         pd.DataFrame.from_records(
             list(scored),
-            columns=[
-                *grouping.response_fields,
-                "responses",
-                "nps_n",
-                "promoters",
-                "detractors",
-                "csat_n",
-                "csat_sum",
-                "csat_top",
-                "ces_n",
-                "ces_sum",
-                "ces_top",
-            ],
+            columns=[*grouping.response_fields, "responses", *SCORE_COUNTS],
         ),
         how="outer",
         on=list(grouping.invitation_fields),
@@ -163,20 +165,7 @@ def survey_metrics(
     for record in frame.sort_values("key", kind="stable").to_dict("records"):
         counts = {
             name: int(record.get(name) or 0) if not pd.isna(record.get(name)) else 0
-            for name in (
-                "invited",
-                "responded",
-                "responses",
-                "nps_n",
-                "promoters",
-                "detractors",
-                "csat_n",
-                "csat_sum",
-                "csat_top",
-                "ces_n",
-                "ces_sum",
-                "ces_top",
-            )
+            for name in ("invited", "responded", "responses", *SCORE_COUNTS)
         }
         if not counts["invited"] and not counts["responses"]:
             continue  # an aggregate over no rows (grouping by a constant still answers one row)

@@ -18,10 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from cem.ratelimit import over_limit
+
 from . import services
+from .conf import feedback_setting
 from .models import QuestionType, SurveyInvitation, SurveyResponse
 from .outbox import bank_name
-from .ratelimit import over_limit
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
@@ -160,7 +162,9 @@ def _submitting(request) -> bool:
 @public_page
 @require_http_methods(["GET", "POST"])
 def survey_page(request, token: str):
-    if over_limit(request, scope="survey"):
+    if over_limit(
+        request, scope="survey", limit=feedback_setting("PUBLIC_RATE_PER_MINUTE"), window_seconds=60
+    ):
         return _too_many(request)
     # A submission mostly ends in a redirect: the project and its RM are only read to render a page.
     invitation = services.invitation_for_token(token, for_page=not _submitting(request))
@@ -205,7 +209,9 @@ def _rm_name(invitation: SurveyInvitation) -> str:
 @public_page
 @require_http_methods(["GET", "POST"])
 def opt_out_page(request, token: str):
-    if over_limit(request, scope="survey"):
+    if over_limit(
+        request, scope="survey", limit=feedback_setting("PUBLIC_RATE_PER_MINUTE"), window_seconds=60
+    ):
         return _too_many(request)
     invitation = services.invitation_for_token(token)
     if invitation is None or invitation.revoked_at is not None:

@@ -540,17 +540,7 @@ def _seed_commitments(projects, plans, users, department_staff, now: datetime) -
     bulk_create_with_history(first, Commitment, default_user=users["demo.admin"])
     bulk_create_with_history(
         [
-            Commitment(
-                project_id=old.project_id,
-                title=old.title,
-                kind=old.kind,
-                owner_id=old.owner_id,
-                department=old.department,
-                due_at=new_due,
-                renegotiated_from=old,
-                created_by_id=old.created_by_id,
-                created_at=old.closed_at,
-            )
+            old.successor(due_at=new_due, created_by_id=old.created_by_id, created_at=old.closed_at)
             for old, new_due in successors
         ],
         Commitment,

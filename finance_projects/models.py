@@ -414,6 +414,21 @@ class Commitment(models.Model):
     def is_missed(self, *, at: datetime | None = None) -> bool:
         return self.status == CommitmentStatus.OPEN and self.due_at < (at or timezone.now())
 
+    def successor(self, *, due_at: datetime, created_by_id: int | None, created_at: datetime) -> "Commitment":
+        """The same promise with a renegotiated due date (unsaved); this row becomes its history."""
+        return Commitment(
+            project_id=self.project_id,
+            title=self.title,
+            description=self.description,
+            kind=self.kind,
+            owner_id=self.owner_id,
+            department=self.department,
+            due_at=due_at,
+            renegotiated_from=self,
+            created_by_id=created_by_id,
+            created_at=created_at,
+        )
+
     def due_date_history(self) -> list["Commitment"]:
         """This commitment and every earlier version of it, oldest first (one query per step)."""
         chain = [self]

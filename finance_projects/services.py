@@ -399,18 +399,9 @@ def commitment_renegotiate(
     locked.close_reason = reason.strip()
     locked._history_user = by
     locked.save(update_fields=["status", "closed_at", "close_reason"])
-    successor = Commitment.objects.create(
-        project_id=locked.project_id,
-        title=locked.title,
-        description=locked.description,
-        kind=locked.kind,
-        owner_id=locked.owner_id,
-        department=locked.department,
-        due_at=new_due_at,
-        renegotiated_from=locked,
-        created_by=by,
-        created_at=now,
-    )
+    successor = locked.successor(due_at=new_due_at, created_by_id=by.pk, created_at=now)
+    successor._history_user = by
+    successor.save()
     return successor
 
 
