@@ -45,6 +45,15 @@ from .selectors import portfolio_for
 SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
 
 
+class SeverityMirror(NamedTuple):
+    """A column on the subjects' own table holding the severity of each subject's open alert of
+    the kind ("" for none), rewritten from the alerts by every run that syncs them. A scan can
+    then tell "nothing changed" from the subject table alone (see scans.update_overdue)."""
+
+    table: str
+    column: str
+
+
 class ScanResult(NamedTuple):
     """What one scan run did: alerts opened, open alerts whose condition still holds, resolved."""
 
@@ -176,17 +185,17 @@ _OPEN = """
     WHERE a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL
 """
 
-# Read-only: what a write would do. Candidates and open alerts meet in a FULL JOIN, which
-# PostgreSQL can only run as a hash or merge join: the cost stays linear even when the alert
-# table's statistics are stale (a burst of new alerts, say), where an anti-join could fall back
-# to a nested loop. A run that would change nothing stops here, having written nothing.
+# Read-only: what a write would do. Each candidate meets its open alert, if any, in a LEFT JOIN
+# that PostgreSQL can run in parallel beside the candidates' own joins (a FULL JOIN cannot be, before
+# version 16); the open alerts come from the covering unique index alone. The alerts to resolve are
+# those no candidate met: every open alert minus the kept ones, one alert per subject being the rule.
+# A run that would change nothing stops here, having written nothing.
 _POSTGRES_DIFF = """
-SELECT count(*) FILTER (WHERE o.id IS NULL),
-       count(*) FILTER (WHERE o.id IS NOT NULL AND c.subject_id IS NOT NULL),
-       count(*) FILTER (WHERE c.subject_id IS NULL),
-       count(*) FILTER (WHERE o.id IS NOT NULL AND c.subject_id IS NOT NULL
-                        AND (o.severity <> c.severity OR o.message <> c.message))
-FROM ({candidates}) AS c FULL JOIN ({open}) AS o ON o.subject_id = c.subject_id
+SELECT (SELECT count(*) FROM ({open}) AS every_open),
+       count(*) FILTER (WHERE o.subject_id IS NULL),
+       count(o.subject_id),
+       count(*) FILTER (WHERE o.severity <> c.severity OR o.message <> c.message)
+FROM ({candidates}) AS c LEFT JOIN ({open}) AS o ON o.subject_id = c.subject_id
 """
 
 # The write, one statement: `d` is the same pairing, and the writes touch alerts by primary key.
@@ -225,6 +234,32 @@ SELECT (SELECT count(*) FROM opened),
        (SELECT count(*) FROM resolved)
 """
 
+# Makes the mirror column match the open alerts, after they were written (same transaction).
+_MIRROR_SYNC = """
+UPDATE {subjects} SET {column} = m.severity FROM (
+    SELECT s.id, coalesce(a.severity, '') AS severity
+    FROM {subjects} AS s LEFT JOIN {table} AS a
+      ON a.subject_id = s.id AND a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL
+    WHERE s.{column} <> '' OR a.id IS NOT NULL
+) AS m
+WHERE {subjects}.id = m.id AND {subjects}.{column} <> m.severity
+"""
+
+
+def _sync_mirror(cursor, mirror: SeverityMirror | None, key: list) -> None:
+    if mirror is not None:
+        quote = connection.ops.quote_name
+        sql = _MIRROR_SYNC.format(subjects=quote(mirror.table), column=quote(mirror.column), table=_table())
+        cursor.execute(sql, key)
+
+
+def _one_writer(cursor, kind: str) -> None:
+    """One mirrored writer per kind at a time (PostgreSQL, until the transaction ends): a mirror
+    written from a snapshot that a concurrent run has since changed could claim an open alert
+    that run just resolved."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
+
+
 _ONE_OPEN = "one_open_alert_per_subject"
 # Each retry follows another run's commit, so even a crowd of concurrent runs settles quickly.
 _RACE_ATTEMPTS = 5
@@ -235,15 +270,20 @@ def _lost_race(error: IntegrityError) -> bool:
     return getattr(diag, "constraint_name", None) == _ONE_OPEN
 
 
-def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) -> ScanResult:
+def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at, mirror) -> ScanResult:
     """The comparison outside any transaction of ours (one read needs none), then the write in
     one transaction, run again if a concurrent run opened one of its alerts first."""
     table = _table()
     open_sql = _OPEN.format(table=table)
     key = [kind, subject_type]
-    cursor.execute(_POSTGRES_DIFF.format(candidates=candidates_sql, open=open_sql), [*params, *key])
-    to_open, kept, to_resolve, to_change = cursor.fetchone()
+    cursor.execute(_POSTGRES_DIFF.format(candidates=candidates_sql, open=open_sql), [*key, *params, *key])
+    every_open, to_open, kept, to_change = cursor.fetchone()
+    to_resolve = every_open - kept
     if not (to_open or to_resolve or to_change):
+        if mirror is not None:  # the alerts are right; the mirror may not be (a renamed project, say)
+            with transaction.atomic():
+                _one_writer(cursor, kind)
+                _sync_mirror(cursor, mirror, key)
         return ScanResult(opened=0, kept=kept, resolved=0)
     sql = _POSTGRES_SYNC.format(candidates=candidates_sql, open=open_sql, table=table)
     sql_params = [*params, *key, at, at, *key, at, at]
@@ -251,8 +291,11 @@ def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) ->
     while True:
         try:
             with transaction.atomic():
+                if mirror is not None:
+                    _one_writer(cursor, kind)
                 cursor.execute(sql, sql_params)
                 opened, kept, resolved = cursor.fetchone()
+                _sync_mirror(cursor, mirror, key)
                 return ScanResult(opened=opened, kept=kept, resolved=resolved)
         except IntegrityError as error:
             attempts += 1
@@ -261,7 +304,7 @@ def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) ->
 
 
 @transaction.atomic
-def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) -> ScanResult:
+def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at, mirror) -> ScanResult:
     """Four statements for databases without data-modifying CTEs (SQLite >= 3.33)."""
     table = _table()
     key = [kind, subject_type]
@@ -294,11 +337,18 @@ def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) ->
         [kind, subject_type, at, at, *params],
     )
     opened = cursor.rowcount
+    _sync_mirror(cursor, mirror, key)
     return ScanResult(opened=opened, kept=kept, resolved=resolved)
 
 
 def sync_alerts(
-    *, kind: str, subject_type: str, candidates_sql: str, params: list | tuple, at: datetime
+    *,
+    kind: str,
+    subject_type: str,
+    candidates_sql: str,
+    params: list | tuple,
+    at: datetime,
+    mirror: SeverityMirror | None = None,
 ) -> ScanResult:
     """Make the open alerts of `kind` match the subjects whose condition holds at `at`.
 
@@ -315,11 +365,18 @@ def sync_alerts(
 
     Assignee, acknowledgement and snooze of a kept alert are never touched: they belong to
     the people handling it. The writes happen in one transaction (a savepoint when the caller
-    already holds one).
+    already holds one); with a `mirror`, the same transaction rewrites the subjects' mirror
+    column from the open alerts.
     """
     at = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
         sync = _sync_postgres if connection.vendor == "postgresql" else _sync_portable
         return sync(
-            cursor, kind=kind, subject_type=subject_type, candidates_sql=candidates_sql, params=params, at=at
+            cursor,
+            kind=kind,
+            subject_type=subject_type,
+            candidates_sql=candidates_sql,
+            params=params,
+            at=at,
+            mirror=mirror,
         )

@@ -156,6 +156,10 @@ class StageDefinition(models.Model):
         return self.purpose_en if language.startswith("en") else self.purpose_zh
 
 
+# Written only by set-based scans; a plain save() of a project leaves them alone.
+SCAN_OWNED_PROJECT_FIELDS = frozenset({"update_alert_severity"})
+
+
 class FinancingProject(models.Model):
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="projects"
@@ -188,10 +192,22 @@ class FinancingProject(models.Model):
     health = models.PositiveSmallIntegerField(_("health score"), null=True, blank=True)
     health_factors = models.JSONField(_("health factors"), default=list, blank=True)
     health_computed_at = models.DateTimeField(_("health computed at"), null=True, blank=True)
+    # Severity of the project's open update-overdue alert ("" for none), written by the
+    # update_overdue scan in the transaction that writes the alert: beside the deadline it
+    # depends on, it lets the scan see "nothing changed" from a few empty index ranges.
+    update_alert_severity = models.CharField(
+        _("update alert severity"), max_length=8, blank=True, default="", editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(
-        excluded_fields=["health", "health_factors", "health_computed_at", "updated_at"]
+        excluded_fields=[
+            "health",
+            "health_factors",
+            "health_computed_at",
+            "update_alert_severity",
+            "updated_at",
+        ]
     )
 
     class Meta:
@@ -214,12 +230,39 @@ class FinancingProject(models.Model):
                 name="project_update_due_active",
                 condition=Q(status="active"),
             ),
+            # The update_overdue scan's no-change check: each range it reads is empty when the
+            # stored alert severities still match the deadlines (see scans.update_overdue).
+            models.Index(
+                fields=["next_update_due_at"],
+                name="project_update_unalerted",
+                condition=Q(status="active", update_alert_severity=""),
+            ),
+            models.Index(
+                fields=["next_update_due_at"],
+                name="project_update_alerted",
+                condition=~Q(update_alert_severity=""),
+            ),
+            models.Index(
+                fields=["id"],
+                name="project_alerted_not_active",
+                condition=~Q(update_alert_severity="") & ~Q(status="active"),
+            ),
             models.Index(fields=["relationship_manager", "status"], name="project_rm_status"),
             models.Index(fields=["team", "status"], name="project_team_status"),
         ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        # A project read before a scan ran must not write the scan's alert severity back.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in SCAN_OWNED_PROJECT_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def money(self) -> str:
@@ -508,6 +551,7 @@ class Alert(models.Model):
             models.UniqueConstraint(
                 fields=["kind", "subject_type", "subject_id"],
                 condition=Q(resolved_at__isnull=True),
+                # On PostgreSQL the index also covers severity and message (migration 0007).
                 name="one_open_alert_per_subject",
             ),
             models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="alert_kind_valid"),

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from .alerts import ScanResult, sync_alerts
+from .alerts import ScanResult, SeverityMirror, sync_alerts
 from .models import (
     AlertKind,
     Commitment,
@@ -47,16 +47,17 @@ CRITICAL_COMMITMENT_KINDS = (CommitmentKind.SCHEDULE.value, CommitmentKind.PRICI
 
 
 def _plus_days(column: str, days: str) -> str:
-    """SQL for `column + days` days, comparable with `_moment()`."""
+    """SQL for `column + days` days of 24 hours, comparable with `_moment()`. On PostgreSQL in UTC
+    time, which keeps the expression immutable, so an index can hold it (migration 0006)."""
     if connection.vendor == "postgresql":
-        return f"({column} + ({days}) * interval '1 day')"
+        return f"(timezone('UTC', {column}) + ({days}) * interval '1 day')"
     return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {column}, '+' || ({days}) || ' days')"
 
 
 def _moment() -> str:
     """The placeholder for a moment compared with `_plus_days()` (SQLite compares text)."""
     if connection.vendor == "postgresql":
-        return "%s"
+        return "timezone('UTC', %s)"
     return "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s)"
 
 
@@ -142,10 +143,61 @@ def _scan(kind: str, subject_type: str, candidates: Callable[[datetime], tuple[s
     scan.__doc__ = candidates.__doc__
     scan.candidates = candidates
     scan.subject_type = subject_type
+    scan.mirror = None
     return scan
 
 
-update_overdue = _scan(AlertKind.UPDATE_OVERDUE, "project", update_overdue_candidates)
+UPDATE_ALERT_MIRROR = SeverityMirror(PROJECT, "update_alert_severity")
+
+
+def _update_alerts_settled(at: datetime) -> tuple[bool, int]:
+    """Whether every project's stored update-alert severity still matches its deadline at `at`,
+    and how many projects hold one (= the open update-overdue alerts).
+
+    Each count reads one partial index range that is empty while nothing changed (a project
+    newly overdue, past two cadences, updated or closed since), so a no-change run costs about
+    one index-only count, whatever the portfolio size. Counts, not EXISTS: a planner expecting
+    rows would pick a scan that stops at the first one, which reads everything when none is there.
+    """
+    critical_from = _plus_days("next_update_due_at", "update_cadence_days")
+    changed = [
+        "status = 'active' AND update_alert_severity = '' AND next_update_due_at < %s",
+        "update_alert_severity <> '' AND NOT status = 'active'",
+        "update_alert_severity <> '' AND next_update_due_at >= %s",
+        "update_alert_severity <> '' AND next_update_due_at IS NULL",
+        f"update_alert_severity = 'warning' AND {critical_from} < {_moment()}",
+        f"update_alert_severity = 'critical' AND {critical_from} >= {_moment()}",
+    ]
+    counts = " + ".join(f"(SELECT count(*) FROM {PROJECT} WHERE {condition})" for condition in changed)
+    sql = f"SELECT (SELECT count(*) FROM {PROJECT} WHERE update_alert_severity <> ''), {counts}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_db(at)] * 4)
+        alerted, changes = cursor.fetchone()
+    return changes == 0, alerted
+
+
+def update_overdue(at: datetime) -> ScanResult:
+    """Active projects whose next client update is overdue (see `update_overdue_candidates`).
+
+    Checks the stored severities first: a run that would change nothing writes nothing and
+    compares nothing else; any difference runs the full comparison, which also rewrites them."""
+    settled, alerted = _update_alerts_settled(at)
+    if settled:
+        return ScanResult(opened=0, kept=alerted, resolved=0)
+    sql, params = update_overdue_candidates(at)
+    return sync_alerts(
+        kind=AlertKind.UPDATE_OVERDUE,
+        subject_type="project",
+        candidates_sql=sql,
+        params=params,
+        at=at,
+        mirror=UPDATE_ALERT_MIRROR,
+    )
+
+
+update_overdue.candidates = update_overdue_candidates
+update_overdue.subject_type = "project"
+update_overdue.mirror = UPDATE_ALERT_MIRROR
 commitment_due_soon = _scan(AlertKind.COMMITMENT_DUE_SOON, "commitment", commitment_due_soon_candidates)
 commitment_missed = _scan(AlertKind.COMMITMENT_MISSED, "commitment", commitment_missed_candidates)
 stage_overrun = _scan(AlertKind.STAGE_OVERRUN, "stage_transition", stage_overrun_candidates)

@@ -193,6 +193,12 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
         _schedule_next_update(project)
     project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
     project.save()
+    if {"code", "name"} & fields.keys():
+        # The open update-overdue alert quotes the old name; a cleared severity makes the next
+        # scan compare the alert in full, rewrite its message and store the severity again.
+        FinancingProject.objects.filter(pk=project.pk).exclude(update_alert_severity="").update(
+            update_alert_severity=""
+        )
     return project
 
 

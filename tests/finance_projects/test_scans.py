@@ -81,6 +81,100 @@ def test_logging_a_client_update_resolves_the_overdue_alert(project, owner):
     assert Alert.objects.get(kind="update_overdue").resolved_at == NOW
 
 
+def stored_severity(project):
+    project.refresh_from_db(fields=["update_alert_severity"])
+    return project.update_alert_severity
+
+
+def overdue_project(project, *, days_overdue=1, cadence=14):
+    project.update_cadence_days = cadence
+    project.next_update_due_at = NOW - timedelta(days=days_overdue)
+    project.save()
+    return project
+
+
+def test_a_run_that_changes_nothing_reads_only_the_stored_severities(project, django_assert_num_queries):
+    overdue_project(project)
+    scans.update_overdue(NOW)
+    assert stored_severity(project) == "warning"
+
+    with django_assert_num_queries(1):
+        result = scans.update_overdue(NOW + timedelta(minutes=5))
+
+    assert result == ScanResult(opened=0, kept=1, resolved=0)
+
+
+def test_passing_two_cadences_escalates_the_alert_and_its_stored_severity(project):
+    overdue_project(project, days_overdue=13, cadence=7)
+    scans.update_overdue(NOW)
+
+    result = scans.update_overdue(NOW + timedelta(days=1, seconds=1))
+
+    assert result == ScanResult(opened=0, kept=1, resolved=0)
+    assert open_alerts("update_overdue").get().severity == "critical"
+    assert stored_severity(project) == "critical"
+
+
+def test_a_longer_cadence_lowers_a_critical_alert_to_a_warning(project, owner):
+    overdue_project(project, days_overdue=20, cadence=7)
+    scans.update_overdue(NOW)
+    assert stored_severity(project) == "critical"
+    # A 30-day cadence from the last update: overdue, but by less than one more cadence.
+    project.last_client_update_at = NOW - timedelta(days=40)
+    project.save()
+    services.project_update(project=project, update_cadence_days=30)
+
+    scans.update_overdue(NOW)
+
+    assert open_alerts("update_overdue").get().severity == "warning"
+    assert stored_severity(project) == "warning"
+
+
+def test_putting_a_project_on_hold_resolves_its_update_alert(project):
+    overdue_project(project)
+    scans.update_overdue(NOW)
+    project.status = "on_hold"
+    project.save()
+
+    assert scans.update_overdue(NOW) == ScanResult(opened=0, kept=0, resolved=1)
+    assert stored_severity(project) == ""
+
+
+def test_renaming_a_project_rewrites_its_open_alert_message(project):
+    overdue_project(project)
+    scans.update_overdue(NOW)
+
+    services.project_update(project=project, name="Harbour Wind Phase II")
+    result = scans.update_overdue(NOW)
+
+    assert result == ScanResult(opened=0, kept=1, resolved=0)
+    assert open_alerts("update_overdue").get().message == f"{project.code} Harbour Wind Phase II"
+    assert stored_severity(project) == "warning"
+
+
+def test_saving_a_project_read_before_a_scan_keeps_the_scan_severity(project):
+    overdue_project(project)
+    read_before = type(project).objects.get(pk=project.pk)
+    scans.update_overdue(NOW)
+
+    services.project_update(project=read_before, amount=read_before.amount + 1)
+
+    assert stored_severity(project) == "warning"
+    assert scans.update_overdue(NOW) == ScanResult(opened=0, kept=1, resolved=0)
+
+
+def test_stored_severities_out_of_step_with_the_alerts_are_rewritten(project):
+    overdue_project(project)
+    scans.update_overdue(NOW)
+    type(project).objects.update(update_alert_severity="")  # as before the severities were stored
+
+    result = scans.update_overdue(NOW)
+
+    assert result == ScanResult(opened=0, kept=1, resolved=0)
+    assert stored_severity(project) == "warning"
+    assert open_alerts("update_overdue").count() == 1
+
+
 # --- commitment_due_soon / commitment_missed -----------------------------------------------
 
 
@@ -252,11 +346,13 @@ def test_a_second_run_changes_nothing(name):
     "name", ["update_overdue", "commitment_due_soon", "commitment_missed", "stage_overrun"]
 )
 def test_scan_query_count_does_not_grow_with_the_portfolio(name, django_assert_max_num_queries):
+    # update_overdue first checks its stored severities, then rewrites them with the alerts.
+    most = 8 if name == "update_overdue" else 6
     busy_portfolio(2)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(most):
         scans.run_scan(name, at=NOW)
     busy_portfolio(12)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(most):
         result = scans.run_scan(name, at=NOW + timedelta(seconds=1))
     assert result.opened + result.kept == 14
 

@@ -1,0 +1,34 @@
+from django.db import migrations
+
+# On PostgreSQL the unique index behind `one_open_alert_per_subject` also carries severity and
+# message, so a scan's no-change check reads the open alerts from the index alone. Django's own
+# covering constraint would not be created at all on SQLite, losing the uniqueness there; the
+# model keeps the plain constraint and this swaps the index under it, with the same name and
+# the same rule.
+TABLE = "finance_projects_alert"
+NAME = "one_open_alert_per_subject"
+KEY = "(kind, subject_type, subject_id)"
+WHERE = "WHERE resolved_at IS NULL"
+
+
+def _replace(schema_editor, include: str) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
+    schema_editor.execute(f"CREATE UNIQUE INDEX {NAME} ON {TABLE} {KEY} {include} {WHERE}")
+
+
+def cover(apps, schema_editor):
+    _replace(schema_editor, "INCLUDE (severity, message)")
+
+
+def uncover(apps, schema_editor):
+    _replace(schema_editor, "")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("finance_projects", "0006_project_update_alert_severity"),
+    ]
+
+    operations = [migrations.RunPython(cover, uncover)]
