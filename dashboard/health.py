@@ -140,12 +140,24 @@ def _days(since: datetime, at: datetime) -> int:
     return max(0, (at - since) // timedelta(days=1))
 
 
-def compute_health(*, projects: QuerySet[FinancingProject], at: datetime | None = None) -> dict[int, Health]:
-    """Health of every project in the queryset (project id → Health), in a fixed number of queries."""
+def compute_health(
+    *, projects: QuerySet[FinancingProject] | list[FinancingProject], at: datetime | None = None
+) -> dict[int, Health]:
+    """Health of every project (project id → Health), in a fixed number of queries.
+
+    `projects` is a queryset (a whole portfolio: its rows are read here) or projects already
+    loaded (a page showing them: their ids go straight into the queries, no subquery)."""
     at = at or timezone.now()
-    ids = projects.values("pk")
+    if isinstance(projects, QuerySet):
+        ids = projects.values("pk")
+        deadlines = projects.values_list("pk", "next_update_due_at")
+    else:
+        ids = [project.pk for project in projects]
+        deadlines = [(project.pk, project.next_update_due_at) for project in projects]
+        if not ids:
+            return {}
     scores: dict[int, Health] = {}
-    for pk, due in projects.values_list("pk", "next_update_due_at"):
+    for pk, due in deadlines:
         scores[pk] = Health()
         if due is not None and due < at:
             scores[pk].add("update_overdue", POINTS["update_overdue"], days=_days(due, at))

@@ -4,7 +4,9 @@ forms. A fixed number of queries whatever the project's history (each list is re
 from collections import defaultdict
 from datetime import datetime
 
+from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -169,7 +171,14 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
                 )
             )
     events.sort(key=lambda e: e["at"] or timezone.now(), reverse=True)
-    return events[:TIMELINE_LIMIT]
+    events = events[:TIMELINE_LIMIT]
+    # Formatted once here, not through date and linebreaksbr filters on every row of the page.
+    for event in events:
+        at = timezone.localtime(event["at"]) if event["at"] else None
+        event["at_iso"] = at.isoformat() if at else ""
+        event["at_text"] = at.strftime("%Y-%m-%d %H:%M") if at else ""
+        event["detail"] = linebreaksbr(event["detail"], autoescape=True) if event["detail"] else ""
+    return events
 
 
 def _changes(records: list, fields: list[str]) -> list[dict]:
@@ -236,10 +245,52 @@ def audit_trail(project: FinancingProject) -> list[dict]:
         for entry in _changes(commitment_records, ["title", "due_at", "status", "owner_id", "close_reason"])
     ]
     entries.sort(key=lambda e: e["record"].history_date, reverse=True)
-    return entries[:AUDIT_LIMIT]
+    entries = entries[:AUDIT_LIMIT]
+    for entry in entries:
+        record = entry["record"]
+        entry["when"] = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
+        entry["who"] = str(record.history_user) if record.history_user else "—"
+        entry["change"] = "; ".join(entry["changes"])
+    return entries
 
 
-def project_context(request, project: FinancingProject, **forms) -> dict:
+# The side forms of the page, by the name their section and action go by. They load when the
+# user opens them (HTMX, or `?form=<name>` without JavaScript); a form sent back with errors is
+# shown open in place.
+PAGE_FORMS = ("touchpoint", "commitment", "stage", "status_link")
+
+
+def blank_form(name: str, *, project: FinancingProject, user: User, at: datetime):
+    """A side form of the page as it opens, with its defaults."""
+    if name == "touchpoint":
+        return TouchpointForm(
+            project=project, initial={"occurred_at": timezone.localtime(at), "is_client_update": True}
+        )
+    if name == "commitment":
+        owners = User.objects.filter(is_active=True, team_id=project.team_id)
+        owners = owners.order_by("first_name", "username")
+        return CommitmentForm(
+            owners=owners, initial={"owner": user.pk if user.team_id == project.team_id else None}
+        )
+    if name == "stage":
+        return StageMoveForm(initial={"to_stage": Stage.next_after(project.stage)})
+    if name == "status_link":
+        return StatusLinkForm(project=project)
+    raise ValueError(name)
+
+
+def form_context(request, project: FinancingProject, name: str, form) -> dict:
+    """What `partials/project_form.html` needs to show one side form."""
+    user = request.user
+    return {
+        "project": project,
+        "name": name,
+        "form": form,
+        "is_manager": user.is_manager or user.is_admin_role,
+    }
+
+
+def project_context(request, project: FinancingProject, *, open_form: str = "", **forms) -> dict:
     now = timezone.now()
     user = request.user
     commitments = list(
@@ -261,11 +312,17 @@ def project_context(request, project: FinancingProject, **forms) -> dict:
             chain.insert(0, step)
         commitment.previous_versions = chain
         commitment.missed = commitment.is_missed(at=now)
-    owners = User.objects.filter(is_active=True, team_id=project.team_id).order_by("first_name", "username")
     can_edit = can_edit_project(user, project)
     renegotiate_form = forms.get("renegotiate_form") or RenegotiateForm()
-    health = compute_health(projects=FinancingProject.objects.filter(pk=project.pk), at=now).get(project.pk)
-    next_stage = Stage.next_after(project.stage)
+    health = compute_health(projects=[project], at=now).get(project.pk)
+    side_forms = {}
+    if can_edit:
+        for name in PAGE_FORMS:
+            form = forms.get(f"{name}_form")
+            if form is None and name == open_form:
+                form = blank_form(name, project=project, user=user, at=now)
+            if form is not None:
+                side_forms[name] = form
     return {
         "project": project,
         "client": project.client,
@@ -280,16 +337,9 @@ def project_context(request, project: FinancingProject, **forms) -> dict:
         "status_links": list(
             project.status_links.filter(revoked_at__isnull=True, expires_at__gt=now).select_related("contact")
         ),
-        "touchpoint_form": forms.get("touchpoint_form")
-        or TouchpointForm(
-            project=project, initial={"occurred_at": timezone.localtime(now), "is_client_update": True}
-        ),
-        "commitment_form": forms.get("commitment_form")
-        or CommitmentForm(
-            owners=owners, initial={"owner": user.pk if user.team_id == project.team_id else None}
-        ),
-        "stage_form": forms.get("stage_form") or StageMoveForm(initial={"to_stage": next_stage}),
-        "status_link_form": forms.get("status_link_form") or StatusLinkForm(project=project),
+        # Only the side forms shown open: the others load when the user opens them.
+        "side_forms": side_forms,
+        "form_url": reverse("dashboard:project", args=[project.pk]) + "?form=",
         "renegotiate_form": renegotiate_form,
         # Every open commitment carries the same blank form: rendered once, not once per row.
         "renegotiate_fields": render_to_string(

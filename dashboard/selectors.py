@@ -256,8 +256,9 @@ def recent_responses(*, projects: QuerySet[FinancingProject], limit: int = 8) ->
     )
 
 
-def satisfaction_points(*, projects: QuerySet[FinancingProject], limit: int = 50) -> list[dict]:
-    """The latest `limit` survey answers on the projects, oldest first: date, NPS and CSAT."""
+def satisfaction_points(*, projects: QuerySet[FinancingProject] | list[int], limit: int = 50) -> list[dict]:
+    """The latest `limit` survey answers on the projects (a queryset or their ids), oldest first:
+    date, NPS and CSAT."""
     response = model("feedback.SurveyResponse")
     if response is None:
         return []

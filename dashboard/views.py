@@ -56,7 +56,7 @@ from .forms import (
 )
 from .health import Health, band, client_health, compute_health, factor_text
 from .labels import KPI_LABELS, KPI_UNITS, LOWER_IS_BETTER
-from .project_page import project_context
+from .project_page import PAGE_FORMS, blank_form, form_context, project_context
 
 PAGE_SIZE = 25
 LIVE_STATUSES = {ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD}
@@ -363,8 +363,20 @@ def alert_action(request, pk: int, action: str):
 
 @in_user_zone
 def project_detail(request, pk: int):
+    """The page; `?form=<name>` opens one of its side forms: alone for HTMX (the user opened the
+    section), in the whole page otherwise."""
     project = get_project_for(request.user, pk)
-    return render(request, "dashboard/project.html", project_context(request, project))
+    open_form = request.GET.get("form", "")
+    if open_form not in PAGE_FORMS:
+        open_form = ""
+    if open_form and not can_edit_project(request.user, project):
+        raise PermissionDenied
+    if open_form and request.htmx:
+        form = blank_form(open_form, project=project, user=request.user, at=timezone.now())
+        return render(
+            request, "dashboard/partials/project_form.html", form_context(request, project, open_form, form)
+        )
+    return render(request, "dashboard/project.html", project_context(request, project, open_form=open_form))
 
 
 @require_POST
@@ -516,9 +528,8 @@ def client_detail(request, pk: int):
             .order_by("-received_at")
             .values("reference", "received_at", "project__code", "category", "status")[:50]
         ]
-    satisfaction = selectors.satisfaction_points(
-        projects=portfolio_for(request.user).filter(client=client), limit=50
-    )
+    # The projects listed above are exactly the client's projects the user may see.
+    satisfaction = selectors.satisfaction_points(projects=[p.pk for p in projects], limit=50)
     return render(
         request,
         "dashboard/client.html",

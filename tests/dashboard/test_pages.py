@@ -190,9 +190,38 @@ def test_project_page_shows_stage_path_timeline_and_audit_trail(browser, owner, 
     assert "stage-path" in body
 
 
+def test_the_side_forms_load_when_opened(browser, owner, project, contact):
+    page = browser(owner)
+    url = reverse("dashboard:project", args=[project.pk])
+
+    whole = page.get(url).content.decode()
+    opened = page.get(f"{url}?form=touchpoint", headers={"HX-Request": "true"}).content.decode()
+
+    assert 'id="id_summary"' not in whole and f'hx-get="{url}?form=touchpoint"' in whole
+    assert 'id="id_summary"' in opened and "<html" not in opened
+    assert contact.name in opened
+
+
+def test_a_side_form_opens_in_the_page_without_javascript(browser, owner, project):
+    url = reverse("dashboard:project", args=[project.pk])
+
+    body = browser(owner).get(f"{url}?form=commitment").content.decode()
+
+    assert "<html" in body and 'id="id_due_at"' in body and 'id="id_summary"' not in body
+
+
+def test_department_staff_cannot_open_a_side_form(browser, department_user, project):
+    CommitmentFactory(project=project, owner=department_user)
+    url = reverse("dashboard:project", args=[project.pk])
+
+    assert browser(department_user).get(f"{url}?form=stage").status_code == 403
+
+
 def test_another_teams_project_answers_404(browser, outsider, project):
     assert browser(outsider).get(reverse("dashboard:project", args=[project.pk])).status_code == 404
     assert browser(outsider).get(reverse("dashboard:client", args=[project.client_id])).status_code == 404
+    url = reverse("dashboard:project", args=[project.pk])
+    assert browser(outsider).get(f"{url}?form=touchpoint", headers={"HX-Request": "true"}).status_code == 404
 
 
 def test_logging_a_touchpoint_from_the_project_page(browser, owner, project):
@@ -413,7 +442,7 @@ def test_project_page_query_count_does_not_grow(browser, owner, project, size, d
         AlertFactory(project=project, subject_id=commitment.pk)
     page = browser(owner)
 
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(20):
         assert page.get(reverse("dashboard:project", args=[project.pk])).status_code == 200
 
 

@@ -64,8 +64,9 @@ def test_rm_acknowledges_logs_fulfils_and_switches_to_chinese(chromium, live_ser
     page.screenshot(path=str(ARTIFACTS / "dashboard-home.png"), full_page=True)
     assert Alert.objects.get(pk=alert.pk).acknowledged_by == rm_world["rm"]
 
-    # Log a touchpoint on the project page.
+    # Log a touchpoint on the project page: opening the section loads its form in place.
     page.click("text=Rudong offshore wind 300MW")
+    page.click("#log-touchpoint summary")
     page.fill("#id_summary", "Called the CFO: credit committee meets on Friday")
     page.click("#log-touchpoint button[type=submit]")
     page.wait_for_selector("text=Touchpoint logged.")
