@@ -1,6 +1,6 @@
 """Load on the public survey page: concurrent submissions against the bare-Django floor.
 
-    python -m bench.survey_load --scale 1500 --duration 5 --connections 8 --workers 3
+    python -m bench.survey_load --scale 8000 --duration 5 --connections 8 --workers 3
 
 Starts gunicorn with production settings (DJANGO_ENV=production, DEBUG off, SSL redirect off,
 BENCH_ENDPOINTS on; see bench/survey_settings.py) on PostgreSQL at 127.0.0.1 (database
@@ -14,9 +14,11 @@ then runs two bounded phases against the same server, client and concurrency:
 
 Prints requests/s and p50/p99 latency of both and the ratio survey / bare (target >= 50%), then
 checks every accepted submission (HTTP 302) was stored exactly once. Last, a Celery worker
-drains the work each submission queued (comment tagging, detractor alerts, hooks) and the run
-checks every stored response was processed once, with one alert per detractor. Uses `wrk` when
-installed, otherwise a thread-pool client.
+takes the wake-up messages the web processes sent (at most one per process and
+PROCESSING_DELAY_SECONDS) and processes the stored responses in bulk (comment tagging, detractor
+alerts, hooks); the run checks every stored response was processed once, with one alert per
+detractor. Uses `wrk` when installed, otherwise a thread-pool client. `--scale` must exceed the
+submissions a phase makes: a reused link is answered with the thank-you page, not measured.
 """
 
 import argparse
@@ -194,7 +196,7 @@ def purge_queue() -> int:
 
 
 def drain(args, timeout: float = 300.0) -> dict:
-    """A Celery worker processes what the submissions queued; returns counts and the time taken."""
+    """A Celery worker processes the stored responses it was woken for; returns counts and the time taken."""
     from finance_projects.models import Alert
 
     responses = _bench_responses()
@@ -371,7 +373,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scale", type=int, default=2000, help="invitations seeded (one submission each)")
+    parser.add_argument("--scale", type=int, default=20000, help="invitations seeded (one submission each)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per phase (at most 15 s is plenty)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")

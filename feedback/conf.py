@@ -19,6 +19,9 @@ DEFAULTS = {
     "DELIVERY_BATCH": 200,
     # Requests per minute and IP address on the public survey pages.
     "PUBLIC_RATE_PER_MINUTE": 60,
+    # A submitted response waits at most about this long for a worker to tag its comment and
+    # raise the detractor alert: each web process wakes the worker at most this often.
+    "PROCESSING_DELAY_SECONDS": 1,
     # Bank name shown to clients on the survey page and in emails.
     "BANK_NAME": "",
 }

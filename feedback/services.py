@@ -4,15 +4,18 @@ Rule violations raise `django.core.exceptions.ValidationError` keyed by the fiel
 the survey page, the API and the admin show the message and nothing is half-saved.
 """
 
+import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -274,6 +277,8 @@ def invitation_for_token(token: str, *, for_page: bool = True) -> SurveyInvitati
 # {survey id: (survey.updated_at, questions)}: the questions of a survey rarely change, and a
 # change moves the survey's `updated_at`, which the invitation lookup reads anyway.
 _questions_cache: dict[int, tuple[datetime, tuple[Question, ...]]] = {}
+# {question id: survey id} over the cached surveys: a submitted form names its survey this way.
+_survey_of_question: dict[int, int] = {}
 _questions_lock = threading.Lock()
 
 
@@ -285,6 +290,7 @@ def survey_questions(survey: Survey) -> tuple[Question, ...]:
     questions = tuple(Question.objects.filter(survey_id=survey.pk).order_by("position", "id"))
     with _questions_lock:
         _questions_cache[survey.pk] = (survey.updated_at, questions)
+        _survey_of_question.update((question.pk, survey.pk) for question in questions)
     return questions
 
 
@@ -292,6 +298,23 @@ def survey_questions_forget() -> None:
     """Drop every cached question list (tests that rebuild surveys under a frozen clock)."""
     with _questions_lock:
         _questions_cache.clear()
+        _survey_of_question.clear()
+
+
+def _cached_survey_of(raw: dict[str, str]) -> tuple[int, datetime, tuple[Question, ...]] | None:
+    """The cached survey (id, version, questions) that every `q_<id>` field of a form belongs
+    to, or None when the form names no question, an unknown one, or several surveys."""
+    survey_ids = set()
+    for field in raw:
+        number = field[2:]
+        if not (number.isascii() and number.isdigit()):
+            return None
+        survey_ids.add(_survey_of_question.get(int(number)))
+    if len(survey_ids) != 1 or None in survey_ids:
+        return None
+    [survey_id] = survey_ids
+    cached = _questions_cache.get(survey_id)
+    return None if cached is None else (survey_id, *cached)
 
 
 def invitation_mark_opened(*, invitation: SurveyInvitation, at: datetime | None = None) -> None:
@@ -384,7 +407,149 @@ def is_detractor_score(*, nps: int | None, csat: int | None, ces: int | None) ->
     )
 
 
-@transaction.atomic
+# The columns a submission writes; a saved draft (same invitation) keeps only its `started_at`.
+_SUBMITTED_FIELDS = (
+    "answers", "submitted_at", "language", "is_detractor", "categories", "processed_at",
+    "nps", "csat", "ces", "comment",
+)  # fmt: skip
+
+
+def _submission_fields(questions, answers: dict[str, object], *, language: str, at: datetime) -> dict:
+    scores = _scores(questions, answers)
+    return {
+        "answers": answers,
+        "submitted_at": at,
+        "language": language,
+        "is_detractor": is_detractor_score(nps=scores["nps"], csat=scores["csat"], ces=scores["ces"]),
+        "categories": [],
+        "processed_at": None,
+        **scores,
+    }
+
+
+def _response_columns():
+    """Every column of a response row but its id and invitation (those come from the claim)."""
+    return [f for f in SurveyResponse._meta.concrete_fields if f.column not in ("id", "invitation_id")]
+
+
+@functools.cache
+def _submission_sql(*, by_link: bool) -> str:
+    """One statement that claims the invitation and stores its response (PostgreSQL).
+
+    The claim is a compare-and-set UPDATE: of any number of concurrent submissions, exactly one
+    finds the invitation open; the INSERT then reads only that claimed row, so the others store
+    nothing. `by_link` also finds the invitation from the link's hash, checks that the answers
+    were checked against the survey's current version, and takes the contact's language.
+    """
+    invitation, link = SurveyInvitation._meta.db_table, InvitationLink._meta.db_table
+    response, survey = SurveyResponse._meta.db_table, Survey._meta.db_table
+    contact = Contact._meta.db_table
+    columns = [field.column for field in _response_columns()]
+    updated = [SurveyResponse._meta.get_field(name).column for name in _SUBMITTED_FIELDS]
+    values = [
+        "COALESCE(%(language)s, target.language)" if by_link and column == "language" else f"%({column})s"
+        for column in columns
+    ]
+    target = (
+        f"""target AS (
+            SELECT i.id, c.language FROM {link} l
+            JOIN {invitation} i ON i.id = l.invitation_id
+            JOIN {survey} s ON s.id = i.survey_id
+            JOIN {contact} c ON c.id = i.contact_id
+            WHERE l.token_hash = %(token_hash)s AND i.survey_id = %(survey_id)s
+              AND s.updated_at = %(survey_version)s
+        ),"""
+        if by_link
+        else "target AS (SELECT %(invitation_id)s::bigint AS id),"
+    )
+    return f"""
+        WITH {target}
+        claimed AS (
+            UPDATE {invitation} SET responded_at = %(at)s, next_reminder_at = NULL
+            WHERE id = (SELECT id FROM target) AND responded_at IS NULL AND revoked_at IS NULL
+              AND expires_at > %(at)s
+            RETURNING id
+        )
+        INSERT INTO {response} (invitation_id, {", ".join(columns)})
+        SELECT claimed.id, {", ".join(values)} FROM claimed, target
+        ON CONFLICT (invitation_id) DO UPDATE SET
+            {", ".join(f"{column} = EXCLUDED.{column}" for column in updated)}
+        RETURNING id, invitation_id, started_at, language
+    """
+
+
+@functools.cache
+def _unsubmitted_columns() -> dict[str, object]:
+    """The database values of the columns a submission leaves at their default."""
+    return {
+        field.column: field.get_db_prep_save(field.get_default(), connection)
+        for field in _response_columns()
+        if field.name not in _SUBMITTED_FIELDS and field.name != "started_at"
+    }
+
+
+def _store_submission(fields: dict, *, at: datetime, **target) -> SurveyResponse | None:
+    """Run `_submission_sql` in autocommit (one round trip, no BEGIN/COMMIT); None when the
+    invitation was not open (or, by link, not found or the survey changed)."""
+    meta = SurveyResponse._meta
+    params = {
+        **_unsubmitted_columns(),
+        **{
+            meta.get_field(name).column: meta.get_field(name).get_db_prep_save(value, connection)
+            for name, value in fields.items()
+        },
+        "started_at": at,
+        **target,
+        "at": at,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_submission_sql(by_link="token_hash" in target), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    response_id, invitation_id, started_at, language = row
+    stored = SurveyResponse(
+        **{**fields, "language": language}, id=response_id, invitation_id=invitation_id, started_at=started_at
+    )
+    stored._state.adding = False
+    return stored
+
+
+def response_submit_for_link(
+    *, token: str, raw: dict[str, str], language: str | None = None, at: datetime | None = None
+) -> SurveyResponse | None:
+    """The common case of the survey page in one statement: the link is open and the answers
+    are complete and valid for the survey's current version (its questions cached here).
+
+    Returns the stored response, or None when this shortcut does not apply (another database,
+    a survey not cached yet or edited since, answers with errors, a link unknown, answered,
+    expired or revoked): the caller then takes `invitation_for_token` and `response_submit`,
+    which tell the client why, in their language.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    cached = _cached_survey_of(raw)
+    if cached is None:
+        return None
+    survey_id, survey_version, questions = cached
+    try:
+        answers = clean_answers(questions, raw, final=True)
+    except ValidationError:
+        return None
+    at = at or timezone.now()
+    stored = _store_submission(
+        _submission_fields(questions, answers, language=language, at=at),
+        at=at,
+        token_hash=hash_token(token),
+        survey_id=survey_id,
+        survey_version=survey_version,
+        language=language,
+    )
+    if stored is not None:
+        transaction.on_commit(_process_soon, robust=True)
+    return stored
+
+
 def response_submit(
     *,
     invitation: SurveyInvitation,
@@ -398,41 +563,71 @@ def response_submit(
 
     This stores the answers and scores and nothing else, so the client's page answers at once.
     Tagging the comment, the detractor alert and the hooks (`response_process`) run on a worker
-    after the commit; `process_now` runs them in this transaction instead (bulk loads).
+    soon after the commit (`_process_soon`); `process_now` runs them in this transaction
+    instead (bulk loads).
     """
     at = at or timezone.now()
     questions = survey_questions(invitation.survey)
     answers = clean_answers(questions, raw, final=True)
+    fields = _submission_fields(questions, answers, language=language, at=at)
+    with transaction.atomic() if process_now or connection.vendor != "postgresql" else nullcontext():
+        if connection.vendor == "postgresql":
+            response = _store_submission(fields, at=at, invitation_id=invitation.pk)
+        else:
+            response = _claim_and_upsert(invitation, fields, at=at)
+        if response is None:
+            raise _closed_error()
+        invitation.responded_at = at
+        response.invitation = invitation
+        if process_now:
+            return response_process(response_id=response.pk, at=at) or response
+    transaction.on_commit(_process_soon, robust=True)
+    return response
+
+
+def _claim_and_upsert(invitation: SurveyInvitation, fields: dict, *, at: datetime) -> SurveyResponse | None:
+    """`_submission_sql` for other databases: the claim, then one upsert, in the caller's transaction."""
     claimed = SurveyInvitation.objects.filter(
         pk=invitation.pk, responded_at__isnull=True, revoked_at__isnull=True, expires_at__gt=at
     ).update(responded_at=at, next_reminder_at=None)
     if not claimed:
-        raise _closed_error()
-    scores = _scores(questions, answers)
-    fields = {
-        "answers": answers,
-        "submitted_at": at,
-        "language": language,
-        "is_detractor": is_detractor_score(nps=scores["nps"], csat=scores["csat"], ces=scores["ces"]),
-        "categories": [],
-        "processed_at": None,
-        **scores,
-    }
-    # One upsert: a saved draft (same invitation) is completed, otherwise the row is created.
+        return None
     [response] = SurveyResponse.objects.bulk_create(
         [SurveyResponse(invitation_id=invitation.pk, started_at=at, **fields)],
         update_conflicts=True,
         unique_fields=["invitation"],
         update_fields=list(fields),
     )
-    invitation.responded_at = at
-    response.invitation = invitation
-    if process_now:
-        return response_process(response_id=response.pk, at=at) or response
-    from .tasks import process_response
-
-    process_response.delay_on_commit(response.pk)
     return response
+
+
+# When this process last asked a worker to process responses (`time.time()` of the run it asked for).
+_processing_asked_for = 0.0
+
+
+def _process_soon() -> None:
+    """Wake a worker to process the responses just stored, with at most one message per
+    process and PROCESSING_DELAY_SECONDS, however many clients answer meanwhile.
+
+    The message is scheduled that far ahead, so the run it asks for comes after every commit
+    in between, and each run takes all pending responses in bulk. A message that cannot be
+    sent is logged: the response is stored, and the periodic sweep processes it.
+    """
+    global _processing_asked_for
+    now = time.time()
+    if now < _processing_asked_for:
+        return  # the run already asked for comes after this commit
+    from .tasks import process_pending_responses
+
+    delay = feedback_setting("PROCESSING_DELAY_SECONDS")
+    process_pending_responses.apply_async(countdown=delay)
+    _processing_asked_for = now + delay
+
+
+def processing_schedule_forget() -> None:
+    """Forget the run already asked for (tests, where each test is a new start)."""
+    global _processing_asked_for
+    _processing_asked_for = 0.0
 
 
 @transaction.atomic
@@ -466,26 +661,30 @@ def response_process(*, response_id: int, at: datetime | None = None) -> SurveyR
 
 
 def responses_process_pending(*, at: datetime | None = None, batch: int = 200) -> int:
-    """Process submitted responses whose task never ran (a lost message, a worker that died).
+    """Process every submitted response not processed yet; returns how many were.
 
-    Only responses older than a minute are taken, so the normal path (a task right after the
-    commit) is left alone; each is its own transaction, and one failure never stalls the rest.
+    What `_process_soon` asks a worker to do, and the periodic sweep's safety net for a lost
+    message. Detractors go first, so their alert reaches the RM within seconds even behind a
+    backlog. Each response is its own transaction, and one failure never stalls the rest (it
+    stays pending, for the next run).
     """
     at = at or timezone.now()
-    pending = list(
-        SurveyResponse.objects.filter(
-            submitted_at__isnull=False, processed_at__isnull=True, submitted_at__lt=at - timedelta(minutes=1)
+    pending = SurveyResponse.objects.filter(submitted_at__isnull=False, processed_at__isnull=True)
+    processed, failed = 0, set()
+    while True:
+        ids = list(
+            pending.exclude(pk__in=failed)
+            .order_by("-is_detractor", "submitted_at")
+            .values_list("pk", flat=True)[:batch]
         )
-        .order_by("submitted_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    processed = 0
-    for response_id in pending:
-        try:
-            processed += response_process(response_id=response_id, at=at) is not None
-        except Exception:  # logged with its traceback; the row stays pending for the next run
-            logger.exception("Survey response %s could not be processed", response_id)
-    return processed
+        if not ids:
+            return processed
+        for response_id in ids:
+            try:
+                processed += response_process(response_id=response_id, at=at) is not None
+            except Exception:  # logged with its traceback; the row stays pending for the next run
+                logger.exception("Survey response %s could not be processed", response_id)
+                failed.add(response_id)
 
 
 def _raise_detractor_alert(response: SurveyResponse, *, at: datetime) -> None:

@@ -9,8 +9,9 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware, RejectRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -156,7 +157,7 @@ def _submitting(request) -> bool:
 
 
 # No session and no messages here: the page sets only the CSRF cookie its form needs (the
-# form's {% csrf_token %} does), and a submission is one lookup, one claim and one insert.
+# form's {% csrf_token %} does), and a complete submission is one statement on PostgreSQL.
 @csrf_exempt  # checked in the view, see _csrf_failed
 @never_cache
 @public_page
@@ -166,6 +167,14 @@ def survey_page(request, token: str):
         request, scope="survey", limit=feedback_setting("PUBLIC_RATE_PER_MINUTE"), window_seconds=60
     ):
         return _too_many(request)
+    if _submitting(request) and not _csrf_failed(request):
+        # The common case in one statement; anything else (a dead link, answers to correct)
+        # falls through to the full path below, which explains it.
+        stored = services.response_submit_for_link(
+            token=token, raw=_answers(request), language=_requested_language(request)
+        )
+        if stored is not None:
+            return _submitted(token, stored.language)
     # A submission mostly ends in a redirect: the project and its RM are only read to render a page.
     invitation = services.invitation_for_token(token, for_page=not _submitting(request))
     if invitation is None:
@@ -179,7 +188,7 @@ def survey_page(request, token: str):
     if request.method == "GET":
         services.invitation_mark_opened(invitation=invitation)
         return _form(request, invitation, language, values=_draft_values(invitation))
-    raw = {name: value for name, value in request.POST.items() if name.startswith("q_")}
+    raw = _answers(request)
     with translation.override(language):
         if _csrf_failed(request):
             errors = {"__all__": _("Your session expired. Please submit the form again.")}
@@ -196,7 +205,15 @@ def survey_page(request, token: str):
             )
         except ValidationError as error:
             return _form(request, invitation, language, values=raw, errors=_error_messages(error), status=400)
-    return redirect(f"{reverse('feedback:survey', args=[token])}?lang={language}&done=1")
+    return _submitted(token, language)
+
+
+def _answers(request) -> dict[str, str]:
+    return {name: value for name, value in request.POST.items() if name.startswith("q_")}
+
+
+def _submitted(token: str, language: str):
+    return HttpResponseRedirect(f"{reverse('feedback:survey', args=[token])}?lang={language}&done=1")
 
 
 def _rm_name(invitation: SurveyInvitation) -> str:

@@ -9,6 +9,7 @@ from tests.factories import invitation_with_link, shipped_survey
 def _fresh_rate_limits_and_questions():
     cache.clear()
     services.survey_questions_forget()  # survey ids come back after a rollback, under a frozen clock
+    services.processing_schedule_forget()  # each test starts with no worker run asked for
     yield
     cache.clear()
 

@@ -48,3 +48,36 @@ def test_twenty_concurrent_submissions_store_exactly_one_response(project, conta
     assert sorted(outcomes) == ["closed"] * 19 + ["stored"]
     assert SurveyResponse.objects.filter(invitation=invitation, submitted_at__isnull=False).count() == 1
     assert Alert.objects.filter(kind="detractor_response").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_submissions_through_the_link_store_exactly_one_response(project, contact):
+    survey = shipped_survey("relationship")
+    services.survey_questions(survey)  # the page's one-statement path needs the questions cached
+    invitation, token = invitation_with_link(project=project, contact=contact, survey=survey)
+    raw = answers_for(survey, nps="2", text="No one told us about the delay.")
+    barrier = threading.Barrier(20)
+    outcomes = []
+    lock = threading.Lock()
+
+    def submit():
+        try:
+            barrier.wait()
+            stored = services.response_submit_for_link(token=token, raw=raw)
+            result = "stored" if stored is not None else "not stored"
+        except Exception as error:  # anything else is a bug this test must show
+            result = repr(error)
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["not stored"] * 19 + ["stored"]
+    assert SurveyResponse.objects.filter(invitation=invitation, submitted_at__isnull=False).count() == 1
+    assert SurveyInvitation.objects.get(pk=invitation.pk).responded_at is not None

@@ -128,20 +128,95 @@ def test_processing_a_response_twice_raises_no_second_alert(linked):
     assert Alert.objects.count() == 1
 
 
-def test_the_sweep_processes_a_response_whose_task_was_lost_and_leaves_fresh_ones_to_their_task(linked):
+def test_a_run_processes_every_pending_response_and_a_second_run_finds_nothing(linked, project, contact):
     invitation, _token = linked
+    other, _token = invitation_with_link(project=project, contact=contact, survey=invitation.survey)
     at = timezone.now()
     response = services.response_submit(
         invitation=invitation,
         raw=answers_for(invitation.survey, nps="3", text="Nobody kept us informed."),
         at=at,
     )
-    assert services.responses_process_pending(at=at + timedelta(seconds=30)) == 0
-    assert services.responses_process_pending(at=at + timedelta(minutes=5)) == 1
-    assert services.responses_process_pending(at=at + timedelta(minutes=10)) == 0
+    services.response_submit(invitation=other, raw=answers_for(other.survey, nps="9"), at=at)
+    assert services.responses_process_pending(at=at + timedelta(seconds=1)) == 2
+    assert services.responses_process_pending(at=at + timedelta(seconds=2)) == 0
     response.refresh_from_db()
     assert response.categories == ["late_information"]
-    assert Alert.objects.get().opened_at == at  # the alert dates from the answer, not the sweep
+    assert Alert.objects.get().opened_at == at  # the alert dates from the answer, not the run
+
+
+def test_a_run_processes_detractors_first(project, contact, relationship_survey, monkeypatch):
+    at = timezone.now()
+    for nps in ("9", "8", "2"):
+        invitation, _token = invitation_with_link(
+            project=project, contact=contact, survey=relationship_survey
+        )
+        services.response_submit(invitation=invitation, raw=answers_for(relationship_survey, nps=nps), at=at)
+        at += timedelta(seconds=1)
+    order = []
+    real = services.response_process
+
+    def process(*, response_id, at=None):
+        order.append(SurveyResponse.objects.get(pk=response_id).nps)
+        return real(response_id=response_id, at=at)
+
+    monkeypatch.setattr(services, "response_process", process)
+    assert services.responses_process_pending() == 3
+    assert order == [2, 9, 8]
+
+
+def test_submissions_wake_a_worker_once_per_delay_not_once_each(
+    project, contact, relationship_survey, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.FEEDBACK = {"PROCESSING_DELAY_SECONDS": 2}
+    from feedback import tasks
+
+    woken = []
+    monkeypatch.setattr(
+        tasks.process_pending_responses, "apply_async", lambda **options: woken.append(options)
+    )
+    clock = [1_000_000.0]
+    monkeypatch.setattr(services.time, "time", lambda: clock[0])
+
+    def submit_one():
+        invitation, _token = invitation_with_link(
+            project=project, contact=contact, survey=relationship_survey
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.response_submit(invitation=invitation, raw=answers_for(relationship_survey, nps="9"))
+
+    submit_one()
+    clock[0] += 1.9
+    submit_one()  # the run asked for comes after this commit: no second message
+    assert woken == [{"countdown": 2}]
+    clock[0] += 0.2
+    submit_one()
+    assert woken == [{"countdown": 2}, {"countdown": 2}]
+
+
+def test_a_broker_outage_does_not_lose_the_answer_and_the_next_submission_asks_again(
+    project, contact, relationship_survey, monkeypatch, django_capture_on_commit_callbacks
+):
+    from feedback import tasks
+
+    def down(**options):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.process_pending_responses, "apply_async", down)
+    invitation, _token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = services.response_submit(
+            invitation=invitation, raw=answers_for(relationship_survey, nps="2")
+        )
+    assert SurveyResponse.objects.get(pk=response.pk).processed_at is None  # stored, for the sweep
+    woken = []
+    monkeypatch.setattr(
+        tasks.process_pending_responses, "apply_async", lambda **options: woken.append(options)
+    )
+    second, _token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.response_submit(invitation=second, raw=answers_for(relationship_survey, nps="9"))
+    assert len(woken) == 1
 
 
 def test_one_failing_response_does_not_stall_the_sweep(project, contact, relationship_survey, monkeypatch):

@@ -1,11 +1,15 @@
-"""The client's submission stays cheap: a fixed handful of queries, questions read once per
-process and survey version, no session, and the heavy work left to a worker."""
+"""The client's submission stays cheap: one statement on PostgreSQL (a fixed handful of queries
+elsewhere), questions read once per process and survey version, no session, and the heavy work
+left to a worker."""
+
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from feedback import services
-from feedback.models import Question, SurveyResponse
+from feedback.models import Question, SurveyInvitation, SurveyResponse
 from finance_projects.models import Alert
 from tests.factories import invitation_with_link
 from tests.feedback.conftest import answers_for
@@ -26,6 +30,69 @@ def test_a_submission_costs_one_lookup_one_claim_and_one_insert(
     assert answer.status_code == 302
     assert SurveyResponse.objects.filter(invitation=invitation, nps=2, submitted_at__isnull=False).exists()
     assert not Alert.objects.exists()  # raised by the worker, after the client has their answer
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_complete_submission_is_one_statement(
+    client, project, contact, relationship_survey, django_assert_num_queries
+):
+    _warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
+    invitation, token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    data = answers_for(relationship_survey, nps="2", text="Nobody told us about the delay.")
+    # The link's lookup, the claim and the insert together, in autocommit: no BEGIN, no COMMIT.
+    with django_assert_num_queries(1):
+        answer = client.post(f"/s/{token}/?lang=en", data)
+    assert (answer.status_code, answer["Location"]) == (302, f"/s/{token}/?lang=en&done=1")
+    response = SurveyResponse.objects.get(invitation=invitation)
+    assert (response.nps, response.is_detractor, response.language, response.processed_at) == (
+        2,
+        True,
+        "en",
+        None,
+    )
+    invitation.refresh_from_db()
+    assert invitation.responded_at == response.submitted_at
+
+
+def test_a_submission_to_a_dead_link_gets_the_same_page_as_an_unknown_one(
+    client, project, contact, relationship_survey
+):
+    _warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
+    expired, expired_token = invitation_with_link(
+        project=project,
+        contact=contact,
+        survey=relationship_survey,
+        created_at=timezone.now() - timedelta(days=40),
+    )
+    revoked, revoked_token = invitation_with_link(
+        project=project, contact=contact, survey=relationship_survey
+    )
+    SurveyInvitation.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    data = answers_for(relationship_survey, nps="9")
+    pages = [
+        client.post(f"/s/{token}/", data)
+        for token in ("no-such-token-at-all-000000000000", expired_token, revoked_token)
+    ]
+    assert {page.status_code for page in pages} == {404}
+    assert len({page.content for page in pages}) == 1
+    assert not SurveyResponse.objects.filter(invitation__in=[expired, revoked]).exists()
+
+
+def test_a_saved_draft_in_another_language_is_completed_in_the_contacts_language(
+    client, linked, relationship_survey
+):
+    invitation, token = linked
+    client.post(f"/s/{token}/", {**answers_for(relationship_survey, nps="9"), "action": "save"})
+    client.post(f"/s/{token}/", answers_for(relationship_survey, nps="9"))  # a second link warms the cache
+    other, other_token = invitation_with_link(project=invitation.project, contact=invitation.contact)
+    client.post(f"/s/{other_token}/", {**answers_for(relationship_survey, text="draft"), "action": "save"})
+    answer = client.post(f"/s/{other_token}/", answers_for(relationship_survey, nps="4", text="slow"))
+    assert answer.status_code == 302
+    response = SurveyResponse.objects.get(invitation=other)
+    assert (response.nps, response.comment, response.language) == (4, "slow", invitation.contact.language)
+    assert response.started_at < response.submitted_at  # the draft's row, completed
 
 
 def test_a_submission_sets_no_session_cookie(linked):
