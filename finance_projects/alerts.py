@@ -47,8 +47,8 @@ SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.
 
 class SeverityMirror(NamedTuple):
     """A column on the subjects' own table holding the severity of each subject's open alert of
-    the kind ("" for none), rewritten from the alerts by every run that syncs them. A scan can
-    then tell "nothing changed" from the subject table alone (see scans.update_overdue)."""
+    one kind: "" for none, `STALE_SEVERITY` when the alert's message needs rewriting. Written
+    only by `sync_changed_alerts`, in the transaction that writes the alerts."""
 
     table: str
     column: str
@@ -234,32 +234,6 @@ SELECT (SELECT count(*) FROM opened),
        (SELECT count(*) FROM resolved)
 """
 
-# Makes the mirror column match the open alerts, after they were written (same transaction).
-_MIRROR_SYNC = """
-UPDATE {subjects} SET {column} = m.severity FROM (
-    SELECT s.id, coalesce(a.severity, '') AS severity
-    FROM {subjects} AS s LEFT JOIN {table} AS a
-      ON a.subject_id = s.id AND a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL
-    WHERE s.{column} <> '' OR a.id IS NOT NULL
-) AS m
-WHERE {subjects}.id = m.id AND {subjects}.{column} <> m.severity
-"""
-
-
-def _sync_mirror(cursor, mirror: SeverityMirror | None, key: list) -> None:
-    if mirror is not None:
-        quote = connection.ops.quote_name
-        sql = _MIRROR_SYNC.format(subjects=quote(mirror.table), column=quote(mirror.column), table=_table())
-        cursor.execute(sql, key)
-
-
-def _one_writer(cursor, kind: str) -> None:
-    """One mirrored writer per kind at a time (PostgreSQL, until the transaction ends): a mirror
-    written from a snapshot that a concurrent run has since changed could claim an open alert
-    that run just resolved."""
-    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
-
-
 _ONE_OPEN = "one_open_alert_per_subject"
 # Each retry follows another run's commit, so even a crowd of concurrent runs settles quickly.
 _RACE_ATTEMPTS = 5
@@ -270,7 +244,7 @@ def _lost_race(error: IntegrityError) -> bool:
     return getattr(diag, "constraint_name", None) == _ONE_OPEN
 
 
-def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at, mirror) -> ScanResult:
+def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) -> ScanResult:
     """The comparison outside any transaction of ours (one read needs none), then the write in
     one transaction, run again if a concurrent run opened one of its alerts first."""
     table = _table()
@@ -280,10 +254,6 @@ def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at, mi
     every_open, to_open, kept, to_change = cursor.fetchone()
     to_resolve = every_open - kept
     if not (to_open or to_resolve or to_change):
-        if mirror is not None:  # the alerts are right; the mirror may not be (a renamed project, say)
-            with transaction.atomic():
-                _one_writer(cursor, kind)
-                _sync_mirror(cursor, mirror, key)
         return ScanResult(opened=0, kept=kept, resolved=0)
     sql = _POSTGRES_SYNC.format(candidates=candidates_sql, open=open_sql, table=table)
     sql_params = [*params, *key, at, at, *key, at, at]
@@ -291,11 +261,8 @@ def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at, mi
     while True:
         try:
             with transaction.atomic():
-                if mirror is not None:
-                    _one_writer(cursor, kind)
                 cursor.execute(sql, sql_params)
                 opened, kept, resolved = cursor.fetchone()
-                _sync_mirror(cursor, mirror, key)
                 return ScanResult(opened=opened, kept=kept, resolved=resolved)
         except IntegrityError as error:
             attempts += 1
@@ -304,7 +271,7 @@ def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at, mi
 
 
 @transaction.atomic
-def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at, mirror) -> ScanResult:
+def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) -> ScanResult:
     """Four statements for databases without data-modifying CTEs (SQLite >= 3.33)."""
     table = _table()
     key = [kind, subject_type]
@@ -337,7 +304,6 @@ def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at, mi
         [kind, subject_type, at, at, *params],
     )
     opened = cursor.rowcount
-    _sync_mirror(cursor, mirror, key)
     return ScanResult(opened=opened, kept=kept, resolved=resolved)
 
 
@@ -348,7 +314,6 @@ def sync_alerts(
     candidates_sql: str,
     params: list | tuple,
     at: datetime,
-    mirror: SeverityMirror | None = None,
 ) -> ScanResult:
     """Make the open alerts of `kind` match the subjects whose condition holds at `at`.
 
@@ -365,8 +330,7 @@ def sync_alerts(
 
     Assignee, acknowledgement and snooze of a kept alert are never touched: they belong to
     the people handling it. The writes happen in one transaction (a savepoint when the caller
-    already holds one); with a `mirror`, the same transaction rewrites the subjects' mirror
-    column from the open alerts.
+    already holds one).
     """
     at = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
@@ -378,5 +342,82 @@ def sync_alerts(
             candidates_sql=candidates_sql,
             params=params,
             at=at,
-            mirror=mirror,
         )
+
+
+# --- Changed subjects only, for scans that keep a severity mirror ---------------------------
+
+# Each changed subject with what the rule says of it now: severity "" when it is no candidate.
+_TARGET = """
+    SELECT ch.id AS subject_id, coalesce(c.severity, '') AS severity,
+           c.project_id, c.message, c.assignee_id
+    FROM ({changed}) AS ch LEFT JOIN ({candidates}) AS c ON c.subject_id = ch.id
+"""
+
+
+def sync_changed_alerts(
+    *,
+    kind: str,
+    subject_type: str,
+    candidates_sql: str,
+    params: list | tuple,
+    changed_sql: str,
+    changed_params: list | tuple,
+    mirror: SeverityMirror,
+    at: datetime,
+) -> ScanResult:
+    """Like `sync_alerts`, for the subjects `changed_sql` lists (a SELECT of ids) and no others,
+    then stores each one's alert severity in the `mirror` column.
+
+    For scans whose subjects carry that mirror: the scan lists the subjects whose mirror no
+    longer matches the rule (a few index ranges, a handful of rows on an ordinary beat), and only
+    those are compared and written, so a beat costs what changed, not the portfolio's size.
+    Correct as long as the mirror matches the open alerts, which holds because only this writes
+    either: one writer per kind at a time (an advisory lock on PostgreSQL, the database lock on
+    SQLite), alerts and mirror in one transaction. Five statements, whatever the number of rows.
+    """
+    at = connection.ops.adapt_datetimefield_value(at)
+    table, quote = _table(), connection.ops.quote_name
+    subjects, column = quote(mirror.table), quote(mirror.column)
+    target = _TARGET.format(changed=changed_sql, candidates=candidates_sql)
+    target_params = [*changed_params, *params]
+    key = [kind, subject_type]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
+        cursor.execute(
+            f"UPDATE {table} SET resolved_at = %s "
+            "WHERE kind = %s AND subject_type = %s AND resolved_at IS NULL "
+            f"AND subject_id IN (SELECT t.subject_id FROM ({target}) AS t WHERE t.severity = '')",
+            [at, *key, *target_params],
+        )
+        resolved = cursor.rowcount
+        cursor.execute(
+            f"UPDATE {table} SET severity = t.severity, message = t.message, last_seen_at = %s "
+            f"FROM ({target}) AS t "
+            f"WHERE {table}.kind = %s AND {table}.subject_type = %s AND {table}.resolved_at IS NULL "
+            f"AND {table}.subject_id = t.subject_id AND t.severity <> '' "
+            f"AND ({table}.severity <> t.severity OR {table}.message <> t.message)",
+            [at, *target_params, *key],
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (kind, severity, project_id, subject_type, subject_id, message, "
+            "opened_at, last_seen_at, assignee_id) "
+            "SELECT %s, t.severity, t.project_id, %s, t.subject_id, t.message, %s, %s, t.assignee_id "
+            f"FROM ({target}) AS t WHERE t.severity <> '' AND NOT EXISTS ("
+            f"SELECT 1 FROM {table} AS a WHERE a.kind = %s AND a.subject_type = %s "
+            "AND a.subject_id = t.subject_id AND a.resolved_at IS NULL) "
+            "ORDER BY t.subject_id",
+            [kind, subject_type, at, at, *target_params, *key],
+        )
+        opened = cursor.rowcount
+        cursor.execute(
+            f"UPDATE {subjects} SET {column} = t.severity FROM ({target}) AS t "
+            f"WHERE {subjects}.id = t.subject_id AND {subjects}.{column} <> t.severity",
+            target_params,
+        )
+        cursor.execute(
+            f"SELECT count(*) FROM {table} WHERE kind = %s AND subject_type = %s AND resolved_at IS NULL", key
+        )
+        kept = cursor.fetchone()[0] - opened
+    return ScanResult(opened=opened, kept=kept, resolved=resolved)

@@ -158,6 +158,8 @@ class StageDefinition(models.Model):
 
 # Written only by set-based scans; a plain save() of a project leaves them alone.
 SCAN_OWNED_PROJECT_FIELDS = frozenset({"update_alert_severity"})
+# A stored alert severity whose alert's message needs rewriting (see alerts.SeverityMirror).
+STALE_SEVERITY = "stale"
 
 
 class FinancingProject(models.Model):
@@ -192,9 +194,10 @@ class FinancingProject(models.Model):
     health = models.PositiveSmallIntegerField(_("health score"), null=True, blank=True)
     health_factors = models.JSONField(_("health factors"), default=list, blank=True)
     health_computed_at = models.DateTimeField(_("health computed at"), null=True, blank=True)
-    # Severity of the project's open update-overdue alert ("" for none), written by the
-    # update_overdue scan in the transaction that writes the alert: beside the deadline it
-    # depends on, it lets the scan see "nothing changed" from a few empty index ranges.
+    # Severity of the project's open update-overdue alert ("" for none, "stale" when its message
+    # needs rewriting), written by the update_overdue scan in the transaction that writes the
+    # alert: beside the deadline it depends on, it lets a beat find what changed from a few
+    # index ranges (scans.update_overdue).
     update_alert_severity = models.CharField(
         _("update alert severity"), max_length=8, blank=True, default="", editable=False
     )
@@ -246,6 +249,11 @@ class FinancingProject(models.Model):
                 fields=["id"],
                 name="project_alerted_not_active",
                 condition=~Q(update_alert_severity="") & ~Q(status="active"),
+            ),
+            models.Index(
+                fields=["id"],
+                name="project_update_alert_stale",
+                condition=Q(update_alert_severity=STALE_SEVERITY),
             ),
             models.Index(fields=["relationship_manager", "status"], name="project_rm_status"),
             models.Index(fields=["team", "status"], name="project_team_status"),

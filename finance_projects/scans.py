@@ -20,8 +20,9 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from .alerts import ScanResult, SeverityMirror, sync_alerts
+from .alerts import ScanResult, SeverityMirror, sync_alerts, sync_changed_alerts
 from .models import (
+    STALE_SEVERITY,
     AlertKind,
     Commitment,
     CommitmentKind,
@@ -150,25 +151,30 @@ def _scan(kind: str, subject_type: str, candidates: Callable[[datetime], tuple[s
 UPDATE_ALERT_MIRROR = SeverityMirror(PROJECT, "update_alert_severity")
 
 
-def _update_alerts_settled(at: datetime) -> tuple[bool, int]:
-    """Whether every project's stored update-alert severity still matches its deadline at `at`,
-    and how many projects hold one (= the open update-overdue alerts).
-
-    Each count reads one partial index range that is empty while nothing changed (a project
-    newly overdue, past two cadences, updated or closed since), so a no-change run costs about
-    one index-only count, whatever the portfolio size. Counts, not EXISTS: a planner expecting
-    rows would pick a scan that stops at the first one, which reads everything when none is there.
-    """
+def _update_alert_changes(at: datetime) -> list[str]:
+    """Where a project's stored update-alert severity no longer matches the rule at `at`: newly
+    overdue, closed or put on hold, updated since, past two cadences, given a longer cadence,
+    renamed. Each is one partial index range, empty on a beat where none of that happened."""
     critical_from = _plus_days("next_update_due_at", "update_cadence_days")
-    changed = [
+    return [
         "status = 'active' AND update_alert_severity = '' AND next_update_due_at < %s",
         "update_alert_severity <> '' AND NOT status = 'active'",
         "update_alert_severity <> '' AND next_update_due_at >= %s",
         "update_alert_severity <> '' AND next_update_due_at IS NULL",
         f"update_alert_severity = 'warning' AND {critical_from} < {_moment()}",
         f"update_alert_severity = 'critical' AND {critical_from} >= {_moment()}",
+        f"update_alert_severity = '{STALE_SEVERITY}'",
     ]
-    counts = " + ".join(f"(SELECT count(*) FROM {PROJECT} WHERE {condition})" for condition in changed)
+
+
+def _update_alerts_settled(at: datetime) -> tuple[bool, int]:
+    """Whether no project's stored severity needs a write at `at`, and how many projects hold an
+    open update-overdue alert. About one index-only count, whatever the portfolio size.
+
+    Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first one,
+    which reads everything when none is there."""
+    changes = _update_alert_changes(at)
+    counts = " + ".join(f"(SELECT count(*) FROM {PROJECT} WHERE {where})" for where in changes)
     sql = f"SELECT (SELECT count(*) FROM {PROJECT} WHERE update_alert_severity <> ''), {counts}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [_db(at)] * 4)
@@ -179,19 +185,22 @@ def _update_alerts_settled(at: datetime) -> tuple[bool, int]:
 def update_overdue(at: datetime) -> ScanResult:
     """Active projects whose next client update is overdue (see `update_overdue_candidates`).
 
-    Checks the stored severities first: a run that would change nothing writes nothing and
-    compares nothing else; any difference runs the full comparison, which also rewrites them."""
+    Reads the projects' stored alert severities first: a beat where nothing changed writes and
+    compares nothing else; otherwise only the projects that changed are compared and written."""
     settled, alerted = _update_alerts_settled(at)
     if settled:
         return ScanResult(opened=0, kept=alerted, resolved=0)
     sql, params = update_overdue_candidates(at)
-    return sync_alerts(
+    changed = " UNION ".join(f"SELECT id FROM {PROJECT} WHERE {where}" for where in _update_alert_changes(at))
+    return sync_changed_alerts(
         kind=AlertKind.UPDATE_OVERDUE,
         subject_type="project",
         candidates_sql=sql,
         params=params,
-        at=at,
+        changed_sql=changed,
+        changed_params=[_db(at)] * 4,
         mirror=UPDATE_ALERT_MIRROR,
+        at=at,
     )
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .models import (
+    STALE_SEVERITY,
     Client,
     Commitment,
     CommitmentStatus,
@@ -194,10 +195,9 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
     project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
     project.save()
     if {"code", "name"} & fields.keys():
-        # The open update-overdue alert quotes the old name; a cleared severity makes the next
-        # scan compare the alert in full, rewrite its message and store the severity again.
+        # The open update-overdue alert quotes the old name: the next scan rewrites it.
         FinancingProject.objects.filter(pk=project.pk).exclude(update_alert_severity="").update(
-            update_alert_severity=""
+            update_alert_severity=STALE_SEVERITY
         )
     return project
 

@@ -72,5 +72,11 @@ class Migration(migrations.Migration):
                 name="project_alerted_not_active",
             ),
         ),
+        migrations.AddIndex(
+            model_name="financingproject",
+            index=models.Index(
+                condition=models.Q(("update_alert_severity", "stale")), fields=["id"], name="project_update_alert_stale"
+            ),
+        ),
         migrations.RunPython(create_escalation_indexes, drop_escalation_indexes),
     ]

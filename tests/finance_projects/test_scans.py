@@ -152,6 +152,24 @@ def test_renaming_a_project_rewrites_its_open_alert_message(project):
     assert stored_severity(project) == "warning"
 
 
+def test_a_renamed_project_updated_before_the_next_scan_has_its_alert_resolved(project, owner):
+    overdue_project(project)
+    scans.update_overdue(NOW)
+    services.project_update(project=project, name="Harbour Wind Phase II")
+    with time_machine.travel(NOW, tick=False):
+        services.touchpoint_log(
+            project=project,
+            channel="meeting",
+            occurred_at=NOW - timedelta(minutes=5),
+            summary="Site visit with the sponsor.",
+            logged_by=owner,
+            is_client_update=True,
+        )
+
+    assert scans.update_overdue(NOW) == ScanResult(opened=0, kept=0, resolved=1)
+    assert stored_severity(project) == ""
+
+
 def test_saving_a_project_read_before_a_scan_keeps_the_scan_severity(project):
     overdue_project(project)
     read_before = type(project).objects.get(pk=project.pk)
@@ -346,8 +364,8 @@ def test_a_second_run_changes_nothing(name):
     "name", ["update_overdue", "commitment_due_soon", "commitment_missed", "stage_overrun"]
 )
 def test_scan_query_count_does_not_grow_with_the_portfolio(name, django_assert_max_num_queries):
-    # update_overdue first checks its stored severities, then rewrites them with the alerts.
-    most = 8 if name == "update_overdue" else 6
+    # update_overdue first checks its stored severities, then writes the changed projects'.
+    most = 9 if name == "update_overdue" else 6
     busy_portfolio(2)
     with django_assert_max_num_queries(most):
         scans.run_scan(name, at=NOW)
