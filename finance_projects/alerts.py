@@ -347,11 +347,15 @@ def sync_alerts(
 
 # --- Changed subjects only, for scans that keep a severity mirror ---------------------------
 
+# The changed subjects are kept in a temporary table for the transaction: a planner cannot guess
+# they are a handful (that is what the mirror knows), but it can count a table's rows, and then
+# looks each one up by key instead of reading every candidate.
+_CHANGED_TABLE = "alert_sync_changed"
 # Each changed subject with what the rule says of it now: severity "" when it is no candidate.
-_TARGET = """
+_TARGET = f"""
     SELECT ch.id AS subject_id, coalesce(c.severity, '') AS severity,
            c.project_id, c.message, c.assignee_id
-    FROM ({changed}) AS ch LEFT JOIN ({candidates}) AS c ON c.subject_id = ch.id
+    FROM {_CHANGED_TABLE} AS ch LEFT JOIN ({{candidates}}) AS c ON c.subject_id = ch.id
 """
 
 
@@ -374,22 +378,26 @@ def sync_changed_alerts(
     those are compared and written, so a beat costs what changed, not the portfolio's size.
     Correct as long as the mirror matches the open alerts, which holds because only this writes
     either: one writer per kind at a time (an advisory lock on PostgreSQL, the database lock on
-    SQLite), alerts and mirror in one transaction. Five statements, whatever the number of rows.
+    SQLite), alerts and mirror in one transaction. A constant number of statements.
     """
     at = connection.ops.adapt_datetimefield_value(at)
     table, quote = _table(), connection.ops.quote_name
     subjects, column = quote(mirror.table), quote(mirror.column)
-    target = _TARGET.format(changed=changed_sql, candidates=candidates_sql)
-    target_params = [*changed_params, *params]
+    target = _TARGET.format(candidates=candidates_sql)
     key = [kind, subject_type]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
+        cursor.execute(f"SELECT count(*) FROM {subjects} WHERE {column} <> ''")
+        mirrored = cursor.fetchone()[0]
+        cursor.execute(f"DROP TABLE IF EXISTS {_CHANGED_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {_CHANGED_TABLE} AS {changed_sql}", changed_params)
+        cursor.execute(f"ANALYZE {_CHANGED_TABLE}")
         cursor.execute(
             f"UPDATE {table} SET resolved_at = %s "
             "WHERE kind = %s AND subject_type = %s AND resolved_at IS NULL "
             f"AND subject_id IN (SELECT t.subject_id FROM ({target}) AS t WHERE t.severity = '')",
-            [at, *key, *target_params],
+            [at, *key, *params],
         )
         resolved = cursor.rowcount
         cursor.execute(
@@ -398,7 +406,7 @@ def sync_changed_alerts(
             f"WHERE {table}.kind = %s AND {table}.subject_type = %s AND {table}.resolved_at IS NULL "
             f"AND {table}.subject_id = t.subject_id AND t.severity <> '' "
             f"AND ({table}.severity <> t.severity OR {table}.message <> t.message)",
-            [at, *target_params, *key],
+            [at, *params, *key],
         )
         cursor.execute(
             f"INSERT INTO {table} (kind, severity, project_id, subject_type, subject_id, message, "
@@ -408,16 +416,23 @@ def sync_changed_alerts(
             f"SELECT 1 FROM {table} AS a WHERE a.kind = %s AND a.subject_type = %s "
             "AND a.subject_id = t.subject_id AND a.resolved_at IS NULL) "
             "ORDER BY t.subject_id",
-            [kind, subject_type, at, at, *target_params, *key],
+            [kind, subject_type, at, at, *params, *key],
         )
         opened = cursor.rowcount
+        # Kept: the alerts the mirror counted, less those of changed subjects, plus the changed
+        # subjects' alerts still open now that were open before.
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE s.{column} <> ''), count(a.id) FROM {_CHANGED_TABLE} AS ch "
+            f"JOIN {subjects} AS s ON s.id = ch.id LEFT JOIN {table} AS a ON a.subject_id = ch.id "
+            "AND a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL",
+            key,
+        )
+        mirrored_before, open_now = cursor.fetchone()
         cursor.execute(
             f"UPDATE {subjects} SET {column} = t.severity FROM ({target}) AS t "
             f"WHERE {subjects}.id = t.subject_id AND {subjects}.{column} <> t.severity",
-            target_params,
+            params,
         )
-        cursor.execute(
-            f"SELECT count(*) FROM {table} WHERE kind = %s AND subject_type = %s AND resolved_at IS NULL", key
-        )
-        kept = cursor.fetchone()[0] - opened
+        cursor.execute(f"DROP TABLE {_CHANGED_TABLE}")
+    kept = mirrored - mirrored_before + open_now - opened
     return ScanResult(opened=opened, kept=kept, resolved=resolved)

@@ -236,7 +236,7 @@ class FinancingProject(models.Model):
             # The update_overdue scan's no-change check: each range it reads is empty when the
             # stored alert severities still match the deadlines (see scans.update_overdue).
             models.Index(
-                fields=["next_update_due_at"],
+                fields=["next_update_due_at", "id"],  # the ids from the index alone
                 name="project_update_unalerted",
                 condition=Q(status="active", update_alert_severity=""),
             ),

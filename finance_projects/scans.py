@@ -167,19 +167,16 @@ def _update_alert_changes(at: datetime) -> list[str]:
     ]
 
 
-def _update_alerts_settled(at: datetime) -> tuple[bool, int]:
-    """Whether no project's stored severity needs a write at `at`, and how many projects hold an
-    open update-overdue alert. About one index-only count, whatever the portfolio size.
+def _update_alerts_settled(at: datetime) -> bool:
+    """Whether no project's stored severity needs a write at `at`: a few empty index ranges.
 
     Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first one,
     which reads everything when none is there."""
-    changes = _update_alert_changes(at)
-    counts = " + ".join(f"(SELECT count(*) FROM {PROJECT} WHERE {where})" for where in changes)
-    sql = f"SELECT (SELECT count(*) FROM {PROJECT} WHERE update_alert_severity <> ''), {counts}"
+    ranges = _update_alert_changes(at)
+    changes = " + ".join(f"(SELECT count(*) FROM {PROJECT} WHERE {where})" for where in ranges)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_db(at)] * 4)
-        alerted, changes = cursor.fetchone()
-    return changes == 0, alerted
+        cursor.execute(f"SELECT {changes}", [_db(at)] * 4)
+        return cursor.fetchone()[0] == 0
 
 
 def update_overdue(at: datetime) -> ScanResult:
@@ -187,8 +184,9 @@ def update_overdue(at: datetime) -> ScanResult:
 
     Reads the projects' stored alert severities first: a beat where nothing changed writes and
     compares nothing else; otherwise only the projects that changed are compared and written."""
-    settled, alerted = _update_alerts_settled(at)
-    if settled:
+    if _update_alerts_settled(at):
+        # Every stored severity stands for an open alert (an index-only count).
+        alerted = FinancingProject.objects.exclude(update_alert_severity="").count()
         return ScanResult(opened=0, kept=alerted, resolved=0)
     sql, params = update_overdue_candidates(at)
     changed = " UNION ".join(f"SELECT id FROM {PROJECT} WHERE {where}" for where in _update_alert_changes(at))

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
             model_name="financingproject",
             index=models.Index(
                 condition=models.Q(("status", "active"), ("update_alert_severity", "")),
-                fields=["next_update_due_at"],
+                fields=["next_update_due_at", "id"],
                 name="project_update_unalerted",
             ),
         ),
