@@ -59,7 +59,7 @@ def health_title(factors: Iterable[dict] | None) -> SafeString:
 
 
 # Date patterns of the pages that need no translation, as strftime patterns.
-_NUMERIC = {"Y-m-d": "%Y-%m-%d", "Y-m-d H:i": "%Y-%m-%d %H:%M", "m-d H:i": "%m-%d %H:%M"}
+_NUMERIC = {"Y-m-d": "%Y-%m-%d", "Y-m-d H:i": "%Y-%m-%d %H:%M", "m-d H:i": "%m-%d %H:%M", "m-d": "%m-%d"}
 
 
 def local(value: datetime | None, pattern: str) -> str:

@@ -15,20 +15,20 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.apps import apps
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from finance_projects.models import (
-    Alert,
     AlertKind,
     AlertSeverity,
-    Commitment,
     CommitmentStatus,
     FinancingProject,
     ProjectStatus,
 )
+
+from .sql import as_datetime, fetch, ids_sql
 
 GREEN_FROM = 75
 AMBER_FROM = 50
@@ -149,7 +149,7 @@ def compute_health(
     loaded (a page showing them: their ids go straight into the queries, no subquery)."""
     at = at or timezone.now()
     if isinstance(projects, QuerySet):
-        ids = projects.values("pk")
+        ids = projects
         deadlines = projects.values_list("pk", "next_update_due_at")
     else:
         ids = [project.pk for project in projects]
@@ -162,57 +162,62 @@ def compute_health(
         if due is not None and due < at:
             scores[pk].add("update_overdue", POINTS["update_overdue"], days=_days(due, at))
 
-    missed = Commitment.objects.filter(project__in=ids, status=CommitmentStatus.OPEN, due_at__lt=at)
-    for project_id, title, due_at in missed.order_by("due_at").values_list("project_id", "title", "due_at"):
-        scores[project_id].add(
-            "commitment_missed", POINTS["commitment_missed"], days=_days(due_at, at), label=title
-        )
-
-    open_alerts = (
-        Alert.objects.filter(project__in=ids, resolved_at__isnull=True)
-        .exclude(kind__in=_ALERTS_SCORED_ELSEWHERE)
-        .exclude(snoozed_until__gt=at)
-        .values("project_id")
-        .annotate(
-            critical=Count("pk", filter=Q(severity=AlertSeverity.CRITICAL)),
-            warning=Count("pk", filter=Q(severity=AlertSeverity.WARNING)),
-        )
+    # The reads are raw SQL: a page scores one project, and their ORM form cost more to build
+    # than to run. `ids` is a subquery (a portfolio) or a list of placeholders.
+    ids, params = ids_sql(ids)
+    missed = fetch(
+        "SELECT project_id, title, due_at FROM finance_projects_commitment"
+        f" WHERE project_id IN ({ids}) AND status = %s AND due_at < %s ORDER BY due_at",
+        [*params, CommitmentStatus.OPEN.value, at],
     )
-    for row in open_alerts:
-        health = scores[row["project_id"]]
-        if row["critical"]:
-            health.add("alert_critical", POINTS["alert_critical"] * row["critical"], count=row["critical"])
-        if row["warning"]:
-            health.add("alert_warning", POINTS["alert_warning"] * row["warning"], count=row["warning"])
+    for project_id, title, due_at in missed:
+        scores[project_id].add(
+            "commitment_missed", POINTS["commitment_missed"], days=_days(as_datetime(due_at), at), label=title
+        )
 
-    complaint = _model("complaints.Complaint")
-    if complaint is not None:
+    elsewhere = [kind.value for kind in _ALERTS_SCORED_ELSEWHERE]
+    open_alerts = fetch(
+        "SELECT project_id, count(CASE WHEN severity = %s THEN 1 END),"
+        " count(CASE WHEN severity = %s THEN 1 END) FROM finance_projects_alert"
+        f" WHERE project_id IN ({ids}) AND resolved_at IS NULL"
+        f" AND kind NOT IN ({', '.join(['%s'] * len(elsewhere))})"
+        " AND (snoozed_until IS NULL OR snoozed_until <= %s) GROUP BY project_id",
+        [AlertSeverity.CRITICAL.value, AlertSeverity.WARNING.value, *params, *elsewhere, at],
+    )
+    for project_id, critical, warning in open_alerts:
+        health = scores[project_id]
+        if critical:
+            health.add("alert_critical", POINTS["alert_critical"] * critical, count=critical)
+        if warning:
+            health.add("alert_warning", POINTS["alert_warning"] * warning, count=warning)
+
+    if _model("complaints.Complaint") is not None:
         from complaints.models import OPEN_STATUSES
 
-        rows = (
-            complaint._default_manager.filter(project__in=ids, status__in=OPEN_STATUSES)
-            .order_by("received_at")
-            .values_list("project_id", "reference", "received_at")
+        rows = fetch(
+            "SELECT project_id, reference, received_at FROM complaints_complaint"
+            f" WHERE project_id IN ({ids}) AND status IN ({', '.join(['%s'] * len(OPEN_STATUSES))})"
+            " ORDER BY received_at",
+            [*params, *(status.value for status in OPEN_STATUSES)],
         )
         for project_id, reference, received_at in rows:
             scores[project_id].add(
-                "complaint_open", POINTS["complaint_open"], days=_days(received_at, at), label=reference
+                "complaint_open",
+                POINTS["complaint_open"],
+                days=_days(as_datetime(received_at), at),
+                label=reference,
             )
 
-    response = _model("feedback.SurveyResponse")
-    if response is not None:
-        latest = (
-            response._default_manager.filter(
-                invitation__project__in=ids,
-                submitted_at__gte=at - timedelta(days=RECENT_SURVEY_DAYS),
-                submitted_at__lte=at,
-            )
-            .values("invitation__project_id")
-            .annotate(nps=Min("nps"), csat=Min("csat"))
+    if _model("feedback.SurveyResponse") is not None:
+        latest = fetch(
+            "SELECT i.project_id, min(r.nps), min(r.csat) FROM feedback_surveyresponse r"
+            " JOIN feedback_surveyinvitation i ON i.id = r.invitation_id"
+            f" WHERE i.project_id IN ({ids}) AND r.submitted_at >= %s AND r.submitted_at <= %s"
+            " GROUP BY i.project_id",
+            [*params, at - timedelta(days=RECENT_SURVEY_DAYS), at],
         )
-        for row in latest:
-            health = scores[row["invitation__project_id"]]
-            nps, csat = row["nps"], row["csat"]
+        for project_id, nps, csat in latest:
+            health = scores[project_id]
             if nps is not None and nps <= 6:
                 health.add("detractor", POINTS["detractor"], score=nps)
             elif nps is not None and nps >= 9:

@@ -26,6 +26,7 @@ from finance_projects.selectors import can_edit_project
 from . import display, selectors
 from .forms import CommitmentForm, RenegotiateForm, StageMoveForm, StatusLinkForm, TouchpointForm
 from .health import compute_health, factor_text
+from .sql import as_datetime, fetch
 
 TIMELINE_LIMIT = 60
 AUDIT_LIMIT = 30
@@ -69,26 +70,22 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
     events = []
     people = display.People()
     channels = display.choice_labels(TouchpointChannel.choices)
-    touchpoints = project.touchpoints.values(
-        "occurred_at",
-        "channel",
-        "summary",
-        "needs_attention",
-        "logged_by__first_name",
-        "logged_by__last_name",
-        "logged_by__username",
-    )[:TIMELINE_LIMIT]
-    for row in touchpoints:
+    # Raw reads, each the newest TIMELINE_LIMIT rows of one table (see `sql`).
+    touchpoints = fetch(
+        "SELECT t.occurred_at, t.channel, t.summary, t.needs_attention, u.first_name, u.last_name, u.username"
+        " FROM finance_projects_touchpoint t LEFT JOIN accounts_user u ON u.id = t.logged_by_id"
+        " WHERE t.project_id = %s ORDER BY t.occurred_at DESC, t.id DESC LIMIT %s",
+        [project.pk, TIMELINE_LIMIT],
+    )
+    for occurred_at, channel, summary, needs_attention, first, last, username in touchpoints:
         events.append(
             _event(
-                row["occurred_at"],
+                as_datetime(occurred_at),
                 "touchpoint",
-                channels.get(row["channel"], row["channel"]),
-                row["summary"],
-                tone="attention" if row["needs_attention"] else "",
-                who=people.name(
-                    row["logged_by__first_name"], row["logged_by__last_name"], row["logged_by__username"]
-                ),
+                channels.get(channel, channel),
+                summary,
+                tone="attention" if needs_attention else "",
+                who=people.name(first, last, username),
             )
         )
     for commitment in commitments:
@@ -130,21 +127,26 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
                 )
             )
     kinds = display.choice_labels(AlertKind.choices)
-    for kind, severity, opened_at, message in project.alerts.values_list(
-        "kind", "severity", "opened_at", "message"
-    )[:TIMELINE_LIMIT]:
+    alerts = fetch(
+        "SELECT kind, severity, opened_at, message FROM finance_projects_alert"
+        " WHERE project_id = %s ORDER BY opened_at DESC, id DESC LIMIT %s",
+        [project.pk, TIMELINE_LIMIT],
+    )
+    for kind, severity, opened_at, message in alerts:
         tone = "bad" if severity == "critical" else "warn"
-        events.append(_event(opened_at, "alert", kinds.get(kind, kind), message, tone=tone))
+        events.append(_event(as_datetime(opened_at), "alert", kinds.get(kind, kind), message, tone=tone))
     complaint = selectors.model("complaints.Complaint")
     if complaint is not None:
         categories = display.choice_labels(complaint._meta.get_field("category").choices)
-        rows = complaint._default_manager.filter(project=project).order_by("-received_at")
-        for received_at, reference, category, description in rows.values_list(
-            "received_at", "reference", "category", "description"
-        )[:TIMELINE_LIMIT]:
+        rows = fetch(
+            "SELECT received_at, reference, category, description FROM complaints_complaint"
+            " WHERE project_id = %s ORDER BY received_at DESC LIMIT %s",
+            [project.pk, TIMELINE_LIMIT],
+        )
+        for received_at, reference, category, description in rows:
             events.append(
                 _event(
-                    received_at,
+                    as_datetime(received_at),
                     "complaint",
                     _("Complaint %(reference)s: %(category)s")
                     % {"reference": reference, "category": categories.get(category, category)},
@@ -152,18 +154,21 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
                     tone="bad",
                 )
             )
-    response = selectors.model("feedback.SurveyResponse")
-    if response is not None:
-        rows = response._default_manager.filter(invitation__project=project, submitted_at__isnull=False)
-        for submitted_at, nps, csat, comment, detractor, name in rows.order_by("-submitted_at").values_list(
-            "submitted_at", "nps", "csat", "comment", "is_detractor", "invitation__contact__name"
-        )[:TIMELINE_LIMIT]:
+    if selectors.model("feedback.SurveyResponse") is not None:
+        rows = fetch(
+            "SELECT r.submitted_at, r.nps, r.csat, r.comment, r.is_detractor, ct.name"
+            " FROM feedback_surveyresponse r JOIN feedback_surveyinvitation i ON i.id = r.invitation_id"
+            " JOIN finance_projects_contact ct ON ct.id = i.contact_id"
+            " WHERE i.project_id = %s AND r.submitted_at IS NOT NULL ORDER BY r.submitted_at DESC LIMIT %s",
+            [project.pk, TIMELINE_LIMIT],
+        )
+        for submitted_at, nps, csat, comment, detractor, name in rows:
             scores = ", ".join(
                 f"{label} {value}" for label, value in (("NPS", nps), ("CSAT", csat)) if value is not None
             )
             events.append(
                 _event(
-                    submitted_at,
+                    as_datetime(submitted_at),
                     "survey",
                     _("Survey answered by %(name)s") % {"name": name},
                     f"{scores} {comment}".strip(),

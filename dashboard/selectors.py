@@ -4,8 +4,10 @@ Scope always comes from `finance_projects.selectors` (`portfolio_for` and friend
 and survey data are joined in when those apps' models are installed.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
@@ -23,16 +25,10 @@ from finance_projects.models import (
     Stage,
     StageDefinition,
 )
-from finance_projects.selectors import alerts_for, commitments_for, portfolio_for
+from finance_projects.selectors import alerts_for, clients_for, portfolio_for
 
 from .health import AMBER_FROM, GREEN_FROM
-
-SEVERITY_RANK = Case(
-    When(severity=AlertSeverity.CRITICAL, then=Value(0)),
-    When(severity=AlertSeverity.WARNING, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
+from .sql import Scope, as_datetime, fetch, ids_sql
 
 # Column → ordering field. "days" sorts by the stage entry date: oldest entry = longest stay first.
 SORTS = {
@@ -99,25 +95,33 @@ class PortfolioFilters:
             descending=descending,
         )
 
+    @property
+    def narrows(self) -> bool:
+        return bool(self.q or self.stage or self.band or self.rm)
+
+    def apply(self, projects: QuerySet[FinancingProject]) -> QuerySet[FinancingProject]:
+        """The projects that pass the search and filters (the sort is the caller's)."""
+        if self.q:
+            projects = projects.filter(
+                Q(name__icontains=self.q) | Q(code__icontains=self.q) | Q(client__name__icontains=self.q)
+            )
+        if self.stage:
+            projects = projects.filter(stage=self.stage)
+        if self.rm:
+            projects = projects.filter(relationship_manager_id=self.rm)
+        if self.band == "green":
+            projects = projects.filter(health__gte=GREEN_FROM)
+        elif self.band == "amber":
+            projects = projects.filter(health__gte=AMBER_FROM, health__lt=GREEN_FROM)
+        elif self.band == "red":
+            projects = projects.filter(health__lt=AMBER_FROM)
+        return projects
+
 
 def portfolio_rows(*, user: User, filters: PortfolioFilters, at: datetime | None = None) -> QuerySet:
-    """The user's projects for the portfolio table: one query with every column annotated."""
+    """The user's projects for the portfolio export: one query with every column annotated."""
     at = at or timezone.now()
-    projects = portfolio_for(user).select_related("client", "relationship_manager")
-    if filters.q:
-        projects = projects.filter(
-            Q(name__icontains=filters.q) | Q(code__icontains=filters.q) | Q(client__name__icontains=filters.q)
-        )
-    if filters.stage:
-        projects = projects.filter(stage=filters.stage)
-    if filters.rm:
-        projects = projects.filter(relationship_manager_id=filters.rm)
-    if filters.band == "green":
-        projects = projects.filter(health__gte=GREEN_FROM)
-    elif filters.band == "amber":
-        projects = projects.filter(health__gte=AMBER_FROM, health__lt=GREEN_FROM)
-    elif filters.band == "red":
-        projects = projects.filter(health__lt=AMBER_FROM)
+    projects = filters.apply(portfolio_for(user)).select_related("client", "relationship_manager")
     projects = annotate_portfolio(projects, at=at)
     if filters.sort == "stage":
         projects = projects.annotate(
@@ -205,70 +209,21 @@ def alert_rows(alerts: QuerySet[Alert]) -> QuerySet:
     return alerts.values(*ALERT_ROW_FIELDS)
 
 
-def open_alerts(*, user: User, mine_only: bool, at: datetime | None = None, limit: int = 20) -> list[dict]:
-    """Open, unsnoozed alerts by severity then age: assigned to the user (or unassigned on their
-    projects) when `mine_only`, otherwise every open alert the user may see."""
-    at = at or timezone.now()
-    alerts = alerts_for(user).filter(resolved_at__isnull=True).exclude(snoozed_until__gt=at)
-    if mine_only:
-        alerts = alerts.filter(
-            Q(assignee=user) | Q(assignee__isnull=True, project__relationship_manager=user)
-        )
-    return list(alert_rows(alerts.annotate(rank=SEVERITY_RANK).order_by("rank", "opened_at", "id"))[:limit])
-
-
-def snoozed_count(*, user: User, at: datetime | None = None) -> int:
-    at = at or timezone.now()
-    return alerts_for(user).filter(resolved_at__isnull=True, snoozed_until__gt=at, assignee=user).count()
-
-
-def commitments_due_this_week(*, user: User, mine_only: bool, at: datetime | None = None) -> list[dict]:
-    """Open commitments due this week in the user's zone, soonest first (at most 50), as rows with
-    the project's code and the owner's name fields."""
-    start, end = week_bounds(user=user, at=at)
-    commitments = commitments_for(user).filter(
-        status=CommitmentStatus.OPEN, due_at__gte=start, due_at__lt=end
-    )
-    if mine_only:
-        commitments = commitments.filter(Q(owner=user) | Q(project__relationship_manager=user))
-    return list(
-        commitments.order_by("due_at", "id").values(
-            "pk",
-            "title",
-            "due_at",
-            "project_id",
-            "project__code",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__username",
-        )[:50]
-    )
-
-
-def recent_responses(*, projects: QuerySet[FinancingProject], limit: int = 8) -> list:
-    response = model("feedback.SurveyResponse")
-    if response is None:
-        return []
-    return list(
-        response._default_manager.filter(invitation__project__in=projects, submitted_at__isnull=False)
-        .select_related("invitation__project", "invitation__contact")
-        .order_by("-submitted_at", "-id")[:limit]
-    )
-
-
 def satisfaction_points(*, projects: QuerySet[FinancingProject] | list[int], limit: int = 50) -> list[dict]:
     """The latest `limit` survey answers on the projects (a queryset or their ids), oldest first:
     date, NPS and CSAT."""
-    response = model("feedback.SurveyResponse")
-    if response is None:
+    if model("feedback.SurveyResponse") is None:
         return []
-    rows = (
-        response._default_manager.filter(invitation__project__in=projects, submitted_at__isnull=False)
-        .order_by("-submitted_at", "-id")
-        .values_list("submitted_at", "nps", "csat")[:limit]
+    ids, params = ids_sql(projects)
+    rows = fetch(
+        "SELECT r.submitted_at, r.nps, r.csat FROM feedback_surveyresponse r"
+        " JOIN feedback_surveyinvitation i ON i.id = r.invitation_id"
+        f" WHERE i.project_id IN ({ids}) AND r.submitted_at IS NOT NULL"
+        " ORDER BY r.submitted_at DESC, r.id DESC LIMIT %s",
+        [*params, limit],
     )
     return [
-        {"at": timezone.localtime(at).date().isoformat(), "nps": nps, "csat": csat}
+        {"at": timezone.localtime(as_datetime(at)).date().isoformat(), "nps": nps, "csat": csat}
         for at, nps, csat in reversed(rows)
     ]
 
@@ -279,3 +234,303 @@ def assignable_users(*, user: User) -> list[User]:
 
     team_ids = team_ids_led_by(user) if user.is_manager else ([user.team_id] if user.team_id else [])
     return list(User.objects.filter(is_active=True, team_id__in=team_ids).order_by("first_name", "username"))
+
+
+# --- Raw reads (see `sql`): every value a parameter; ORDER BY only from the whitelist below.
+
+
+def _nulls_last(expression: str, *, descending: bool) -> str:
+    return f"{expression} {'DESC' if descending else 'ASC'} NULLS LAST"
+
+
+# Sort key → its SQL (a column, or the name of a computed column of PORTFOLIO_SELECT).
+SORT_SQL = {
+    "client": "c.name",
+    "project": "p.name",
+    "stage": "stage_rank",
+    "days": "p.stage_entered_at",
+    "update": "p.last_client_update_at",
+    "commitment": "next_commitment_at",
+    "complaints": "open_complaints",
+    "nps": "latest_nps",
+    "health": "p.health",
+}
+PORTFOLIO_KEYS = [
+    "pk",
+    "name",
+    "code",
+    "stage",
+    "status",
+    "amount",
+    "currency",
+    "stage_entered_at",
+    "last_client_update_at",
+    "next_update_due_at",
+    "health",
+    "health_factors",
+    "client_id",
+    "client__name",
+    "relationship_manager__first_name",
+    "relationship_manager__last_name",
+    "relationship_manager__username",
+    "expected_days",
+    "next_commitment_at",
+    "next_commitment_title",
+    "missed_commitments",
+    "open_complaints",
+    "latest_nps",
+    "stage_rank",
+]
+
+
+def _portfolio_select(at: datetime) -> tuple[str, list]:
+    """The SELECT list and FROM of a portfolio row (`PORTFOLIO_KEYS`) and its parameters."""
+    params: list = []
+    next_open = (
+        "SELECT {column} FROM finance_projects_commitment WHERE project_id = p.id AND status = %s "
+        "ORDER BY due_at, id LIMIT 1"
+    )
+    columns = [
+        "(SELECT expected_days FROM finance_projects_stagedefinition WHERE stage = p.stage LIMIT 1)",
+        f"({next_open.format(column='due_at')}) AS next_commitment_at",
+        f"({next_open.format(column='title')})",
+        "(SELECT count(*) FROM finance_projects_commitment"
+        " WHERE project_id = p.id AND status = %s AND due_at < %s)",
+    ]
+    params += [CommitmentStatus.OPEN.value] * 3 + [at]
+    if model("complaints.Complaint") is not None:
+        from complaints.models import OPEN_STATUSES
+
+        marks = ", ".join(["%s"] * len(OPEN_STATUSES))
+        columns.append(
+            "(SELECT count(*) FROM complaints_complaint WHERE project_id = p.id "
+            f"AND status IN ({marks})) AS open_complaints"
+        )
+        params += [str(status) for status in OPEN_STATUSES]
+    else:
+        columns.append("0 AS open_complaints")
+    if model("feedback.SurveyResponse") is not None:
+        columns.append(
+            "(SELECT r.nps FROM feedback_surveyresponse r "
+            "JOIN feedback_surveyinvitation i ON i.id = r.invitation_id "
+            "WHERE i.project_id = p.id AND r.submitted_at IS NOT NULL AND r.nps IS NOT NULL "
+            "ORDER BY r.submitted_at DESC, r.id DESC LIMIT 1) AS latest_nps"
+        )
+    else:
+        columns.append("NULL AS latest_nps")
+    ranks = " ".join("WHEN %s THEN %s" for _ in Stage.values)
+    columns.append(f"CASE p.stage {ranks} END AS stage_rank")
+    for index, value in enumerate(Stage.values):
+        params += [value, index]
+    sql = (
+        "SELECT p.id, p.name, p.code, p.stage, p.status, p.amount, p.currency, p.stage_entered_at, "
+        "p.last_client_update_at, p.next_update_due_at, p.health, p.health_factors, p.client_id, "
+        "c.name, u.first_name, u.last_name, u.username, "
+        + ", ".join(columns)
+        + " FROM finance_projects_financingproject p"
+        " JOIN finance_projects_client c ON c.id = p.client_id"
+        " JOIN accounts_user u ON u.id = p.relationship_manager_id"
+    )
+    return sql, params
+
+
+def _portfolio_row(values: tuple) -> dict:
+    row = dict(zip(PORTFOLIO_KEYS, values, strict=True))
+    for key in ("stage_entered_at", "last_client_update_at", "next_update_due_at", "next_commitment_at"):
+        row[key] = as_datetime(row[key])
+    if isinstance(row["health_factors"], str):
+        row["health_factors"] = json.loads(row["health_factors"])
+    row["health_factors"] = row["health_factors"] or []
+    row["amount"] = Decimal(str(row["amount"]))
+    return row
+
+
+class PortfolioTable:
+    """The rows of the portfolio table for a Paginator: `count()` and `[start:stop]` each run one
+    query; a row is a dict of `PORTFOLIO_KEYS`."""
+
+    def __init__(self, scope: Scope, *, filters: PortfolioFilters, at: datetime | None = None):
+        self.at = at or timezone.now()
+        self.ids = (
+            Scope.of(scope.user, filters.apply(portfolio_for(scope.user))) if filters.narrows else scope
+        )
+        column = SORT_SQL[filters.sort]
+        self.order = f"{_nulls_last(column, descending=filters.descending)}, p.code ASC"
+
+    def count(self) -> int:
+        sql = f"SELECT count(*) FROM finance_projects_financingproject WHERE id IN ({self.ids.sql})"
+        return fetch(sql, list(self.ids.params))[0][0]
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        select, params = _portfolio_select(self.at)
+        sql = f"{select} WHERE p.id IN ({self.ids.sql}) ORDER BY {self.order} LIMIT %s OFFSET %s"
+        params += [*self.ids.params, window.stop - window.start, window.start]
+        return [_portfolio_row(values) for values in fetch(sql, params)]
+
+
+def client_portfolio(scope: Scope, *, client_id: int, at: datetime | None = None) -> list[dict]:
+    """The client's projects the user may see, newest first, as portfolio rows."""
+    select, params = _portfolio_select(at or timezone.now())
+    sql = f"{select} WHERE p.client_id = %s AND p.id IN ({scope.sql}) ORDER BY p.created_at DESC"
+    return [_portfolio_row(values) for values in fetch(sql, [*params, client_id, *scope.params])]
+
+
+def _alert_scope(scope: Scope) -> tuple[str, list]:
+    """The condition on `a` (an alert) of `alerts_for(scope.user)`: on the user's projects; for
+    department staff, only the alerts of `alerts_for`'s own rule (compiled: the rule stays there)."""
+    condition, params = f"a.project_id IN ({scope.sql})", list(scope.params)
+    if scope.user.is_department_staff:
+        sql, extra = alerts_for(scope.user).order_by().values("pk").query.sql_with_params()
+        condition, params = f"{condition} AND a.id IN ({sql})", [*params, *extra]
+    return condition, params
+
+
+def open_alerts(scope: Scope, *, mine_only: bool, at: datetime | None = None, limit: int = 20) -> list[dict]:
+    """Open, unsnoozed alerts by severity then age: assigned to the user (or unassigned on their
+    projects) when `mine_only`, otherwise every open alert the user may see."""
+    condition, params = _alert_scope(scope)
+    sql = (
+        "SELECT a.id, a.kind, a.severity, a.message, a.opened_at, a.acknowledged_at, a.project_id, "
+        "p.code, p.name, a.assignee_id, u.first_name, u.last_name, u.username "
+        "FROM finance_projects_alert a "
+        "JOIN finance_projects_financingproject p ON p.id = a.project_id "
+        "LEFT JOIN accounts_user u ON u.id = a.assignee_id "
+        f"WHERE {condition} AND a.resolved_at IS NULL AND (a.snoozed_until IS NULL OR a.snoozed_until <= %s)"
+    )
+    params.append(at or timezone.now())
+    if mine_only:
+        sql += " AND (a.assignee_id = %s OR (a.assignee_id IS NULL AND p.relationship_manager_id = %s))"
+        params += [scope.user.pk, scope.user.pk]
+    sql += " ORDER BY CASE a.severity WHEN %s THEN 0 WHEN %s THEN 1 ELSE 2 END, a.opened_at, a.id LIMIT %s"
+    params += [AlertSeverity.CRITICAL.value, AlertSeverity.WARNING.value, limit]
+    rows = [dict(zip(ALERT_ROW_FIELDS, values, strict=True)) for values in fetch(sql, params)]
+    for row in rows:
+        row["opened_at"], row["acknowledged_at"] = (
+            as_datetime(row["opened_at"]),
+            as_datetime(row["acknowledged_at"]),
+        )
+    return rows
+
+
+def snoozed_count(scope: Scope, *, at: datetime | None = None) -> int:
+    """The user's own alerts snoozed for now."""
+    condition, params = _alert_scope(scope)
+    sql = (
+        f"SELECT count(*) FROM finance_projects_alert a WHERE {condition} "
+        "AND a.resolved_at IS NULL AND a.snoozed_until > %s AND a.assignee_id = %s"
+    )
+    return fetch(sql, [*params, at or timezone.now(), scope.user.pk])[0][0]
+
+
+COMMITMENT_KEYS = [
+    "pk",
+    "title",
+    "due_at",
+    "project_id",
+    "project__code",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+]
+
+
+def commitments_due_this_week(scope: Scope, *, mine_only: bool, at: datetime | None = None) -> list[dict]:
+    """Open commitments due this week in the user's zone, soonest first (at most 50), as rows with
+    the project's code and the owner's name fields."""
+    start, end = week_bounds(user=scope.user, at=at)
+    sql = (
+        "SELECT m.id, m.title, m.due_at, m.project_id, p.code, o.first_name, o.last_name, o.username "
+        "FROM finance_projects_commitment m "
+        "JOIN finance_projects_financingproject p ON p.id = m.project_id "
+        "JOIN accounts_user o ON o.id = m.owner_id "
+        f"WHERE m.project_id IN ({scope.sql}) AND m.status = %s AND m.due_at >= %s AND m.due_at < %s"
+    )
+    params = [*scope.params, CommitmentStatus.OPEN.value, start, end]
+    if mine_only:
+        sql += " AND (m.owner_id = %s OR p.relationship_manager_id = %s)"
+        params += [scope.user.pk, scope.user.pk]
+    sql += " ORDER BY m.due_at, m.id LIMIT 50"
+    rows = [dict(zip(COMMITMENT_KEYS, values, strict=True)) for values in fetch(sql, params)]
+    for row in rows:
+        row["due_at"] = as_datetime(row["due_at"])
+    return rows
+
+
+RESPONSE_KEYS = [
+    "pk",
+    "submitted_at",
+    "nps",
+    "csat",
+    "comment",
+    "project_id",
+    "project__code",
+    "contact__name",
+]
+
+
+def recent_responses(scope: Scope, *, limit: int = 8) -> list[dict]:
+    """The latest submitted survey answers on the user's projects, newest first."""
+    if model("feedback.SurveyResponse") is None:
+        return []
+    sql = (
+        "SELECT r.id, r.submitted_at, r.nps, r.csat, r.comment, i.project_id, p.code, ct.name "
+        "FROM feedback_surveyresponse r "
+        "JOIN feedback_surveyinvitation i ON i.id = r.invitation_id "
+        "JOIN finance_projects_financingproject p ON p.id = i.project_id "
+        "JOIN finance_projects_contact ct ON ct.id = i.contact_id "
+        f"WHERE i.project_id IN ({scope.sql}) AND r.submitted_at IS NOT NULL "
+        "ORDER BY r.submitted_at DESC, r.id DESC LIMIT %s"
+    )
+    rows = [dict(zip(RESPONSE_KEYS, values, strict=True)) for values in fetch(sql, [*scope.params, limit])]
+    for row in rows:
+        row["submitted_at"] = as_datetime(row["submitted_at"])
+    return rows
+
+
+CLIENT_KEYS = ["pk", "name", "industry", "region", "rm_first_name", "rm_last_name", "rm_username", "team"]
+
+
+def client_for(user: User, pk: int) -> dict | None:
+    """The client's heading (its RM's name fields, its team's name) when `clients_for(user)`
+    holds it, else None."""
+    # The id inside the subquery too: the visibility test then runs on that one client.
+    visible, params = ids_sql(clients_for(user).filter(pk=pk))
+    rows = fetch(
+        "SELECT c.id, c.name, c.industry, c.region, u.first_name, u.last_name, u.username, t.name"
+        " FROM finance_projects_client c JOIN accounts_user u ON u.id = c.relationship_manager_id"
+        f" JOIN accounts_team t ON t.id = c.team_id WHERE c.id IN ({visible})",
+        params,
+    )
+    return dict(zip(CLIENT_KEYS, rows[0], strict=True)) if rows else None
+
+
+CONTACT_KEYS = ["name", "title", "email", "phone", "language", "opted_out"]
+
+
+def client_contacts(client_id: int) -> list[dict]:
+    rows = fetch(
+        "SELECT name, title, email, phone, language, opted_out FROM finance_projects_contact"
+        " WHERE client_id = %s ORDER BY name",
+        [client_id],
+    )
+    return [dict(zip(CONTACT_KEYS, values, strict=True)) for values in rows]
+
+
+COMPLAINT_KEYS = ["reference", "received_at", "project__code", "category", "status"]
+
+
+def complaint_history(project_ids: list[int], *, limit: int = 50) -> list[dict]:
+    """The latest complaints on the projects, newest first."""
+    if model("complaints.Complaint") is None:
+        return []
+    ids, params = ids_sql(project_ids)
+    rows = fetch(
+        "SELECT k.reference, k.received_at, p.code, k.category, k.status FROM complaints_complaint k"
+        " JOIN finance_projects_financingproject p ON p.id = k.project_id"
+        f" WHERE k.project_id IN ({ids}) ORDER BY k.received_at DESC LIMIT %s",
+        [*params, limit],
+    )
+    complaints = [dict(zip(COMPLAINT_KEYS, values, strict=True)) for values in rows]
+    for row in complaints:
+        row["received_at"] = as_datetime(row["received_at"])
+    return complaints

@@ -28,6 +28,7 @@ from finance_projects import services
 from finance_projects.models import (
     AlertKind,
     AlertSeverity,
+    Contact,
     FinancingProject,
     ProjectStatus,
     ProjectStatusLink,
@@ -36,7 +37,6 @@ from finance_projects.models import (
 from finance_projects.selectors import (
     alerts_for,
     can_edit_project,
-    clients_for,
     commitments_for,
     get_project_for,
     portfolio_for,
@@ -57,6 +57,7 @@ from .forms import (
 from .health import Health, band, client_health, compute_health, factor_text
 from .labels import KPI_LABELS, KPI_UNITS, LOWER_IS_BETTER
 from .project_page import PAGE_FORMS, blank_form, form_context, project_context
+from .sql import Scope
 
 PAGE_SIZE = 25
 LIVE_STATUSES = {ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD}
@@ -88,31 +89,6 @@ def in_user_zone(view):
     return wrapper
 
 
-PORTFOLIO_FIELDS = [
-    "pk",
-    "name",
-    "code",
-    "stage",
-    "status",
-    "stage_entered_at",
-    "last_client_update_at",
-    "next_update_due_at",
-    "health",
-    "health_factors",
-    "client_id",
-    "client__name",
-    "relationship_manager__first_name",
-    "relationship_manager__last_name",
-    "relationship_manager__username",
-    "expected_days",
-    "next_commitment_at",
-    "next_commitment_title",
-    "missed_commitments",
-    "open_complaints",
-    "latest_nps",
-]
-
-
 def _unscored_health(rows: list[tuple[int, str, int | None]], *, at) -> dict[int, Health]:
     """Live scores for the live projects shown that the refresh has not scored yet (new ones): a
     fixed number of queries, and none once every row has its stored score."""
@@ -120,16 +96,16 @@ def _unscored_health(rows: list[tuple[int, str, int | None]], *, at) -> dict[int
     return compute_health(projects=FinancingProject.objects.filter(pk__in=missing), at=at) if missing else {}
 
 
-def _portfolio_context(request) -> dict:
+def _portfolio_context(request, scope: Scope) -> dict:
     """One page of the portfolio table. The health shown is the stored score of the last refresh,
     the one the table filters and sorts by; the project page scores live."""
     filters = selectors.PortfolioFilters.from_query(request.GET)
-    rows = selectors.portfolio_rows(user=request.user, filters=filters).values(*PORTFOLIO_FIELDS)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
+    rows = selectors.PortfolioTable(scope, filters=filters, at=now)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     project_url, client_url = display.id_link("dashboard:project"), display.id_link("dashboard:client")
     stages, people = display.choice_labels(Stage.choices), display.People()
-    rows_shown = list(page.object_list)
+    rows_shown = page.object_list
     fresh = _unscored_health([(row["pk"], row["status"], row["health"]) for row in rows_shown], at=now)
     shown = []
     for row in rows_shown:
@@ -177,22 +153,40 @@ def _portfolio_context(request) -> dict:
 @in_user_zone
 def home(request):
     user = request.user
-    context = _portfolio_context(request)
+    scope = Scope.of(user)
+    context = _portfolio_context(request, scope)
     if request.htmx and request.htmx.target == "portfolio":
         return render(request, "dashboard/partials/portfolio_table.html", context)
+    alerts = selectors.open_alerts(scope, mine_only=True)
+    # The assign menus are only shown on alerts: no alerts, no colleagues to read.
+    assignees = selectors.assignable_users(user=user) if alerts else []
     context.update(
-        _alert_rows(
-            selectors.open_alerts(user=user, mine_only=True), assignees=selectors.assignable_users(user=user)
-        ),
-        snoozed=selectors.snoozed_count(user=user),
-        commitments=_due_this_week(user),
-        responses=selectors.recent_responses(projects=portfolio_for(user)),
+        _alert_rows(alerts, assignees=assignees),
+        snoozed=selectors.snoozed_count(scope),
+        commitments=_due_this_week(scope),
+        responses=_responses(scope),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
     return render(request, "dashboard/home.html", context)
 
 
-def _due_this_week(user) -> list[dict]:
+def _responses(scope: Scope) -> list[dict]:
+    project_url = display.id_link("dashboard:project")
+    return [
+        {
+            **row,
+            "url": project_url(row["project_id"]),
+            "tone": "ok"
+            if row["nps"] is not None and row["nps"] >= 9
+            else ("sev-critical" if row["nps"] is not None and row["nps"] <= 6 else "sev-warning"),
+            "day": display.local(row["submitted_at"], "m-d"),
+            "quote": display.truncate(row["comment"], 120),
+        }
+        for row in selectors.recent_responses(scope)
+    ]
+
+
+def _due_this_week(scope: Scope) -> list[dict]:
     project_url, people = display.id_link("dashboard:project"), display.People()
     now = timezone.now()
     return [
@@ -203,7 +197,7 @@ def _due_this_week(user) -> list[dict]:
             "due": display.local(row["due_at"], "D m-d H:i"),
             "owner": people.name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
         }
-        for row in selectors.commitments_due_this_week(user=user, mine_only=True)
+        for row in selectors.commitments_due_this_week(scope, mine_only=True)
     ]
 
 
@@ -216,7 +210,8 @@ def _require_team_view(user):
 def team(request):
     user = request.user
     _require_team_view(user)
-    context = _portfolio_context(request)
+    scope = Scope.of(user)
+    context = _portfolio_context(request, scope)
     if request.htmx and request.htmx.target == "portfolio":
         return render(request, "dashboard/partials/portfolio_table.html", context)
     period = PeriodForm(request.GET or None)
@@ -249,7 +244,7 @@ def team(request):
             "series": {key: [week[key] for week in trend] for key in kpis.KPI_KEYS},
             "names": {key: str(label) for key, label in KPI_LABELS.items()},
         },
-        **_alert_rows(selectors.open_alerts(user=user, mine_only=False), assignees=list(people.values())),
+        **_alert_rows(selectors.open_alerts(scope, mine_only=False), assignees=list(people.values())),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
     return render(request, "dashboard/team.html", context)
@@ -490,53 +485,63 @@ def status_link_revoke(request, pk: int):
 
 @in_user_zone
 def client_detail(request, pk: int):
-    client = get_object_or_404(
-        clients_for(request.user).select_related("relationship_manager", "team"), pk=pk
+    client = selectors.client_for(request.user, pk)
+    if client is None:
+        raise Http404
+    client["relationship_manager"] = display.People().name(
+        client["rm_first_name"], client["rm_last_name"], client["rm_username"]
     )
-    projects = list(
-        selectors.annotate_portfolio(portfolio_for(request.user).filter(client=client), at=timezone.now())
-        .select_related("relationship_manager")
-        .order_by("-created_at")
-    )
+    now = timezone.now()
+    projects = selectors.client_portfolio(Scope.of(request.user), client_id=client["pk"], at=now)
     # The stored scores of the last refresh, as on the portfolio; closed and lost deals have none.
-    fresh = _unscored_health([(p.pk, p.status, p.health) for p in projects], at=timezone.now())
-    for project in projects:
-        if project.pk in fresh:
-            project.health, project.health_factors = fresh[project.pk].score, fresh[project.pk].factors
-    scores = {
-        p.pk: Health(score=p.health, factors=p.health_factors) for p in projects if p.health is not None
-    }
+    fresh = _unscored_health([(p["pk"], p["status"], p["health"]) for p in projects], at=now)
     project_url = display.id_link("dashboard:project")
+    stages = display.choice_labels(Stage.choices)
+    statuses = display.choice_labels(ProjectStatus.choices)
+    scores = {}
     for project in projects:
-        project.url = project_url(project.pk)
-        project.band = band(project.health)
-        project.health_reasons = [factor_text(f) for f in project.health_factors]
-    overall = client_health(scores=scores, project_clients={p.pk: client.pk for p in projects}).get(client.pk)
-    complaint = selectors.model("complaints.Complaint")
-    complaints = []
-    if complaint is not None:
+        if project["pk"] in fresh:
+            live = fresh[project["pk"]]
+            project["health"], project["health_factors"] = live.score, live.factors
+        if project["health"] is not None:
+            scores[project["pk"]] = Health(score=project["health"], factors=project["health_factors"])
+        project.update(
+            url=project_url(project["pk"]),
+            stage_label=stages.get(project["stage"], project["stage"]),
+            status_label=statuses.get(project["status"], project["status"]),
+            money=f"{project['amount']:,.2f} {project['currency']}",
+            commitment_title=display.truncate(project["next_commitment_title"], 40),
+            commitment_due=display.local(project["next_commitment_at"], "Y-m-d"),
+            band=band(project["health"]),
+            health_title=display.health_title(project["health_factors"]),
+        )
+    project_ids = [p["pk"] for p in projects]
+    clients = dict.fromkeys(project_ids, client["pk"])
+    overall = client_health(scores=scores, project_clients=clients).get(client["pk"])
+    complaints = selectors.complaint_history(project_ids, limit=50)
+    if complaints:
+        complaint = selectors.model("complaints.Complaint")
         categories = display.choice_labels(complaint._meta.get_field("category").choices)
         statuses = display.choice_labels(complaint._meta.get_field("status").choices)
-        complaints = [
-            {
-                **row,
-                "received": display.local(row["received_at"], "Y-m-d"),
-                "category_label": categories.get(row["category"], row["category"]),
-                "status_label": statuses.get(row["status"], row["status"]),
-            }
-            for row in complaint._default_manager.filter(project__in=[p.pk for p in projects])
-            .order_by("-received_at")
-            .values("reference", "received_at", "project__code", "category", "status")[:50]
-        ]
+        for row in complaints:
+            row.update(
+                received=display.local(row["received_at"], "Y-m-d"),
+                category_label=categories.get(row["category"], row["category"]),
+                status_label=statuses.get(row["status"], row["status"]),
+            )
+    contacts = selectors.client_contacts(client["pk"])
+    languages = display.choice_labels(Contact._meta.get_field("language").choices)
+    for contact in contacts:
+        contact["language_label"] = languages.get(contact["language"], contact["language"])
     # The projects listed above are exactly the client's projects the user may see.
-    satisfaction = selectors.satisfaction_points(projects=[p.pk for p in projects], limit=50)
+    satisfaction = selectors.satisfaction_points(projects=project_ids, limit=50)
     return render(
         request,
         "dashboard/client.html",
         {
             "client": client,
             "projects": projects,
-            "contacts": client.contacts.order_by("name"),
+            "contacts": contacts,
             "health": overall,
             "health_reasons": [factor_text(f) for f in overall.factors][:8] if overall else [],
             "complaints": complaints,

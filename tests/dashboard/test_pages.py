@@ -6,7 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard import selectors
 from dashboard.scans import refresh_health
+from dashboard.sql import Scope
 from finance_projects.models import Alert, Commitment, FinancingProject, Touchpoint
 from tests.factories import AlertFactory, CommitmentFactory, ProjectFactory, TouchpointFactory
 
@@ -102,6 +104,54 @@ def test_portfolio_paginates(browser, owner, client_org):
 
     assert "Page 1 of 2" in first or "第 1 页" in first
     assert second.count('data-label="NPS"') == 2
+
+
+def _varied_portfolio(client_org):
+    """Projects that differ in every sortable column, with ties and empty values."""
+    now = timezone.now()
+    projects = [
+        ProjectFactory(client=client_org, name=name, stage=stage, health=health)
+        for name, stage, health in [
+            ("Wind A", "inquiry", 80),
+            ("Wind B", "term_sheet", None),
+            ("Coal C", "inquiry", 40),
+            ("Solar D", "due_diligence", 60),
+            ("Solar E", "term_sheet", 80),
+        ]
+    ]
+    FinancingProject.objects.filter(pk=projects[1].pk).update(last_client_update_at=now - timedelta(days=3))
+    FinancingProject.objects.filter(pk=projects[3].pk).update(stage_entered_at=now - timedelta(days=40))
+    CommitmentFactory(project=projects[0], due_at=now + timedelta(days=2))
+    CommitmentFactory(project=projects[2], due_at=now - timedelta(days=1))
+    CommitmentFactory(project=projects[4], due_at=now + timedelta(days=2))
+    return projects
+
+
+@pytest.mark.parametrize("sort", [*selectors.SORTS, *(f"-{key}" for key in selectors.SORTS)])
+def test_the_portfolio_table_sorts_like_the_export(owner, client_org, sort):
+    _varied_portfolio(client_org)
+    filters = selectors.PortfolioFilters.from_query({"sort": sort})
+
+    table = selectors.PortfolioTable(Scope.of(owner), filters=filters)
+    export = selectors.portfolio_rows(user=owner, filters=filters)
+
+    assert table.count() == export.count() == 5
+    assert [row["code"] for row in table[0:25]] == [project.code for project in export]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"q": "wind"}, {"q": "PF-"}, {"stage": "inquiry"}, {"band": "amber"}, {"band": "red", "sort": "-nps"}],
+)
+def test_the_portfolio_table_filters_like_the_export(owner, client_org, outsider, query):
+    _varied_portfolio(client_org)
+    ProjectFactory(client__relationship_manager=outsider, client__team=outsider.team, name="Wind X")
+    filters = selectors.PortfolioFilters.from_query(query)
+
+    table = selectors.PortfolioTable(Scope.of(owner), filters=filters)
+    export = selectors.portfolio_rows(user=owner, filters=filters)
+
+    assert [row["code"] for row in table[0 : table.count()]] == [project.code for project in export]
 
 
 # --- Alerts in place -------------------------------------------------------------------------
@@ -430,7 +480,7 @@ def test_team_query_count_does_not_grow(
     _grow(project, owner, size)
     page = browser(manager)
 
-    with django_assert_max_num_queries(27):
+    with django_assert_max_num_queries(26):
         assert page.get("/team/").status_code == 200
 
 
