@@ -450,6 +450,9 @@ class AlertAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False  # alerts are raised by the scans
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # resolved by the scans, kept as the record (update-overdue scans trust it)
+
 
 @admin.register(ProjectStatusLink)
 class ProjectStatusLinkAdmin(admin.ModelAdmin):

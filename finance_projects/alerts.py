@@ -47,8 +47,9 @@ SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.
 
 class SeverityMirror(NamedTuple):
     """A column on the subjects' own table holding the severity of each subject's open alert of
-    one kind: "" for none, `STALE_SEVERITY` when the alert's message needs rewriting. Written
-    only by `sync_changed_alerts`, in the transaction that writes the alerts."""
+    one kind: "" for none. Written by `sync_changed_alerts`, in the transaction that writes the
+    alerts; the subject's own services may only mark an alerted subject `STALE_SEVERITY` (its
+    alert's message needs rewriting), which the next beat resolves."""
 
     table: str
     column: str
@@ -89,6 +90,7 @@ def alert_raise(
     lowers it) and keeps the message, assignee and the acknowledgement as they were.
     """
     at = at or timezone.now()
+    message = message[: Alert._meta.get_field("message").max_length]
     if severity not in SEVERITY_RANK:
         raise ValidationError({"severity": _("Unknown severity.")})
     existing = _open_alert(kind=kind, subject_type=subject_type, subject_id=subject_id, lock=True)
@@ -347,15 +349,19 @@ def sync_alerts(
 
 # --- Changed subjects only, for scans that keep a severity mirror ---------------------------
 
-# The changed subjects are kept in a temporary table for the transaction: a planner cannot guess
-# they are a handful (that is what the mirror knows), but it can count a table's rows, and then
-# looks each one up by key instead of reading every candidate.
+# The changed subjects and what the rule says of them, computed once (one snapshot) into
+# temporary tables for the transaction: a planner cannot guess the changed subjects are a handful
+# (that is what the mirror knows), but it counts a table's rows, and then looks each one up by key
+# instead of reading every candidate. Created and dropped inside the transaction, so a failure
+# leaves nothing behind.
 _CHANGED_TABLE = "alert_sync_changed"
-# Each changed subject with what the rule says of it now: severity "" when it is no candidate.
+_TARGET_TABLE = "alert_sync_target"
+# Severity "" for a changed subject that is no candidate any more; `stored` is its mirror value.
 _TARGET = f"""
-    SELECT ch.id AS subject_id, coalesce(c.severity, '') AS severity,
+    SELECT ch.id AS subject_id, s.{{column}} AS stored, coalesce(c.severity, '') AS severity,
            c.project_id, c.message, c.assignee_id
-    FROM {_CHANGED_TABLE} AS ch LEFT JOIN ({{candidates}}) AS c ON c.subject_id = ch.id
+    FROM {_CHANGED_TABLE} AS ch JOIN {{subjects}} AS s ON s.id = ch.id
+    LEFT JOIN ({{candidates}}) AS c ON c.subject_id = ch.id
 """
 
 
@@ -376,63 +382,68 @@ def sync_changed_alerts(
     For scans whose subjects carry that mirror: the scan lists the subjects whose mirror no
     longer matches the rule (a few index ranges, a handful of rows on an ordinary beat), and only
     those are compared and written, so a beat costs what changed, not the portfolio's size.
-    Correct as long as the mirror matches the open alerts, which holds because only this writes
-    either: one writer per kind at a time (an advisory lock on PostgreSQL, the database lock on
-    SQLite), alerts and mirror in one transaction. A constant number of statements.
+
+    Correct as long as the mirror matches the open alerts. Only this writes alerts of the kind,
+    one run at a time (an advisory lock on PostgreSQL, the database lock on SQLite), alerts and
+    mirror in one transaction, all from one reading of the rule. A mirror value someone changed
+    meanwhile (a rename marking it stale) is left as they wrote it, for the next beat. A
+    constant number of statements.
     """
     at = connection.ops.adapt_datetimefield_value(at)
     table, quote = _table(), connection.ops.quote_name
     subjects, column = quote(mirror.table), quote(mirror.column)
-    target = _TARGET.format(candidates=candidates_sql)
     key = [kind, subject_type]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
         cursor.execute(f"SELECT count(*) FROM {subjects} WHERE {column} <> ''")
         mirrored = cursor.fetchone()[0]
-        cursor.execute(f"DROP TABLE IF EXISTS {_CHANGED_TABLE}")
         cursor.execute(f"CREATE TEMPORARY TABLE {_CHANGED_TABLE} AS {changed_sql}", changed_params)
         cursor.execute(f"ANALYZE {_CHANGED_TABLE}")
+        target = _TARGET.format(column=column, subjects=subjects, candidates=candidates_sql)
+        cursor.execute(f"CREATE TEMPORARY TABLE {_TARGET_TABLE} AS {target}", params)
+        cursor.execute(f"ANALYZE {_TARGET_TABLE}")
         cursor.execute(
             f"UPDATE {table} SET resolved_at = %s "
             "WHERE kind = %s AND subject_type = %s AND resolved_at IS NULL "
-            f"AND subject_id IN (SELECT t.subject_id FROM ({target}) AS t WHERE t.severity = '')",
-            [at, *key, *params],
+            f"AND subject_id IN (SELECT subject_id FROM {_TARGET_TABLE} WHERE severity = '')",
+            [at, *key],
         )
         resolved = cursor.rowcount
         cursor.execute(
             f"UPDATE {table} SET severity = t.severity, message = t.message, last_seen_at = %s "
-            f"FROM ({target}) AS t "
+            f"FROM {_TARGET_TABLE} AS t "
             f"WHERE {table}.kind = %s AND {table}.subject_type = %s AND {table}.resolved_at IS NULL "
             f"AND {table}.subject_id = t.subject_id AND t.severity <> '' "
             f"AND ({table}.severity <> t.severity OR {table}.message <> t.message)",
-            [at, *params, *key],
+            [at, *key],
         )
         cursor.execute(
             f"INSERT INTO {table} (kind, severity, project_id, subject_type, subject_id, message, "
             "opened_at, last_seen_at, assignee_id) "
             "SELECT %s, t.severity, t.project_id, %s, t.subject_id, t.message, %s, %s, t.assignee_id "
-            f"FROM ({target}) AS t WHERE t.severity <> '' AND NOT EXISTS ("
+            f"FROM {_TARGET_TABLE} AS t WHERE t.severity <> '' AND NOT EXISTS ("
             f"SELECT 1 FROM {table} AS a WHERE a.kind = %s AND a.subject_type = %s "
             "AND a.subject_id = t.subject_id AND a.resolved_at IS NULL) "
             "ORDER BY t.subject_id",
-            [kind, subject_type, at, at, *params, *key],
+            [kind, subject_type, at, at, *key],
         )
         opened = cursor.rowcount
-        # Kept: the alerts the mirror counted, less those of changed subjects, plus the changed
-        # subjects' alerts still open now that were open before.
+        # Kept: the alerts the mirror counted, less the changed subjects' (by their stored value),
+        # plus the changed subjects' alerts open now that were open before.
         cursor.execute(
-            f"SELECT count(*) FILTER (WHERE s.{column} <> ''), count(a.id) FROM {_CHANGED_TABLE} AS ch "
-            f"JOIN {subjects} AS s ON s.id = ch.id LEFT JOIN {table} AS a ON a.subject_id = ch.id "
+            f"SELECT count(*) FILTER (WHERE t.stored <> ''), count(a.id) FROM {_TARGET_TABLE} AS t "
+            f"LEFT JOIN {table} AS a ON a.subject_id = t.subject_id "
             "AND a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL",
             key,
         )
         mirrored_before, open_now = cursor.fetchone()
         cursor.execute(
-            f"UPDATE {subjects} SET {column} = t.severity FROM ({target}) AS t "
-            f"WHERE {subjects}.id = t.subject_id AND {subjects}.{column} <> t.severity",
-            params,
+            f"UPDATE {subjects} SET {column} = t.severity FROM {_TARGET_TABLE} AS t "
+            f"WHERE {subjects}.id = t.subject_id AND {subjects}.{column} = t.stored "
+            f"AND t.stored <> t.severity"
         )
+        cursor.execute(f"DROP TABLE {_TARGET_TABLE}")
         cursor.execute(f"DROP TABLE {_CHANGED_TABLE}")
     kept = mirrored - mirrored_before + open_now - opened
     return ScanResult(opened=opened, kept=kept, resolved=resolved)

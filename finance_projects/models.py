@@ -522,7 +522,9 @@ class Alert(models.Model):
     )
     subject_type = models.CharField(_("subject type"), max_length=32)
     subject_id = models.BigIntegerField(_("subject id"))
-    message = models.TextField(_("message"))
+    # Names its subject (codes, names, titles: bounded fields); bounded itself so that the
+    # covering open-alert index (migration 0007) can always hold it.
+    message = models.CharField(_("message"), max_length=500)
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)

@@ -1,5 +1,8 @@
 """Periodic detection for the core domain: one rule per function, each one SQL candidate query
 handed to `alerts.sync_alerts`, which opens, keeps and resolves the rule's alerts set-based.
+`update_overdue`, the rule over the whole portfolio, also keeps each project's alert severity on
+the project (`update_alert_severity`): a beat then finds the projects that changed from a few
+index ranges and hands only those to `alerts.sync_changed_alerts`.
 
 Upper apps register their own scans in `SCAN_REGISTRY` from their AppConfig.ready(), so
 `run_scans` and the Celery beat run every scan without importing upward. A registered scan is
@@ -151,19 +154,19 @@ def _scan(kind: str, subject_type: str, candidates: Callable[[datetime], tuple[s
 UPDATE_ALERT_MIRROR = SeverityMirror(PROJECT, "update_alert_severity")
 
 
-def _update_alert_changes(at: datetime) -> list[str]:
+def _update_alert_changes(at: datetime) -> list[tuple[str, list]]:
     """Where a project's stored update-alert severity no longer matches the rule at `at`: newly
     overdue, closed or put on hold, updated since, past two cadences, given a longer cadence,
     renamed. Each is one partial index range, empty on a beat where none of that happened."""
     critical_from = _plus_days("next_update_due_at", "update_cadence_days")
     return [
-        "status = 'active' AND update_alert_severity = '' AND next_update_due_at < %s",
-        "update_alert_severity <> '' AND NOT status = 'active'",
-        "update_alert_severity <> '' AND next_update_due_at >= %s",
-        "update_alert_severity <> '' AND next_update_due_at IS NULL",
-        f"update_alert_severity = 'warning' AND {critical_from} < {_moment()}",
-        f"update_alert_severity = 'critical' AND {critical_from} >= {_moment()}",
-        f"update_alert_severity = '{STALE_SEVERITY}'",
+        ("status = 'active' AND update_alert_severity = '' AND next_update_due_at < %s", [_db(at)]),
+        ("update_alert_severity <> '' AND NOT status = 'active'", []),
+        ("update_alert_severity <> '' AND next_update_due_at >= %s", [_db(at)]),
+        ("update_alert_severity <> '' AND next_update_due_at IS NULL", []),
+        (f"update_alert_severity = 'warning' AND {critical_from} < {_moment()}", [_db(at)]),
+        (f"update_alert_severity = 'critical' AND {critical_from} >= {_moment()}", [_db(at)]),
+        (f"update_alert_severity = '{STALE_SEVERITY}'", []),
     ]
 
 
@@ -173,9 +176,9 @@ def _update_alerts_settled(at: datetime) -> bool:
     Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first one,
     which reads everything when none is there."""
     ranges = _update_alert_changes(at)
-    changes = " + ".join(f"(SELECT count(*) FROM {PROJECT} WHERE {where})" for where in ranges)
+    changes = " + ".join(f"(SELECT count(*) FROM {PROJECT} WHERE {where})" for where, _ in ranges)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {changes}", [_db(at)] * 4)
+        cursor.execute(f"SELECT {changes}", [value for _, values in ranges for value in values])
         return cursor.fetchone()[0] == 0
 
 
@@ -189,14 +192,15 @@ def update_overdue(at: datetime) -> ScanResult:
         alerted = FinancingProject.objects.exclude(update_alert_severity="").count()
         return ScanResult(opened=0, kept=alerted, resolved=0)
     sql, params = update_overdue_candidates(at)
-    changed = " UNION ".join(f"SELECT id FROM {PROJECT} WHERE {where}" for where in _update_alert_changes(at))
+    ranges = _update_alert_changes(at)
+    changed = " UNION ".join(f"SELECT id FROM {PROJECT} WHERE {where}" for where, _ in ranges)
     return sync_changed_alerts(
         kind=AlertKind.UPDATE_OVERDUE,
         subject_type="project",
         candidates_sql=sql,
         params=params,
         changed_sql=changed,
-        changed_params=[_db(at)] * 4,
+        changed_params=[value for _, values in ranges for value in values],
         mirror=UPDATE_ALERT_MIRROR,
         at=at,
     )

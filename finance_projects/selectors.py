@@ -24,19 +24,45 @@ def portfolio_for(user: User) -> QuerySet[FinancingProject]:
     - department staff: projects where a commitment is assigned to them.
     """
     projects = FinancingProject.objects.all()
+    if _is_relationship_manager(user):
+        # A UNION of two indexed lookups: an OR across the client join would scan every project.
+        managed, via_client = (
+            FinancingProject.objects.filter(condition).order_by().values("pk")
+            for condition in _managed_by(user)
+        )
+        return projects.filter(pk__in=managed.union(via_client))
+    condition = _visible_project(user)
+    return projects.none() if condition is None else projects.filter(condition)
+
+
+def _is_relationship_manager(user: User) -> bool:
+    """Whom the last case of `portfolio_for` applies to: every active user of no other role."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and not (user.is_admin_role or user.is_manager or user.is_department_staff)
+    )
+
+
+def _managed_by(user: User) -> tuple[Q, Q]:
+    """A relationship manager's projects: the ones they manage, those of the clients they manage."""
+    return Q(relationship_manager=user), Q(client__relationship_manager=user)
+
+
+def _visible_project(user: User) -> Q | Exists | None:
+    """The rule of `portfolio_for` as a condition on one project row (None: no project at all).
+    Cheap where the row is already chosen (one project by its id); `portfolio_for` shapes the
+    relationship manager's case for the whole table."""
     if not user.is_authenticated or not user.is_active:
-        return projects.none()
+        return None
     if user.is_admin_role:
-        return projects
+        return Q()
     if user.is_manager:
-        return projects.filter(team_id__in=team_ids_led_by(user))
+        return Q(team_id__in=team_ids_led_by(user))
     if user.is_department_staff:
-        assigned = Commitment.objects.filter(project_id=OuterRef("pk"), owner=user)
-        return projects.filter(Exists(assigned))
-    # A UNION of two indexed lookups: an OR across the client join would scan every project.
-    managed = FinancingProject.objects.filter(relationship_manager=user).order_by().values("pk")
-    via_client = FinancingProject.objects.filter(client__relationship_manager=user).order_by().values("pk")
-    return projects.filter(pk__in=managed.union(via_client))
+        return Exists(Commitment.objects.filter(project_id=OuterRef("pk"), owner=user))
+    managed, via_client = _managed_by(user)
+    return managed | via_client
 
 
 def clients_for(user: User) -> QuerySet[Client]:
@@ -47,10 +73,12 @@ def clients_for(user: User) -> QuerySet[Client]:
         return clients
     if user.is_manager:
         return clients.filter(team_id__in=team_ids_led_by(user))
-    visible_project = portfolio_for(user).filter(client_id=OuterRef("pk"))
     if user.is_department_staff:
-        return clients.filter(Exists(visible_project))
-    return clients.filter(Q(relationship_manager=user) | Exists(visible_project))
+        return clients.filter(Exists(portfolio_for(user).filter(client_id=OuterRef("pk"))))
+    # "Manages the client, or sees one of its projects": every project of a client they manage
+    # is in their portfolio, so the other projects that count are the ones they manage.
+    managed = FinancingProject.objects.filter(client_id=OuterRef("pk"), relationship_manager=user)
+    return clients.filter(Q(relationship_manager=user) | Exists(managed))
 
 
 def contacts_for(user: User) -> QuerySet[Contact]:
@@ -106,8 +134,13 @@ def can_edit_project(user: User, project: FinancingProject) -> bool:
 
 def get_project_for(user: User, pk) -> FinancingProject:
     """The project, or 404 when it does not exist or the user may not see it."""
+    visible = _visible_project(user)
     project = (
-        portfolio_for(user).select_related("client", "relationship_manager", "team").filter(pk=pk).first()
+        None
+        if visible is None
+        else FinancingProject.objects.select_related("client", "relationship_manager")
+        .filter(visible, pk=pk)
+        .first()
     )
     if project is None:
         raise Http404

@@ -14,6 +14,18 @@ TABLE = "finance_projects_financingproject"
 CRITICAL_FROM = "(timezone('UTC', next_update_due_at) + update_cadence_days * interval '1 day')"
 
 
+def copy_open_alert_severities(apps, schema_editor):
+    """Projects with an update-overdue alert open before this migration get its severity: the
+    scan trusts the stored severity to stand for the open alert."""
+    schema_editor.execute(
+        f"UPDATE {TABLE} SET update_alert_severity = ("
+        "SELECT a.severity FROM finance_projects_alert AS a WHERE a.kind = 'update_overdue' "
+        f"AND a.subject_type = 'project' AND a.resolved_at IS NULL AND a.subject_id = {TABLE}.id) "
+        "WHERE id IN (SELECT subject_id FROM finance_projects_alert WHERE kind = 'update_overdue' "
+        "AND subject_type = 'project' AND resolved_at IS NULL)"
+    )
+
+
 def create_escalation_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -78,5 +90,6 @@ class Migration(migrations.Migration):
                 condition=models.Q(("update_alert_severity", "stale")), fields=["id"], name="project_update_alert_stale"
             ),
         ),
+        migrations.RunPython(copy_open_alert_severities, migrations.RunPython.noop),
         migrations.RunPython(create_escalation_indexes, drop_escalation_indexes),
     ]

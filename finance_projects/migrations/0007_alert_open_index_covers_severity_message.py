@@ -1,10 +1,10 @@
-from django.db import migrations
+from django.db import migrations, models
 
 # On PostgreSQL the unique index behind `one_open_alert_per_subject` also carries severity and
 # message, so a scan's no-change check reads the open alerts from the index alone. Django's own
 # covering constraint would not be created at all on SQLite, losing the uniqueness there; the
 # model keeps the plain constraint and this swaps the index under it, with the same name and
-# the same rule.
+# the same rule. The message is bounded first, so that an index row can always hold it.
 TABLE = "finance_projects_alert"
 NAME = "one_open_alert_per_subject"
 KEY = "(kind, subject_type, subject_id)"
@@ -31,4 +31,16 @@ class Migration(migrations.Migration):
         ("finance_projects", "0006_project_update_alert_severity"),
     ]
 
-    operations = [migrations.RunPython(cover, uncover)]
+    operations = [
+        migrations.AlterField(
+            model_name="alert",
+            name="message",
+            field=models.CharField(max_length=500, verbose_name="message"),
+        ),
+        migrations.AlterField(
+            model_name="historicalalert",
+            name="message",
+            field=models.CharField(max_length=500, verbose_name="message"),
+        ),
+        migrations.RunPython(cover, uncover),
+    ]

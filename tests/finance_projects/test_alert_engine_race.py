@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from finance_projects import scans
 from finance_projects.alerts import ScanResult
-from finance_projects.models import Alert
+from finance_projects.models import Alert, FinancingProject
 from tests.factories import CommitmentFactory, ProjectFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -86,3 +86,32 @@ def test_a_run_that_loses_the_race_to_open_alerts_keeps_the_winners_alerts(name,
         "loser": ScanResult(opened=0, kept=5, resolved=0),
     }
     assert Alert.objects.filter(kind=name, resolved_at__isnull=True).count() == 5
+
+
+def test_a_client_update_committed_while_a_beat_writes_is_caught_by_the_next_beat(monkeypatch):
+    from django.db.backends.utils import CursorWrapper
+
+    overdue_projects(1)
+    project = FinancingProject.objects.get()
+    execute = CursorWrapper.execute
+
+    def update_logged_meanwhile(self, sql, params=None):
+        result = execute(self, sql, params)
+        if sql.lstrip().startswith("INSERT INTO") and "alert_sync_target" in sql:
+            worker = threading.Thread(target=log_update)  # another session, committed at once
+            worker.start()
+            worker.join()
+        return result
+
+    def log_update():
+        FinancingProject.objects.filter(pk=project.pk).update(next_update_due_at=NOW + timedelta(days=10))
+        connection.close()
+
+    monkeypatch.setattr(CursorWrapper, "execute", update_logged_meanwhile)
+    first = scans.run_scan("update_overdue", at=NOW)
+    monkeypatch.setattr(CursorWrapper, "execute", execute)
+
+    assert first == ScanResult(opened=1, kept=0, resolved=0)
+    assert scans.run_scan("update_overdue", at=NOW) == ScanResult(opened=0, kept=0, resolved=1)
+    project.refresh_from_db()
+    assert project.update_alert_severity == ""

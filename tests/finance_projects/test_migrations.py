@@ -1,4 +1,6 @@
-"""The core schema can be taken down and rebuilt, and its data migration restores the stages."""
+"""The core schema can be taken down and rebuilt, and its data migrations restore what they should."""
+
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
@@ -6,6 +8,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from finance_projects.models import Stage, StageDefinition
+
+NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
 
 
 def test_the_models_and_the_migrations_agree(db):
@@ -31,3 +35,56 @@ def test_finance_projects_migrates_to_zero_and_back():
     assert not MigrationExecutor(connection).migration_plan(
         MigrationExecutor(connection).loader.graph.leaf_nodes()
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_alert_open_before_the_stored_severities_is_copied_to_its_project():
+    before, after = (
+        [("finance_projects", "0005_alert_scan_write_indexes")],
+        [("finance_projects", "0006_project_update_alert_severity")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    team = old.get_model("accounts", "Team").objects.create(name="Energy")
+    rm = old.get_model("accounts", "User").objects.create(username="rm-before", team=team)
+    client = old.get_model("finance_projects", "Client").objects.create(
+        name="Harbour Wind", team=team, relationship_manager=rm
+    )
+    projects = [
+        old.get_model("finance_projects", "FinancingProject").objects.create(
+            client=client, name=f"Phase {n}", code=f"HW-{n}", amount=1, team=team, relationship_manager=rm
+        )
+        for n in range(3)
+    ]
+    alert = old.get_model("finance_projects", "Alert")
+    alert.objects.create(
+        kind="update_overdue",
+        severity="critical",
+        project=projects[0],
+        subject_type="project",
+        subject_id=projects[0].pk,
+        message="HW-0 Phase 0",
+        last_seen_at=NOW,
+    )
+    alert.objects.create(
+        kind="update_overdue",
+        severity="warning",
+        project=projects[1],
+        subject_type="project",
+        subject_id=projects[1].pk,
+        message="HW-1 Phase 1",
+        last_seen_at=NOW,
+        resolved_at=NOW,
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps.get_model("finance_projects", "FinancingProject")
+
+    assert dict(new.objects.values_list("code", "update_alert_severity")) == {
+        "HW-0": "critical",
+        "HW-1": "",
+        "HW-2": "",
+    }
+    call_command("migrate", verbosity=0)
