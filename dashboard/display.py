@@ -5,6 +5,8 @@ turn them into text here: links from a URL reversed once, choice labels translat
 people's names built once per person, dates formatted in the active time zone.
 """
 
+import html
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -12,7 +14,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -73,6 +75,15 @@ def local(value: datetime | None, pattern: str) -> str:
     if pattern.startswith("D ") and pattern[2:] in _NUMERIC:
         return f"{WEEKDAYS_ABBR[value.weekday()]} {value.strftime(_NUMERIC[pattern[2:]])}"
     return dateformat.format(value, pattern)
+
+
+_LINE_BREAKS = re.compile(r"\r\n|\r")
+
+
+def multiline(text: str) -> SafeString:
+    """`text|linebreaksbr` of a plain string (escaped, line breaks as <br>), without the filter's
+    checks for lazy and safe strings."""
+    return mark_safe(html.escape(_LINE_BREAKS.sub("\n", text)).replace("\n", "<br>"))
 
 
 def truncate(text: str | None, length: int) -> str:

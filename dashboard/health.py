@@ -141,12 +141,17 @@ def _days(since: datetime, at: datetime) -> int:
 
 
 def compute_health(
-    *, projects: QuerySet[FinancingProject] | list[FinancingProject], at: datetime | None = None
+    *,
+    projects: QuerySet[FinancingProject] | list[FinancingProject],
+    at: datetime | None = None,
+    missed: list[tuple[int, str, datetime]] | None = None,
 ) -> dict[int, Health]:
     """Health of every project (project id → Health), in a fixed number of queries.
 
     `projects` is a queryset (a whole portfolio: its rows are read here) or projects already
-    loaded (a page showing them: their ids go straight into the queries, no subquery)."""
+    loaded (a page showing them: their ids go straight into the queries, no subquery).
+    `missed`: the projects' missed commitments (project id, title, due date; open and due
+    before `at`, soonest first) when the caller has read every commitment of them anyway."""
     at = at or timezone.now()
     if isinstance(projects, QuerySet):
         ids = projects
@@ -165,11 +170,12 @@ def compute_health(
     # The reads are raw SQL: a page scores one project, and their ORM form cost more to build
     # than to run. `ids` is a subquery (a portfolio) or a list of placeholders.
     ids, params = ids_sql(ids)
-    missed = fetch(
-        "SELECT project_id, title, due_at FROM finance_projects_commitment"
-        f" WHERE project_id IN ({ids}) AND status = %s AND due_at < %s ORDER BY due_at",
-        [*params, CommitmentStatus.OPEN.value, at],
-    )
+    if missed is None:
+        missed = fetch(
+            "SELECT project_id, title, due_at FROM finance_projects_commitment"
+            f" WHERE project_id IN ({ids}) AND status = %s AND due_at < %s ORDER BY due_at",
+            [*params, CommitmentStatus.OPEN.value, at],
+        )
     for project_id, title, due_at in missed:
         scores[project_id].add(
             "commitment_missed", POINTS["commitment_missed"], days=_days(as_datetime(due_at), at), label=title

@@ -3,11 +3,13 @@ forms. A fixed number of queries whatever the project's history (each list is re
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
-from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -15,10 +17,10 @@ from accounts.models import User
 from finance_projects.models import (
     AlertKind,
     Commitment,
+    CommitmentKind,
     CommitmentStatus,
     FinancingProject,
     Stage,
-    StageDefinition,
     TouchpointChannel,
 )
 from finance_projects.selectors import can_edit_project
@@ -34,23 +36,33 @@ AUDIT_LIMIT = 30
 
 def stage_path(project: FinancingProject, *, at: datetime) -> list[dict]:
     """Every stage in order with its purpose, expected days and the days actually spent in it."""
-    definitions = {d.stage: d for d in StageDefinition.objects.all()}
+    language = get_language() or "zh-hans"
+    purpose = "purpose_en" if language.startswith("en") else "purpose_zh"  # as StageDefinition.purpose
+    definitions = {
+        stage: (expected, text)
+        for stage, expected, text in fetch(
+            f"SELECT stage, expected_days, {purpose} FROM finance_projects_stagedefinition", []
+        )
+    }
     spent: dict[str, float] = defaultdict(float)
-    for transition in project.transitions.all():
-        end = transition.left_at or at
-        spent[transition.stage] += (end - transition.entered_at).total_seconds() / 86400
+    transitions = fetch(
+        "SELECT stage, entered_at, left_at FROM finance_projects_stagetransition"
+        " WHERE project_id = %s ORDER BY entered_at, id",
+        [project.pk],
+    )
+    for stage, entered_at, left_at in transitions:
+        end = as_datetime(left_at) or at
+        spent[stage] += (end - as_datetime(entered_at)).total_seconds() / 86400
     current = Stage.order(project.stage)
-    language = get_language()
     path = []
     for index, (value, label) in enumerate(Stage.choices):
-        definition = definitions.get(value)
-        expected = definition.expected_days if definition else None
+        expected, text = definitions.get(value, (None, ""))
         actual = round(spent[value]) if value in spent else None
         path.append(
             {
                 "stage": value,
                 "label": label,
-                "purpose": definition.purpose(language) if definition else "",
+                "purpose": text,
                 "expected_days": expected,
                 "actual_days": actual,
                 "state": "done" if index < current else ("current" if index == current else "todo"),
@@ -64,7 +76,7 @@ def _event(at, kind, title, detail="", *, tone="", who=None, link=None):
     return {"at": at, "kind": kind, "title": title, "detail": detail, "tone": tone, "who": who, "link": link}
 
 
-def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[dict]:
+def timeline(project: FinancingProject, commitments: list[dict]) -> list[dict]:
     """Touchpoints, commitments (with every renegotiation), alerts, complaints and survey
     responses of the project, newest first."""
     events = []
@@ -88,42 +100,45 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
                 who=people.name(first, last, username),
             )
         )
+    promised, due = _("Promised: %(title)s"), _("due %(due)s")
     for commitment in commitments:
+        title = commitment["title"]
         events.append(
             _event(
-                commitment.created_at,
+                commitment["created_at"],
                 "commitment",
-                _("Promised: %(title)s") % {"title": commitment.title},
-                _("due %(due)s") % {"due": timezone.localtime(commitment.due_at).strftime("%Y-%m-%d %H:%M")},
-                who=commitment.created_by,
+                promised % {"title": title},
+                due % {"due": display.local(commitment["due_at"], "Y-m-d H:i")},
+                who=commitment["created_by"],
             )
         )
-        if commitment.status == CommitmentStatus.FULFILLED:
+        status = commitment["status"]
+        if status == CommitmentStatus.FULFILLED:
             events.append(
                 _event(
-                    commitment.fulfilled_at,
+                    commitment["fulfilled_at"],
                     "commitment",
-                    _("Kept: %(title)s") % {"title": commitment.title},
+                    _("Kept: %(title)s") % {"title": title},
                     tone="good",
                 )
             )
-        elif commitment.status == CommitmentStatus.RENEGOTIATED:
+        elif status == CommitmentStatus.RENEGOTIATED:
             events.append(
                 _event(
-                    commitment.closed_at,
+                    commitment["closed_at"],
                     "commitment",
-                    _("New date agreed: %(title)s") % {"title": commitment.title},
-                    commitment.close_reason,
+                    _("New date agreed: %(title)s") % {"title": title},
+                    commitment["close_reason"],
                     tone="warn",
                 )
             )
-        elif commitment.status == CommitmentStatus.CANCELLED:
+        elif status == CommitmentStatus.CANCELLED:
             events.append(
                 _event(
-                    commitment.closed_at,
+                    commitment["closed_at"],
                     "commitment",
-                    _("Cancelled: %(title)s") % {"title": commitment.title},
-                    commitment.close_reason,
+                    _("Cancelled: %(title)s") % {"title": title},
+                    commitment["close_reason"],
                 )
             )
     kinds = display.choice_labels(AlertKind.choices)
@@ -178,85 +193,179 @@ def timeline(project: FinancingProject, commitments: list[Commitment]) -> list[d
     events.sort(key=lambda e: e["at"] or timezone.now(), reverse=True)
     events = events[:TIMELINE_LIMIT]
     # Formatted once here, not through date and linebreaksbr filters on every row of the page.
+    zone = timezone.get_current_timezone()
     for event in events:
-        at = timezone.localtime(event["at"]) if event["at"] else None
+        at = event["at"].astimezone(zone) if event["at"] else None
         event["at_iso"] = at.isoformat() if at else ""
         event["at_text"] = at.strftime("%Y-%m-%d %H:%M") if at else ""
-        event["detail"] = linebreaksbr(event["detail"], autoescape=True) if event["detail"] else ""
+        event["detail"] = display.multiline(event["detail"]) if event["detail"] else ""
     return events
 
 
-def _changes(records: list, fields: list[str]) -> list[dict]:
-    """What each historical record changed compared with the previous record of the same row."""
-    by_row: dict[int, list] = defaultdict(list)
-    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
-        by_row[record.id].append(record)
+def timeline_rows(events: list[dict]) -> SafeString:
+    """The timeline's rows as HTML, in one pass: the page's longest list, it would otherwise cost
+    a dozen template nodes a row. Text is escaped here; `detail` comes escaped from `timeline`."""
+    rows = []
+    for event in events:
+        tone = f"tone-{event['tone']}" if event["tone"] else ""
+        who = f' <span class="muted small">· {escape(event["who"])}</span>' if event["who"] else ""
+        detail = f'<div class="small">{event["detail"]}</div>' if event["detail"] else ""
+        rows.append(
+            f'\n        <li class="tl-{event["kind"]} {tone}">'
+            f'\n          <time datetime="{event["at_iso"]}">{event["at_text"]}</time>'
+            f'\n          <span class="tl-kind">{escape(event["title"])}</span>{who}'
+            f"\n          {detail}\n        </li>"
+        )
+    return mark_safe("".join(rows))  # every value above is escaped
+
+
+# The audited fields the trail compares, as columns of the history tables.
+PROJECT_AUDIT_FIELDS = [
+    "name",
+    "amount",
+    "currency",
+    "stage",
+    "status",
+    "update_cadence_days",
+    "relationship_manager_id",
+]
+COMMITMENT_AUDIT_FIELDS = ["title", "due_at", "status", "owner_id", "close_reason"]
+
+
+def _audit_reader(model, fields: list[str]):
+    """For each of `fields` of `model`'s history rows: its name, its label, its choice labels in
+    the active language (None without choices) and its decimal places (None if not a decimal)."""
+    columns = []
+    for name in fields:
+        field = model._meta.get_field(name.removesuffix("_id"))
+        choices = display.choice_labels(field.choices) if field.choices else None
+        places = getattr(field, "decimal_places", None)
+        columns.append((name, str(field.verbose_name), choices, places))
+    return columns
+
+
+def _audit_value(value, places: int | None):
+    if places is not None and value is not None:
+        # A decimal as the ORM gives it (SQLite answers a float or an integer): its fixed places.
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
+    return value
+
+
+def _audit_text(value, choices) -> str:
+    if choices is not None:
+        return str(choices.get(value, value))
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return str("—" if value in (None, "") else value)
+
+
+def _audit_rows(sql: str, pk: int, columns, *, datetimes: set[str]) -> list[dict]:
+    """History rows as dicts: `history_id`, `history_date`, `id`, the audited columns and `who`."""
+    people = display.People()
+    rows = []
+    for values in fetch(sql, [pk, AUDIT_LIMIT]):
+        history_id, history_date, row_id, *audited, first, last, username = values
+        row = {"history_id": history_id, "history_date": as_datetime(history_date), "id": row_id}
+        for (name, _label, _choices, places), value in zip(columns, audited, strict=True):
+            row[name] = as_datetime(value) if name in datetimes else _audit_value(value, places)
+        row["who"] = people.name(first, last, username) or "—"
+        rows.append(row)
+    return rows
+
+
+def _changes(rows: list[dict], columns) -> list[dict]:
+    """What each history row changed compared with the previous row of the same object."""
+    by_object: dict[int, list[dict]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r["history_date"], r["history_id"])):
+        by_object[row["id"]].append(row)
     entries = []
-    for versions in by_row.values():
+    for versions in by_object.values():
         previous = None
-        for record in versions:
+        for row in versions:
             if previous is None:
                 changed = [_("created")]
             else:
                 changed = [
-                    f"{_label(record, name)}: {_display(previous, name)} → {_display(record, name)}"
-                    for name in fields
-                    if getattr(previous, name) != getattr(record, name)
+                    f"{label}: {_audit_text(previous[name], choices)} → {_audit_text(row[name], choices)}"
+                    for name, label, choices, _places in columns
+                    if previous[name] != row[name]
                 ]
             if changed:
-                entries.append({"record": record, "changes": changed})
-            previous = record
+                entries.append({"row": row, "changes": changed})
+            previous = row
     return entries
 
 
-def _label(record, name: str) -> str:
-    return str(record._meta.get_field(name.removesuffix("_id")).verbose_name)
+def _history_sql(table: str, key: str, fields: list[str]) -> str:
+    columns = ", ".join(f"h.{name}" for name in fields)
+    return (
+        f"SELECT h.history_id, h.history_date, h.id, {columns}, u.first_name, u.last_name, u.username"
+        f" FROM {table} h LEFT JOIN accounts_user u ON u.id = h.history_user_id"
+        f" WHERE h.{key} = %s ORDER BY h.history_date DESC, h.history_id DESC LIMIT %s"
+    )
 
 
-def _display(record, name: str) -> str:
-    value = getattr(record, name)
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    display = getattr(record, f"get_{name}_display", None)
-    return str(display() if display else ("—" if value in (None, "") else value))
+PROJECT_HISTORY = _history_sql("finance_projects_historicalfinancingproject", "id", PROJECT_AUDIT_FIELDS)
+COMMITMENT_HISTORY = _history_sql(
+    "finance_projects_historicalcommitment", "project_id", COMMITMENT_AUDIT_FIELDS
+)
 
 
 def audit_trail(project: FinancingProject) -> list[dict]:
-    """Who changed what and when, on the project and its commitments (django-simple-history)."""
-    project_records = list(
-        project.history.select_related("history_user").order_by("-history_date")[:AUDIT_LIMIT]
-    )
-    commitment_records = list(
-        Commitment.history.filter(project_id=project.pk)
-        .select_related("history_user")
-        .order_by("-history_date")[:AUDIT_LIMIT]
-    )
-    entries = [
-        {**entry, "what": _("Project")}
-        for entry in _changes(
-            project_records,
-            [
-                "name",
-                "amount",
-                "currency",
-                "stage",
-                "status",
-                "update_cadence_days",
-                "relationship_manager_id",
-            ],
-        )
-    ] + [
-        {**entry, "what": entry["record"].title}
-        for entry in _changes(commitment_records, ["title", "due_at", "status", "owner_id", "close_reason"])
+    """Who changed what and when, on the project and its commitments (django-simple-history's
+    tables, only the columns the trail compares)."""
+    project_columns = _audit_reader(FinancingProject, PROJECT_AUDIT_FIELDS)
+    commitment_columns = _audit_reader(Commitment, COMMITMENT_AUDIT_FIELDS)
+    project_rows = _audit_rows(PROJECT_HISTORY, project.pk, project_columns, datetimes=set())
+    commitment_rows = _audit_rows(COMMITMENT_HISTORY, project.pk, commitment_columns, datetimes={"due_at"})
+    entries = [{**entry, "what": _("Project")} for entry in _changes(project_rows, project_columns)] + [
+        {**entry, "what": entry["row"]["title"]} for entry in _changes(commitment_rows, commitment_columns)
     ]
-    entries.sort(key=lambda e: e["record"].history_date, reverse=True)
+    entries.sort(key=lambda e: e["row"]["history_date"], reverse=True)
     entries = entries[:AUDIT_LIMIT]
     for entry in entries:
-        record = entry["record"]
-        entry["when"] = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
-        entry["who"] = str(record.history_user) if record.history_user else "—"
+        row = entry["row"]
+        entry["when"] = timezone.localtime(row["history_date"]).strftime("%Y-%m-%d %H:%M")
+        entry["who"] = row["who"]
         entry["change"] = "; ".join(entry["changes"])
     return entries
+
+
+COMMITMENT_KEYS = [
+    "pk",
+    "title",
+    "kind",
+    "due_at",
+    "status",
+    "created_at",
+    "fulfilled_at",
+    "closed_at",
+    "close_reason",
+    "renegotiated_from_id",
+]
+
+
+def project_commitments(project: FinancingProject) -> list[dict]:
+    """Every commitment of the project by due date, as rows with the owner's and the author's
+    names: what the page shows of them."""
+    rows = fetch(
+        "SELECT m.id, m.title, m.kind, m.due_at, m.status, m.created_at, m.fulfilled_at, m.closed_at,"
+        " m.close_reason, m.renegotiated_from_id, o.first_name, o.last_name, o.username,"
+        " b.first_name, b.last_name, b.username FROM finance_projects_commitment m"
+        " JOIN accounts_user o ON o.id = m.owner_id LEFT JOIN accounts_user b ON b.id = m.created_by_id"
+        " WHERE m.project_id = %s ORDER BY m.due_at, m.id",
+        [project.pk],
+    )
+    people = display.People()
+    commitments = []
+    for values in rows:
+        row = dict(zip(COMMITMENT_KEYS, values[:10], strict=True))
+        for key in ("due_at", "created_at", "fulfilled_at", "closed_at"):
+            row[key] = as_datetime(row[key])
+        row["owner"] = people.name(*values[10:13])
+        row["created_by"] = people.name(*values[13:16])
+        commitments.append(row)
+    return commitments
 
 
 # The side forms of the page, by the name their section and action go by. They load when the
@@ -295,31 +404,74 @@ def form_context(request, project: FinancingProject, name: str, form) -> dict:
     }
 
 
+def status_links(project: FinancingProject, *, at: datetime) -> list[dict]:
+    """The project's live client status links, newest first: contact, expiry, last view."""
+    rows = fetch(
+        "SELECT l.id, ct.name, l.expires_at, l.last_viewed_at FROM finance_projects_projectstatuslink l"
+        " JOIN finance_projects_contact ct ON ct.id = l.contact_id"
+        " WHERE l.project_id = %s AND l.revoked_at IS NULL AND l.expires_at > %s ORDER BY l.created_at DESC",
+        [project.pk, at],
+    )
+    revoke_url = display.id_link("dashboard:status-link-revoke")
+    return [
+        {
+            "revoke_url": revoke_url(pk),
+            "contact": name,
+            "until": display.local(as_datetime(expires_at), "Y-m-d"),
+            "last_viewed": display.local(as_datetime(last_viewed_at), "m-d H:i"),
+        }
+        for pk, name, expires_at, last_viewed_at in rows
+    ]
+
+
+def open_commitment_rows(commitments: list[dict], *, at: datetime) -> list[dict]:
+    """The open commitments as the page lists them: links, kind, due date, and the earlier dates
+    of each (the renegotiated ones it replaced, oldest first)."""
+    by_pk = {c["pk"]: c for c in commitments}
+    fulfil_url = display.id_link("dashboard:commitment-action", "fulfil")
+    renegotiate_url = display.id_link("dashboard:commitment-action", "renegotiate")
+    kinds = display.choice_labels(CommitmentKind.choices)
+    rows = []
+    for commitment in commitments:
+        if commitment["status"] != CommitmentStatus.OPEN:
+            continue
+        chain, step = [], commitment
+        while step["renegotiated_from_id"] and step["renegotiated_from_id"] in by_pk:
+            step = by_pk[step["renegotiated_from_id"]]
+            chain.insert(
+                0,
+                {
+                    "due": display.local(step["due_at"], "Y-m-d"),
+                    "reason": display.truncate(step["close_reason"], 60),
+                },
+            )
+        rows.append(
+            {
+                **commitment,
+                "fulfil_url": fulfil_url(commitment["pk"]),
+                "renegotiate_url": renegotiate_url(commitment["pk"]),
+                "kind_label": kinds.get(commitment["kind"], commitment["kind"]),
+                "due": display.local(commitment["due_at"], "Y-m-d H:i"),
+                "missed": commitment["due_at"] < at,
+                "previous_versions": chain,
+            }
+        )
+    return rows
+
+
 def project_context(request, project: FinancingProject, *, open_form: str = "", **forms) -> dict:
     now = timezone.now()
     user = request.user
-    commitments = list(
-        project.commitments.select_related("owner", "created_by", "renegotiated_from").order_by(
-            "due_at", "id"
-        )
-    )
-    by_pk = {c.pk: c for c in commitments}
-    fulfil_url = display.id_link("dashboard:commitment-action", "fulfil")
-    renegotiate_url = display.id_link("dashboard:commitment-action", "renegotiate")
-    for commitment in commitments:
-        commitment.fulfil_url, commitment.renegotiate_url = (
-            fulfil_url(commitment.pk),
-            renegotiate_url(commitment.pk),
-        )
-        chain, step = [], commitment
-        while step.renegotiated_from_id and step.renegotiated_from_id in by_pk:
-            step = by_pk[step.renegotiated_from_id]
-            chain.insert(0, step)
-        commitment.previous_versions = chain
-        commitment.missed = commitment.is_missed(at=now)
+    commitments = project_commitments(project)
     can_edit = can_edit_project(user, project)
     renegotiate_form = forms.get("renegotiate_form") or RenegotiateForm()
-    health = compute_health(projects=[project], at=now).get(project.pk)
+    # Every commitment is read above: the missed ones need no query of their own.
+    missed = [
+        (project.pk, c["title"], c["due_at"])
+        for c in commitments
+        if c["status"] == CommitmentStatus.OPEN and c["due_at"] < now
+    ]
+    health = compute_health(projects=[project], at=now, missed=missed).get(project.pk)
     side_forms = {}
     if can_edit:
         for name in PAGE_FORMS:
@@ -334,14 +486,12 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
         "can_edit": can_edit,
         "path": stage_path(project, at=now),
         "days_in_stage": (now - project.stage_entered_at).days,
-        "open_commitments": [c for c in commitments if c.status == CommitmentStatus.OPEN],
-        "timeline": timeline(project, commitments),
+        "open_commitments": open_commitment_rows(commitments, at=now),
+        "timeline": timeline_rows(timeline(project, commitments)),
         "audit": audit_trail(project),
         "health": health,
         "health_reasons": [factor_text(f) for f in health.factors] if health else [],
-        "status_links": list(
-            project.status_links.filter(revoked_at__isnull=True, expires_at__gt=now).select_related("contact")
-        ),
+        "status_links": status_links(project, at=now),
         # Only the side forms shown open: the others load when the user opens them.
         "side_forms": side_forms,
         "form_url": reverse("dashboard:project", args=[project.pk]) + "?form=",

@@ -283,8 +283,16 @@ PORTFOLIO_KEYS = [
 ]
 
 
-def _portfolio_select(at: datetime) -> tuple[str, list]:
-    """The SELECT list and FROM of a portfolio row (`PORTFOLIO_KEYS`) and its parameters."""
+PORTFOLIO_FROM = (
+    " FROM finance_projects_financingproject p"
+    " JOIN finance_projects_client c ON c.id = p.client_id"
+    " JOIN accounts_user u ON u.id = p.relationship_manager_id"
+)
+
+
+def _portfolio_select(at: datetime, *, extra: str = "", source: str = PORTFOLIO_FROM) -> tuple[str, list]:
+    """The SELECT list and FROM of a portfolio row (`PORTFOLIO_KEYS`, then the `extra` columns)
+    and its parameters; `source` joins the project `p`, its client `c` and its manager `u`."""
     params: list = []
     next_open = (
         "SELECT {column} FROM finance_projects_commitment WHERE project_id = p.id AND status = %s "
@@ -327,9 +335,8 @@ def _portfolio_select(at: datetime) -> tuple[str, list]:
         "p.last_client_update_at, p.next_update_due_at, p.health, p.health_factors, p.client_id, "
         "c.name, u.first_name, u.last_name, u.username, "
         + ", ".join(columns)
-        + " FROM finance_projects_financingproject p"
-        " JOIN finance_projects_client c ON c.id = p.client_id"
-        " JOIN accounts_user u ON u.id = p.relationship_manager_id"
+        + (f", {extra}" if extra else "")
+        + source
     )
     return sql, params
 
@@ -366,13 +373,6 @@ class PortfolioTable:
         sql = f"{select} WHERE p.id IN ({self.ids.sql}) ORDER BY {self.order} LIMIT %s OFFSET %s"
         params += [*self.ids.params, window.stop - window.start, window.start]
         return [_portfolio_row(values) for values in fetch(sql, params)]
-
-
-def client_portfolio(scope: Scope, *, client_id: int, at: datetime | None = None) -> list[dict]:
-    """The client's projects the user may see, newest first, as portfolio rows."""
-    select, params = _portfolio_select(at or timezone.now())
-    sql = f"{select} WHERE p.client_id = %s AND p.id IN ({scope.sql}) ORDER BY p.created_at DESC"
-    return [_portfolio_row(values) for values in fetch(sql, [*params, client_id, *scope.params])]
 
 
 def _alert_scope(scope: Scope) -> tuple[str, list]:
@@ -490,18 +490,32 @@ def recent_responses(scope: Scope, *, limit: int = 8) -> list[dict]:
 CLIENT_KEYS = ["pk", "name", "industry", "region", "rm_first_name", "rm_last_name", "rm_username", "team"]
 
 
-def client_for(user: User, pk: int) -> dict | None:
-    """The client's heading (its RM's name fields, its team's name) when `clients_for(user)`
-    holds it, else None."""
+def client_page(scope: Scope, *, pk: int, at: datetime | None = None) -> tuple[dict | None, list[dict]]:
+    """The client's heading (its RM's name fields, its team's name) when `clients_for(user)` holds
+    it, else None; and its projects in `scope`, newest first, as portfolio rows. One statement:
+    the client's row is read once, for the heading and for the projects' client column."""
     # The id inside the subquery too: the visibility test then runs on that one client.
-    visible, params = ids_sql(clients_for(user).filter(pk=pk))
-    rows = fetch(
-        "SELECT c.id, c.name, c.industry, c.region, u.first_name, u.last_name, u.username, t.name"
-        " FROM finance_projects_client c JOIN accounts_user u ON u.id = c.relationship_manager_id"
-        f" JOIN accounts_team t ON t.id = c.team_id WHERE c.id IN ({visible})",
-        params,
+    visible, visible_params = ids_sql(clients_for(scope.user).filter(pk=pk))
+    source = (
+        " FROM finance_projects_client c"
+        " JOIN accounts_user cu ON cu.id = c.relationship_manager_id"
+        " JOIN accounts_team t ON t.id = c.team_id"
+        f" LEFT JOIN finance_projects_financingproject p ON p.client_id = c.id AND p.id IN ({scope.sql})"
+        " LEFT JOIN accounts_user u ON u.id = p.relationship_manager_id"
     )
-    return dict(zip(CLIENT_KEYS, rows[0], strict=True)) if rows else None
+    extra = "c.id, c.industry, c.region, cu.first_name, cu.last_name, cu.username, t.name"
+    select, params = _portfolio_select(at or timezone.now(), extra=extra, source=source)
+    sql = f"{select} WHERE c.id IN ({visible}) ORDER BY p.created_at DESC"
+    rows = fetch(sql, [*params, *scope.params, *visible_params])
+    if not rows:
+        return None, []
+    width = len(PORTFOLIO_KEYS)
+    client_id, industry, region, *rm_name, team = rows[0][width:]
+    name = rows[0][PORTFOLIO_KEYS.index("client__name")]
+    client = dict(zip(CLIENT_KEYS, [client_id, name, industry, region, *rm_name, team], strict=True))
+    # A client with none of its projects in scope comes as one row without a project.
+    projects = [_portfolio_row(row[:width]) for row in rows if row[0] is not None]
+    return client, projects
 
 
 CONTACT_KEYS = ["name", "title", "email", "phone", "language", "opted_out"]

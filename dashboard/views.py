@@ -37,6 +37,7 @@ from finance_projects.models import (
 from finance_projects.selectors import (
     alerts_for,
     can_edit_project,
+    client_projects_for,
     commitments_for,
     get_project_for,
     portfolio_for,
@@ -485,14 +486,14 @@ def status_link_revoke(request, pk: int):
 
 @in_user_zone
 def client_detail(request, pk: int):
-    client = selectors.client_for(request.user, pk)
+    now = timezone.now()
+    scope = Scope.of(request.user, client_projects_for(request.user, pk))
+    client, projects = selectors.client_page(scope, pk=pk, at=now)
     if client is None:
         raise Http404
     client["relationship_manager"] = display.People().name(
         client["rm_first_name"], client["rm_last_name"], client["rm_username"]
     )
-    now = timezone.now()
-    projects = selectors.client_portfolio(Scope.of(request.user), client_id=client["pk"], at=now)
     # The stored scores of the last refresh, as on the portfolio; closed and lost deals have none.
     fresh = _unscored_health([(p["pk"], p["status"], p["health"]) for p in projects], at=now)
     project_url = display.id_link("dashboard:project")

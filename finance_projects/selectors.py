@@ -65,6 +65,14 @@ def _visible_project(user: User) -> Q | Exists | None:
     return managed | via_client
 
 
+def client_projects_for(user: User, client_id) -> QuerySet[FinancingProject]:
+    """The client's projects in `portfolio_for(user)`, by the same rule tested on that client's
+    rows alone: quicker to plan than the whole portfolio, for a page about one client."""
+    visible = _visible_project(user)
+    projects = FinancingProject.objects.filter(client_id=client_id)
+    return projects.none() if visible is None else projects.filter(visible)
+
+
 def clients_for(user: User) -> QuerySet[Client]:
     clients = Client.objects.all()
     if not user.is_authenticated or not user.is_active:
@@ -77,8 +85,8 @@ def clients_for(user: User) -> QuerySet[Client]:
         return clients.filter(Exists(portfolio_for(user).filter(client_id=OuterRef("pk"))))
     # "Manages the client, or sees one of its projects": every project of a client they manage
     # is in their portfolio, so the other projects that count are the ones they manage.
-    managed = FinancingProject.objects.filter(client_id=OuterRef("pk"), relationship_manager=user)
-    return clients.filter(Q(relationship_manager=user) | Exists(managed))
+    managed = FinancingProject.objects.filter(relationship_manager=user).values("client_id")
+    return clients.filter(Q(relationship_manager=user) | Q(pk__in=managed))
 
 
 def contacts_for(user: User) -> QuerySet[Contact]:
