@@ -381,8 +381,7 @@ def blank_form(name: str, *, project: FinancingProject, user: User, at: datetime
             project=project, initial={"occurred_at": timezone.localtime(at), "is_client_update": True}
         )
     if name == "commitment":
-        owners = User.objects.filter(is_active=True, team_id=project.team_id)
-        owners = owners.order_by("first_name", "username")
+        owners = selectors.commitment_owners(project)
         return CommitmentForm(
             owners=owners, initial={"owner": user.pk if user.team_id == project.team_id else None}
         )

@@ -66,8 +66,9 @@ def week_bounds(*, user: User, at: datetime | None = None) -> tuple[datetime, da
     return monday, monday + timedelta(days=7)
 
 
-def stage_definitions() -> dict[str, StageDefinition]:
-    return {definition.stage: definition for definition in StageDefinition.objects.all()}
+def commitment_owners(project: FinancingProject) -> QuerySet[User]:
+    """Who can own a commitment on the project: its team's active people, by name."""
+    return User.objects.filter(is_active=True, team_id=project.team_id).order_by("first_name", "username")
 
 
 @dataclass(frozen=True)

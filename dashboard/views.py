@@ -394,7 +394,8 @@ def project_action(request, pk: int, action: str):
                 services.touchpoint_log(project=project, logged_by=user, **data)
                 return _back(project, _("Touchpoint logged."), request)
         elif action == "commitment":
-            form = forms["commitment_form"] = CommitmentForm(request.POST, owners=_owners(project))
+            owners = selectors.commitment_owners(project)
+            form = forms["commitment_form"] = CommitmentForm(request.POST, owners=owners)
             if form.is_valid():
                 services.commitment_create(project=project, created_by=user, **form.cleaned_data)
                 return _back(project, _("Commitment added."), request)
@@ -428,10 +429,6 @@ def project_action(request, pk: int, action: str):
     context["new_status_url"] = shown_token
     status = 200 if shown_token else 400
     return render(request, "dashboard/project.html", context, status=status)
-
-
-def _owners(project):
-    return User.objects.filter(is_active=True, team_id=project.team_id)
 
 
 def _back(project, message, request):
