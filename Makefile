@@ -54,7 +54,7 @@ bench-digests: venv
 	DATABASE_URL=$(PG_URL)/cem_bench_digests $(PY) -m bench.digests --scale $(SCALE)
 
 bench-survey: venv
-	$(PY) -m bench.survey_load --duration 10 --database-url $(PG_URL)/cem_bench_survey
+	$(PY) -m bench.survey_load --pairs 4 --duration 3 --database-url $(PG_URL)/cem_bench_survey
 
 bench-import: venv
 	DATABASE_URL=$(PG_URL)/cem_bench_import $(PY) -m pytest tests/finance_projects/test_import_scale.py -m slow -p no:xdist --durations=1 -q

@@ -103,6 +103,10 @@ class Question(models.Model):
     def scale(self) -> tuple[int, int] | None:
         return SCALES.get(self.type)
 
+    def option_values(self) -> set[str]:
+        """The values a single-choice answer may take (no labels, so no language needed)."""
+        return {value for line in self.choices.splitlines() if (value := line.split("|", 1)[0].strip())}
+
     def options(self, language: str | None = None) -> list[tuple[str, str]]:
         options = []
         for line in self.choices.splitlines():
@@ -129,14 +133,20 @@ class SurveyInvitation(models.Model):
     carries a fresh personal link (`InvitationLink`), so only token hashes are ever stored.
     """
 
+    # Both looked up through the "recent" indexes below, which lead with them.
     project = models.ForeignKey(
         FinancingProject,
         verbose_name=_("project"),
         on_delete=models.CASCADE,
         related_name="survey_invitations",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="survey_invitations"
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        related_name="survey_invitations",
+        db_index=False,
     )
     survey = models.ForeignKey(
         Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="invitations"
@@ -162,6 +172,8 @@ class SurveyInvitation(models.Model):
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
     last_reminder_at = models.DateTimeField(_("last reminder at"), null=True, blank=True)
+    # Left as it was when the contact answers (the reminder run clears it once due), so that a
+    # response changes no indexed column and PostgreSQL updates the row in place.
     next_reminder_at = models.DateTimeField(_("next reminder due"), null=True, blank=True)
     opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True)
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
@@ -179,10 +191,12 @@ class SurveyInvitation(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"], name="invitation_unsent", condition=Q(sent_at__isnull=True)),
+            # No index names `responded_at`: answering updates only that column, which keeps
+            # the update a heap-only (HOT) one that touches none of the indexes.
             models.Index(
                 fields=["next_reminder_at"],
                 name="invitation_reminder_due",
-                condition=Q(responded_at__isnull=True, next_reminder_at__isnull=False),
+                condition=Q(next_reminder_at__isnull=False),
             ),
             models.Index(fields=["contact", "-created_at"], name="invitation_contact_recent"),
             models.Index(fields=["project", "-created_at"], name="invitation_project_recent"),
@@ -246,6 +260,7 @@ class SurveyResponse(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # a partial index below: a new response adds no entry
     )
     categories_edited_at = models.DateTimeField(_("categories edited at"), null=True, blank=True)
     # Closing the loop with a detractor.
@@ -257,6 +272,7 @@ class SurveyResponse(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # a partial index below: a new response adds no entry
     )
     follow_up_outcome = models.TextField(_("outcome of the follow-up"), blank=True)
 
@@ -279,6 +295,17 @@ class SurveyResponse(models.Model):
                 fields=["submitted_at"],
                 name="response_unprocessed",
                 condition=Q(submitted_at__isnull=False, processed_at__isnull=True),
+            ),
+            # For deleting a user (SET_NULL); only responses someone worked on are indexed.
+            models.Index(
+                fields=["categories_edited_by"],
+                name="response_categories_editor",
+                condition=Q(categories_edited_by__isnull=False),
+            ),
+            models.Index(
+                fields=["followed_up_by"],
+                name="response_followed_up_by",
+                condition=Q(followed_up_by__isnull=False),
             ),
         ]
 

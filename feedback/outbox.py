@@ -112,6 +112,11 @@ def deliver_invitations(*, at: datetime | None = None) -> int:
 def send_reminders(*, at: datetime | None = None) -> int:
     """At most two reminders per invitation, never after a response, an opt-out or expiry."""
     at = at or timezone.now()
+    # A response leaves its reminder date in place (see SurveyInvitation.next_reminder_at):
+    # cleared here once due, so answered invitations leave the reminder index.
+    SurveyInvitation.objects.filter(next_reminder_at__lte=at, responded_at__isnull=False).update(
+        next_reminder_at=None
+    )
     due = list(
         _sendable(at)
         .filter(next_reminder_at__lte=at, sent_at__isnull=False, reminders_sent__lt=2)

@@ -9,13 +9,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -349,7 +349,7 @@ def clean_answers(questions: list[Question], raw: dict[str, str], *, final: bool
                 continue
             answers[str(question.pk)] = int(value)
         elif question.type == QuestionType.CHOICE:
-            if value not in {option for option, _label in question.options()}:
+            if value not in question.option_values():
                 errors[field] = _("Choose one of the options.")
                 continue
             answers[str(question.pk)] = value
@@ -440,6 +440,8 @@ def _submission_sql(*, by_link: bool) -> str:
     finds the invitation open; the INSERT then reads only that claimed row, so the others store
     nothing. `by_link` also finds the invitation from the link's hash, checks that the answers
     were checked against the survey's current version, and takes the contact's language.
+    The claim writes only `responded_at`, which no index names, so PostgreSQL rewrites the
+    invitation in its page (a HOT update, the table keeps room for it) and touches no index.
     """
     invitation, link = SurveyInvitation._meta.db_table, InvitationLink._meta.db_table
     response, survey = SurveyResponse._meta.db_table, Survey._meta.db_table
@@ -465,7 +467,7 @@ def _submission_sql(*, by_link: bool) -> str:
     return f"""
         WITH {target}
         claimed AS (
-            UPDATE {invitation} SET responded_at = %(at)s, next_reminder_at = NULL
+            UPDATE {invitation} SET responded_at = %(at)s
             WHERE id = (SELECT id FROM target) AND responded_at IS NULL AND revoked_at IS NULL
               AND expires_at > %(at)s
             RETURNING id
@@ -488,23 +490,74 @@ def _unsubmitted_columns() -> dict[str, object]:
     }
 
 
+@contextmanager
+def _preparable_cursor():
+    """A cursor whose statements PostgreSQL can keep prepared on this connection.
+
+    The ORM binds parameters on the client, so PostgreSQL plans every statement again; for the
+    submission statement (a handful of joins, an update and an upsert) planning costs as much
+    as running it. This cursor binds them on the server instead, so psycopg prepares it once
+    the connection has run it `prepare_threshold` times (DATABASES OPTIONS; None, Django's
+    default, prepares nothing). It is wrapped like every Django cursor, so it is logged,
+    counted in tests and its errors are Django's.
+
+    It skips the connection health check (CONN_HEALTH_CHECKS, a `SELECT 1` round trip before a
+    request's first query): `_run_submission` finds a dead connection by its failure instead.
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the `connection` proxy
+    db.validate_thread_sharing()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        cursor = ServerBindingCursor(db.connection)
+    with (db.make_debug_cursor if db.queries_logged else db.make_cursor)(cursor) as wrapped:
+        yield wrapped
+
+
+def _run_submission(sql: str, params: dict) -> tuple | None:
+    """The submission statement's row (None: nothing stored), on a connection known to work.
+
+    Outside a transaction the statement is its own commit, so when the connection turns out
+    dead (the database restarted since the last request), it runs once more on a new one. That
+    is safe even if the first run committed before the connection broke: the claim then finds
+    the invitation answered and stores nothing, and the client gets the thank-you page.
+    """
+
+    def run():
+        with _preparable_cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+
+    try:
+        return run()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block or connection.is_usable():
+            raise  # a real error, or a transaction the new connection would not continue
+        logger.warning("Database connection lost before a survey submission; reconnecting")
+        connection.close()
+        return run()
+
+
+@functools.cache
+def _submitted_columns() -> tuple[tuple[str, str, object], ...]:
+    """(field name, column, field) of what a submission writes."""
+    meta = SurveyResponse._meta
+    return tuple((name, meta.get_field(name).column, meta.get_field(name)) for name in _SUBMITTED_FIELDS)
+
+
 def _store_submission(fields: dict, *, at: datetime, **target) -> SurveyResponse | None:
     """Run `_submission_sql` in autocommit (one round trip, no BEGIN/COMMIT); None when the
     invitation was not open (or, by link, not found or the survey changed)."""
-    meta = SurveyResponse._meta
+    db = connections[DEFAULT_DB_ALIAS]
     params = {
         **_unsubmitted_columns(),
-        **{
-            meta.get_field(name).column: meta.get_field(name).get_db_prep_save(value, connection)
-            for name, value in fields.items()
-        },
+        **{column: field.get_db_prep_save(fields[name], db) for name, column, field in _submitted_columns()},
         "started_at": at,
         **target,
         "at": at,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_submission_sql(by_link="token_hash" in target), params)
-        row = cursor.fetchone()
+    row = _run_submission(_submission_sql(by_link="token_hash" in target), params)
     if row is None:
         return None
     response_id, invitation_id, started_at, language = row
@@ -589,7 +642,7 @@ def _claim_and_upsert(invitation: SurveyInvitation, fields: dict, *, at: datetim
     """`_submission_sql` for other databases: the claim, then one upsert, in the caller's transaction."""
     claimed = SurveyInvitation.objects.filter(
         pk=invitation.pk, responded_at__isnull=True, revoked_at__isnull=True, expires_at__gt=at
-    ).update(responded_at=at, next_reminder_at=None)
+    ).update(responded_at=at)
     if not claimed:
         return None
     [response] = SurveyResponse.objects.bulk_create(

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware, RejectRequest
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -174,7 +173,7 @@ def survey_page(request, token: str):
             token=token, raw=_answers(request), language=_requested_language(request)
         )
         if stored is not None:
-            return _submitted(token, stored.language)
+            return _submitted(request, stored.language)
     # A submission mostly ends in a redirect: the project and its RM are only read to render a page.
     invitation = services.invitation_for_token(token, for_page=not _submitting(request))
     if invitation is None:
@@ -205,15 +204,16 @@ def survey_page(request, token: str):
             )
         except ValidationError as error:
             return _form(request, invitation, language, values=raw, errors=_error_messages(error), status=400)
-    return _submitted(token, language)
+    return _submitted(request, language)
 
 
 def _answers(request) -> dict[str, str]:
     return {name: value for name, value in request.POST.items() if name.startswith("q_")}
 
 
-def _submitted(token: str, language: str):
-    return HttpResponseRedirect(f"{reverse('feedback:survey', args=[token])}?lang={language}&done=1")
+def _submitted(request, language: str):
+    # The page's own address (what reverse() would build for this link, without the lookup).
+    return HttpResponseRedirect(f"{request.path}?lang={language}&done=1")
 
 
 def _rm_name(invitation: SurveyInvitation) -> str:

@@ -92,6 +92,22 @@ def test_no_reminder_after_the_client_answered(queued):
     assert len(mail.outbox) == 1
 
 
+def test_an_answered_invitations_reminder_date_is_cleared_by_the_next_reminder_run(queued):
+    start = timezone.now()
+    outbox.deliver_invitations(at=start)
+    with time_machine.travel(start + timedelta(days=1)):
+        services.response_submit(invitation=queued, raw=answers_for(queued.survey, nps="9"))
+    queued.refresh_from_db()
+    assert queued.next_reminder_at is not None  # answering writes only responded_at
+    assert outbox.send_reminders(at=start + timedelta(days=2)) == 0
+    queued.refresh_from_db()
+    assert queued.next_reminder_at is not None  # not due yet
+    assert outbox.send_reminders(at=start + timedelta(days=4)) == 0
+    queued.refresh_from_db()
+    assert queued.next_reminder_at is None
+    assert len(mail.outbox) == 1
+
+
 def test_no_reminder_and_no_new_survey_after_the_contact_opted_out(
     queued, contact, project, relationship_survey
 ):

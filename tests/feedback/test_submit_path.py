@@ -2,9 +2,12 @@
 elsewhere), questions read once per process and survey version, no session, and the heavy work
 left to a worker."""
 
+import time
 from datetime import timedelta
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -53,6 +56,52 @@ def test_on_postgresql_a_complete_submission_is_one_statement(
     )
     invitation.refresh_from_db()
     assert invitation.responded_at == response.submitted_at
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_submission_statement_is_prepared_once_per_connection(
+    client, project, contact, relationship_survey
+):
+    services.survey_questions(relationship_survey)  # the one-statement path needs them cached
+    for number in range(connection.settings_dict["OPTIONS"]["prepare_threshold"] + 1):
+        _invitation, token = invitation_with_link(
+            project=project, contact=contact, survey=relationship_survey
+        )
+        answer = client.post(f"/s/{token}/", answers_for(relationship_survey, nps=str(number)))
+        assert answer.status_code == 302
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%INSERT INTO feedback_surveyresponse%"],
+        )
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_on_a_connection_the_database_dropped_is_stored_once(
+    client, project, contact, relationship_survey
+):
+    """The submission skips the per-request health check; a dead connection is replaced and
+    the statement run again, like the health check would have done before it."""
+    _warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
+    invitation, token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    data = answers_for(relationship_survey, nps="3")
+    backend = connection.connection.info.backend_pid
+    # A server restart, as far as this connection can tell: its backend ends.
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        **{key: params[key] for key in ("dbname", "user", "password", "host", "port") if key in params},
+        autocommit=True,
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend]).fetchone():
+            time.sleep(0.01)
+    answer = client.post(f"/s/{token}/", data)
+    assert (answer.status_code, answer["Location"]) == (302, f"/s/{token}/?lang=zh-hans&done=1")
+    assert connection.connection.info.backend_pid != backend
+    assert SurveyResponse.objects.filter(invitation=invitation, nps=3).count() == 1
 
 
 def test_a_submission_to_a_dead_link_gets_the_same_page_as_an_unknown_one(
