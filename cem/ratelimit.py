@@ -2,24 +2,41 @@
 
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 
 
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def window_key(*, scope: str, ip: str, window_seconds: int) -> str:
+    """The cache key counting this address's requests in the current fixed window."""
+    return f"rate:{scope}:{ip}:{int(time.time() // window_seconds)}"
+
+
+def _count(key: str, *, ttl: int) -> int:
+    """This request's number in the window: one round trip on Redis, a few elsewhere."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        # Django's incr() asks EXISTS before INCR: two round trips on every public request.
+        full_key = cache.make_and_validate_key(key)
+        pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, ttl)  # each window has its own key; it goes ttl after its last use
+        count, _ = pipe.execute()
+        return count
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request (or its key just expired)
+        if cache.add(key, 1, timeout=ttl):
+            return 1
+        return cache.incr(key)  # another request created it in between
+
+
 def over_limit(request, *, scope: str, limit: int, window_seconds: int) -> bool:
     """True when this address has used up `limit` requests in the current fixed window."""
     if not limit:
         return False
-    window = int(time.time() // window_seconds)
-    key = f"rate:{scope}:{client_ip(request)}:{window}"
-    # Counting first: every request but an address's first in a window is one increment.
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window's first request (or its key just expired)
-        if cache.add(key, 1, timeout=window_seconds + 30):
-            return False
-        count = cache.incr(key)  # another request created it in between
-    return count > limit
+    key = window_key(scope=scope, ip=client_ip(request), window_seconds=window_seconds)
+    return _count(key, ttl=window_seconds + 30) > limit
