@@ -33,6 +33,8 @@ def send_milestone_surveys(transition_id: int) -> int:
     return sum(1 for result in services.survey_send_milestone(transition=transition) if result.invitation)
 
 
+# No longer sent (submissions are drained in batches); kept registered for one release so
+# that messages queued before an upgrade are still processed.
 @shared_task(name="feedback.process_response")
 def process_response(response_id: int) -> bool:
     return services.response_process(response_id=response_id) is not None
