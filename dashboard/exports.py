@@ -13,10 +13,12 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from finance_projects.models import Stage
 from finance_projects.selectors import portfolio_for
 
 from . import kpis, selectors
 from .labels import KPI_LABELS
+from .sql import Scope
 
 CHUNK = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,26 +56,29 @@ def portfolio_columns() -> list[str]:
 
 
 def portfolio_records(request) -> Iterator[list]:
+    """The rows of the viewer's portfolio table, every page of it, in its filters and order."""
     filters = selectors.PortfolioFilters.from_query(request.GET)
-    rows = selectors.portfolio_rows(user=request.user, filters=filters)
+    table = selectors.PortfolioTable(Scope.of(request.user), filters=filters)
+    stages = dict(Stage.choices)
     now = timezone.now()
-    for project in rows.iterator(chunk_size=CHUNK):
+    for project in table.stream(chunk_size=CHUNK):
+        first, last = project["relationship_manager__first_name"], project["relationship_manager__last_name"]
         yield [
-            project.client.name,
-            project.code,
-            project.name,
-            project.get_stage_display(),
-            (now - project.stage_entered_at).days,
-            project.expected_days,
-            _local(project.last_client_update_at),
-            project.next_commitment_title or "",
-            _local(project.next_commitment_at),
-            project.open_complaints,
-            project.latest_nps,
-            project.health,
-            str(project.relationship_manager),
-            str(project.amount),
-            project.currency,
+            project["client__name"],
+            project["code"],
+            project["name"],
+            str(stages.get(project["stage"], project["stage"])),
+            (now - project["stage_entered_at"]).days,
+            project["expected_days"],
+            _local(project["last_client_update_at"]),
+            project["next_commitment_title"] or "",
+            _local(project["next_commitment_at"]),
+            project["open_complaints"],
+            project["latest_nps"],
+            project["health"],
+            f"{first} {last}".strip() or project["relationship_manager__username"],  # as str(User)
+            str(project["amount"]),
+            project["currency"],
         ]
 
 

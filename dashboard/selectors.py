@@ -5,43 +5,29 @@ and survey data are joined in when those apps' models are installed.
 """
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from finance_projects.models import (
     Alert,
     AlertSeverity,
-    Commitment,
     CommitmentStatus,
     FinancingProject,
     Stage,
-    StageDefinition,
 )
 from finance_projects.selectors import alerts_for, clients_for, portfolio_for
 
 from .health import AMBER_FROM, GREEN_FROM
 from .sql import Scope, as_datetime, fetch, ids_sql
-
-# Column → ordering field. "days" sorts by the stage entry date: oldest entry = longest stay first.
-SORTS = {
-    "client": "client__name",
-    "project": "name",
-    "stage": "stage_rank",
-    "days": "stage_entered_at",
-    "update": "last_client_update_at",
-    "commitment": "next_commitment_at",
-    "complaints": "open_complaints",
-    "nps": "latest_nps",
-    "health": "health",
-}
 
 
 def model(label: str):
@@ -92,7 +78,7 @@ class PortfolioFilters:
             band=params.get("band", "") if params.get("band", "") in ("green", "amber", "red") else "",
             # ASCII only: str.isdigit() accepts "²", which int() refuses; 18 digits fit any id column.
             rm=int(rm) if rm.isascii() and rm.isdigit() and len(rm) <= 18 else None,
-            sort=sort if sort in SORTS else "health",
+            sort=sort if sort in SORT_SQL else "health",
             descending=descending,
         )
 
@@ -117,75 +103,6 @@ class PortfolioFilters:
         elif self.band == "red":
             projects = projects.filter(health__lt=AMBER_FROM)
         return projects
-
-
-def portfolio_rows(*, user: User, filters: PortfolioFilters, at: datetime | None = None) -> QuerySet:
-    """The user's projects for the portfolio export: one query with every column annotated."""
-    at = at or timezone.now()
-    projects = filters.apply(portfolio_for(user)).select_related("client", "relationship_manager")
-    projects = annotate_portfolio(projects, at=at)
-    if filters.sort == "stage":
-        projects = projects.annotate(
-            stage_rank=Case(
-                *[When(stage=value, then=Value(index)) for index, value in enumerate(Stage.values)],
-                output_field=IntegerField(),
-            )
-        )
-    column = F(SORTS[filters.sort])
-    ordering = column.desc(nulls_last=True) if filters.descending else column.asc(nulls_last=True)
-    return projects.order_by(ordering, "code")
-
-
-def annotate_portfolio(projects: QuerySet[FinancingProject], *, at: datetime) -> QuerySet[FinancingProject]:
-    next_commitment = Commitment.objects.filter(
-        project_id=OuterRef("pk"), status=CommitmentStatus.OPEN
-    ).order_by("due_at", "id")
-    projects = projects.annotate(
-        expected_days=Subquery(
-            StageDefinition.objects.filter(stage=OuterRef("stage")).values("expected_days")[:1]
-        ),
-        next_commitment_at=Subquery(next_commitment.values("due_at")[:1]),
-        next_commitment_title=Subquery(next_commitment.values("title")[:1]),
-        missed_commitments=Coalesce(
-            Subquery(
-                Commitment.objects.filter(
-                    project_id=OuterRef("pk"), status=CommitmentStatus.OPEN, due_at__lt=at
-                )
-                .order_by()
-                .values("project_id")
-                .annotate(n=Count("pk"))
-                .values("n")[:1]
-            ),
-            0,
-        ),
-    )
-    complaint = model("complaints.Complaint")
-    if complaint is not None:
-        from complaints.models import OPEN_STATUSES
-
-        projects = projects.annotate(
-            open_complaints=Coalesce(
-                Subquery(
-                    complaint._default_manager.filter(project_id=OuterRef("pk"), status__in=OPEN_STATUSES)
-                    .order_by()
-                    .values("project_id")
-                    .annotate(n=Count("pk"))
-                    .values("n")[:1]
-                ),
-                0,
-            )
-        )
-    else:
-        projects = projects.annotate(open_complaints=Value(0, output_field=IntegerField()))
-    response = model("feedback.SurveyResponse")
-    if response is not None:
-        latest = response._default_manager.filter(
-            invitation__project_id=OuterRef("pk"), submitted_at__isnull=False, nps__isnull=False
-        ).order_by("-submitted_at", "-id")
-        projects = projects.annotate(latest_nps=Subquery(latest.values("nps")[:1]))
-    else:
-        projects = projects.annotate(latest_nps=Value(None, output_field=IntegerField()))
-    return projects
 
 
 ALERT_ROW_FIELDS = [
@@ -244,7 +161,8 @@ def _nulls_last(expression: str, *, descending: bool) -> str:
     return f"{expression} {'DESC' if descending else 'ASC'} NULLS LAST"
 
 
-# Sort key → its SQL (a column, or the name of a computed column of PORTFOLIO_SELECT).
+# Sort key → its SQL (a column, or the name of a computed column of the portfolio row). "days"
+# sorts by the stage entry date: oldest entry = longest stay first.
 SORT_SQL = {
     "client": "c.name",
     "project": "p.name",
@@ -355,7 +273,7 @@ def _portfolio_row(values: tuple) -> dict:
 
 class PortfolioTable:
     """The rows of the portfolio table for a Paginator: `count()` and `[start:stop]` each run one
-    query; a row is a dict of `PORTFOLIO_KEYS`."""
+    query; a row is a dict of `PORTFOLIO_KEYS`. `stream()` yields them all, for the exports."""
 
     def __init__(self, scope: Scope, *, filters: PortfolioFilters, at: datetime | None = None):
         self.at = at or timezone.now()
@@ -369,11 +287,22 @@ class PortfolioTable:
         sql = f"SELECT count(*) FROM finance_projects_financingproject WHERE id IN ({self.ids.sql})"
         return fetch(sql, list(self.ids.params))[0][0]
 
-    def __getitem__(self, window: slice) -> list[dict]:
+    def _sql(self) -> tuple[str, list]:
         select, params = _portfolio_select(self.at)
-        sql = f"{select} WHERE p.id IN ({self.ids.sql}) ORDER BY {self.order} LIMIT %s OFFSET %s"
-        params += [*self.ids.params, window.stop - window.start, window.start]
-        return [_portfolio_row(values) for values in fetch(sql, params)]
+        return f"{select} WHERE p.id IN ({self.ids.sql}) ORDER BY {self.order}", [*params, *self.ids.params]
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        sql, params = self._sql()
+        rows = fetch(f"{sql} LIMIT %s OFFSET %s", [*params, window.stop - window.start, window.start])
+        return [_portfolio_row(values) for values in rows]
+
+    def stream(self, *, chunk_size: int = 500) -> Iterator[dict]:
+        """Every row in order, read `chunk_size` at a time (a server-side cursor on PostgreSQL)."""
+        sql, params = self._sql()
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(chunk_size):
+                yield from (_portfolio_row(values) for values in rows)
 
 
 def _alert_scope(scope: Scope) -> tuple[str, list]:
