@@ -198,8 +198,9 @@ class FinancingProject(models.Model):
     # needs rewriting), written by the update_overdue scan in the transaction that writes the
     # alert: beside the deadline it depends on, it lets a beat find what changed from a few
     # index ranges (scans.update_overdue).
+    # A database default too: bulk loads that name their columns leave it out.
     update_alert_severity = models.CharField(
-        _("update alert severity"), max_length=8, blank=True, default="", editable=False
+        _("update alert severity"), max_length=8, blank=True, default="", db_default="", editable=False
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

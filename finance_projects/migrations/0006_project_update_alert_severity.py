@@ -54,7 +54,12 @@ class Migration(migrations.Migration):
             model_name="financingproject",
             name="update_alert_severity",
             field=models.CharField(
-                blank=True, default="", editable=False, max_length=8, verbose_name="update alert severity"
+                blank=True,
+                default="",
+                db_default="",
+                editable=False,
+                max_length=8,
+                verbose_name="update alert severity",
             ),
         ),
         migrations.AddIndex(
