@@ -113,8 +113,13 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # The ORM binds parameters on the client and is never prepared; the few hot statements run
     # on a server-binding cursor (the survey submission) are prepared once a connection has run
-    # them this often, so PostgreSQL stops planning them on every request. Empty turns prepared
-    # statements off, for a transaction-mode pooler that cannot keep them (PgBouncer < 1.21).
+    # them this often, so PostgreSQL stops planning them on every request. Behind a
+    # transaction-mode pooler that does not keep prepared statements (PgBouncer before 1.21, or
+    # later without max_prepared_statements), set it empty to turn them off.
+    # Such a pooler cannot keep a server-side cursor between transactions either (exports).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
     _prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="5")
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
         int(_prepare_threshold) if _prepare_threshold else None

@@ -31,8 +31,8 @@ class _Echo:
         return value
 
 
-def _local(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+def _local(moment, zone=None) -> str:
+    return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def portfolio_columns() -> list[str]:
@@ -56,30 +56,44 @@ def portfolio_columns() -> list[str]:
 
 
 def portfolio_records(request) -> Iterator[list]:
-    """The rows of the viewer's portfolio table, every page of it, in its filters and order."""
+    """The rows of the viewer's portfolio table, every page of it, in its filters and order.
+
+    Read while the response streams, after the view has returned: the time zone is taken now."""
     filters = selectors.PortfolioFilters.from_query(request.GET)
     table = selectors.PortfolioTable(Scope.of(request.user), filters=filters)
     stages = dict(Stage.choices)
+    zone = timezone.get_current_timezone()
     now = timezone.now()
-    for project in table.stream(chunk_size=CHUNK):
-        first, last = project["relationship_manager__first_name"], project["relationship_manager__last_name"]
-        yield [
+
+    def local(moment) -> str:
+        return _local(moment, zone)
+
+    return (
+        [
             project["client__name"],
             project["code"],
             project["name"],
             str(stages.get(project["stage"], project["stage"])),
             (now - project["stage_entered_at"]).days,
             project["expected_days"],
-            _local(project["last_client_update_at"]),
+            local(project["last_client_update_at"]),
             project["next_commitment_title"] or "",
-            _local(project["next_commitment_at"]),
+            local(project["next_commitment_at"]),
             project["open_complaints"],
             project["latest_nps"],
             project["health"],
-            f"{first} {last}".strip() or project["relationship_manager__username"],  # as str(User)
+            _person(project),
             str(project["amount"]),
             project["currency"],
         ]
+        for project in table.stream(chunk_size=CHUNK)
+    )
+
+
+def _person(project: dict) -> str:
+    """The relationship manager as `str(User)` shows them."""
+    first, last = project["relationship_manager__first_name"], project["relationship_manager__last_name"]
+    return f"{first} {last}".strip() or project["relationship_manager__username"]
 
 
 def _stream_csv(name: str, header: list[str], records: Iterator[list]) -> StreamingHttpResponse:

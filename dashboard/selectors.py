@@ -12,7 +12,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -27,7 +26,7 @@ from finance_projects.models import (
 from finance_projects.selectors import alerts_for, clients_for, portfolio_for
 
 from .health import AMBER_FROM, GREEN_FROM
-from .sql import Scope, as_datetime, fetch, ids_sql
+from .sql import Scope, as_datetime, fetch, ids_sql, stream
 
 
 def model(label: str):
@@ -260,6 +259,9 @@ def _portfolio_select(at: datetime, *, extra: str = "", source: str = PORTFOLIO_
     return sql, params
 
 
+AMOUNT_PLACES = Decimal(1).scaleb(-FinancingProject._meta.get_field("amount").decimal_places)
+
+
 def _portfolio_row(values: tuple) -> dict:
     row = dict(zip(PORTFOLIO_KEYS, values, strict=True))
     for key in ("stage_entered_at", "last_client_update_at", "next_update_due_at", "next_commitment_at"):
@@ -267,7 +269,7 @@ def _portfolio_row(values: tuple) -> dict:
     if isinstance(row["health_factors"], str):
         row["health_factors"] = json.loads(row["health_factors"])
     row["health_factors"] = row["health_factors"] or []
-    row["amount"] = Decimal(str(row["amount"]))
+    row["amount"] = Decimal(str(row["amount"])).quantize(AMOUNT_PLACES)  # SQLite drops trailing zeros
     return row
 
 
@@ -297,12 +299,9 @@ class PortfolioTable:
         return [_portfolio_row(values) for values in rows]
 
     def stream(self, *, chunk_size: int = 500) -> Iterator[dict]:
-        """Every row in order, read `chunk_size` at a time (a server-side cursor on PostgreSQL)."""
+        """Every row in order, read `chunk_size` at a time."""
         sql, params = self._sql()
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(chunk_size):
-                yield from (_portfolio_row(values) for values in rows)
+        return (_portfolio_row(values) for values in stream(sql, params, chunk_size=chunk_size))
 
 
 def _alert_scope(scope: Scope) -> tuple[str, list]:

@@ -1,11 +1,12 @@
 """Raw reads for the dashboard pages.
 
 The lists of the pages are read as SQL: building and compiling large annotated querysets cost
-more than running them. Which projects a user sees still comes from `portfolio_for`, compiled
-once per page into a `Scope`; values always go in as parameters.
+more than running them. Which projects a user sees still comes from the scoping rule of
+`finance_projects.selectors` (`portfolio_for`, or a narrower queryset of it), compiled once per
+page into a `Scope`; values always go in as parameters.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -48,13 +49,26 @@ class Scope:
         return cls(user=user, sql=sql, params=params)
 
 
-def fetch(sql: str, params: Iterable) -> list[tuple]:
+def _adapted(params: Iterable) -> list:
     # Datetimes go in as the ORM sends them (SQLite compares them as text in UTC).
     adapt = connection.ops.adapt_datetimefield_value
-    params = [adapt(value) if isinstance(value, datetime) else value for value in params]
+    return [adapt(value) if isinstance(value, datetime) else value for value in params]
+
+
+def fetch(sql: str, params: Iterable) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _adapted(params))
         return cursor.fetchall()
+
+
+def stream(sql: str, params: Iterable, *, chunk_size: int) -> Iterator[tuple]:
+    """The rows of `sql`, read `chunk_size` at a time: through a server-side cursor on
+    PostgreSQL unless the settings turn those off (a transaction-mode pooler cannot keep one)."""
+    server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
+        cursor.execute(sql, _adapted(params))
+        while rows := cursor.fetchmany(chunk_size):
+            yield from rows
 
 
 def as_datetime(value) -> datetime | None:

@@ -1,7 +1,10 @@
-"""Shared reads. `portfolio_for(user)` is the one place that decides which projects a user may
-see; every other scoped query (clients, contacts, touchpoints, commitments, alerts, and the
-upper apps' complaints and surveys) is derived from it, so an outsider's object answers 404
-everywhere alike."""
+"""Shared reads. This module is the one place that decides which projects a user may see:
+`portfolio_for(user)` lists them; `get_project_for`, `client_projects_for` and the relationship
+managers' `clients_for` test the same rule project by project (`_visible_project`, built from
+the same `_managed_by`; tests/dashboard compares the two forms for six kinds of user). Every
+other scoped query (clients, contacts, touchpoints, commitments, alerts, and the upper apps'
+complaints and surveys) is derived from these, so an outsider's object answers 404 everywhere
+alike."""
 
 from datetime import datetime
 

@@ -18,6 +18,11 @@ def _replace(schema_editor, include: str) -> None:
     schema_editor.execute(f"CREATE UNIQUE INDEX {NAME} ON {TABLE} {KEY} {include} {WHERE}")
 
 
+def shorten_long_messages(apps, schema_editor):
+    for table in (TABLE, "finance_projects_historicalalert"):
+        schema_editor.execute(f"UPDATE {table} SET message = substr(message, 1, 500) WHERE length(message) > 500")
+
+
 def cover(apps, schema_editor):
     _replace(schema_editor, "INCLUDE (severity, message)")
 
@@ -32,6 +37,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(shorten_long_messages, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="alert",
             name="message",

@@ -512,6 +512,23 @@ def test_portfolio_csv_holds_only_what_the_viewer_sees(browser, owner, project, 
     assert foreign_project.code not in body
 
 
+def test_portfolio_csv_shows_times_in_the_viewers_zone_and_amounts_to_the_cent(browser, owner, client_org):
+    from datetime import UTC, datetime
+
+    owner.time_zone = "America/New_York"
+    owner.save(update_fields=["time_zone"])
+    project = ProjectFactory(client=client_org, amount=Decimal("1000000.10"))
+    FinancingProject.objects.filter(pk=project.pk).update(
+        last_client_update_at=datetime(2025, 1, 1, 3, 0, tzinfo=UTC)
+    )
+
+    response = browser(owner).get(reverse("dashboard:export-portfolio", args=["csv"]))
+
+    body = b"".join(response.streaming_content).decode()
+    assert "2024-12-31 22:00" in body  # 03:00 UTC is the evening before in New York
+    assert "1000000.10" in body
+
+
 def test_portfolio_xlsx_is_a_spreadsheet_with_the_filtered_rows(browser, owner, client_org):
     import io
 
