@@ -145,9 +145,12 @@ def _scan(kind: str, subject_type: str, candidates: Callable[[datetime], tuple[s
 
     scan.__name__ = kind
     scan.__doc__ = candidates.__doc__
-    scan.candidates = candidates
-    scan.subject_type = subject_type
-    scan.mirror = None
+    return _described(scan, candidates=candidates, subject_type=subject_type)
+
+
+def _described(scan, *, candidates, subject_type: str, mirror: SeverityMirror | None = None):
+    """What a benchmark or a test needs to know of a scan: its rule, subjects and mirror."""
+    scan.candidates, scan.subject_type, scan.mirror = candidates, subject_type, mirror
     return scan
 
 
@@ -206,9 +209,9 @@ def update_overdue(at: datetime) -> ScanResult:
     )
 
 
-update_overdue.candidates = update_overdue_candidates
-update_overdue.subject_type = "project"
-update_overdue.mirror = UPDATE_ALERT_MIRROR
+_described(
+    update_overdue, candidates=update_overdue_candidates, subject_type="project", mirror=UPDATE_ALERT_MIRROR
+)
 commitment_due_soon = _scan(AlertKind.COMMITMENT_DUE_SOON, "commitment", commitment_due_soon_candidates)
 commitment_missed = _scan(AlertKind.COMMITMENT_MISSED, "commitment", commitment_missed_candidates)
 stage_overrun = _scan(AlertKind.STAGE_OVERRUN, "stage_transition", stage_overrun_candidates)

@@ -20,11 +20,16 @@ from tests.feedback.conftest import answers_for
 pytestmark = pytest.mark.django_db
 
 
+def answered_once(client, project, contact, survey):
+    """One submission through the page, which reads the survey's questions into this process."""
+    _invitation, token = invitation_with_link(project=project, contact=contact, survey=survey)
+    client.post(f"/s/{token}/", answers_for(survey, nps="9"))
+
+
 def test_a_submission_costs_one_lookup_one_claim_and_one_insert(
     client, project, contact, relationship_survey, django_assert_max_num_queries
 ):
-    _warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
-    client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
+    answered_once(client, project, contact, relationship_survey)
     invitation, token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
     data = answers_for(relationship_survey, nps="2", text="审批进度没人通知我们，流程也太复杂。")
     # The link, then the claim and the insert inside their transaction (a savepoint in a test).
@@ -39,8 +44,7 @@ def test_a_submission_costs_one_lookup_one_claim_and_one_insert(
 def test_on_postgresql_a_complete_submission_is_one_statement(
     client, project, contact, relationship_survey, django_assert_num_queries
 ):
-    _warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
-    client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
+    answered_once(client, project, contact, relationship_survey)
     invitation, token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
     data = answers_for(relationship_survey, nps="2", text="Nobody told us about the delay.")
     # The link's lookup, the claim and the insert together, in autocommit: no BEGIN, no COMMIT.
@@ -84,8 +88,7 @@ def test_a_submission_on_a_connection_the_database_dropped_is_stored_once(
 ):
     """The submission skips the per-request health check; a dead connection is replaced and
     the statement run again, like the health check would have done before it."""
-    _warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
-    client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
+    answered_once(client, project, contact, relationship_survey)
     invitation, token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
     data = answers_for(relationship_survey, nps="3")
     backend = connection.connection.info.backend_pid
@@ -107,8 +110,7 @@ def test_a_submission_on_a_connection_the_database_dropped_is_stored_once(
 def test_a_submission_to_a_dead_link_gets_the_same_page_as_an_unknown_one(
     client, project, contact, relationship_survey
 ):
-    _warm, warm_token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
-    client.post(f"/s/{warm_token}/", answers_for(relationship_survey, nps="9"))  # reads the questions
+    answered_once(client, project, contact, relationship_survey)
     expired, expired_token = invitation_with_link(
         project=project,
         contact=contact,
