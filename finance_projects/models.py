@@ -156,13 +156,36 @@ class StageDefinition(models.Model):
         return self.purpose_en if language.startswith("en") else self.purpose_zh
 
 
-# Written only by set-based scans; a plain save() of a project leaves them alone.
-SCAN_OWNED_PROJECT_FIELDS = frozenset({"update_alert_severity"})
 # A stored alert severity whose alert's message needs rewriting (see alerts.SeverityMirror).
 STALE_SEVERITY = "stale"
 
 
-class FinancingProject(models.Model):
+def alert_severity_field(verbose_name):
+    """A column holding the severity of the row's open alert of one kind ("" for none, "stale"
+    when its message needs rewriting), written by that kind's scan in the transaction that writes
+    the alert: beside the deadline it depends on, it lets a beat find what changed from a few
+    index ranges (scans.py). A database default too: bulk loads that name their columns leave it
+    out."""
+    return models.CharField(verbose_name, max_length=8, blank=True, default="", db_default="", editable=False)
+
+
+class ScanOwnedFields:
+    """Leaves the scan-owned columns out of a plain save() of a row read before a scan ran, which
+    would write the scan's stored severities back."""
+
+    scan_owned_fields: frozenset[str] = frozenset()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.scan_owned_fields
+            ]
+        super().save(*args, **kwargs)
+
+
+class FinancingProject(ScanOwnedFields, models.Model):
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="projects"
     )
@@ -194,14 +217,8 @@ class FinancingProject(models.Model):
     health = models.PositiveSmallIntegerField(_("health score"), null=True, blank=True)
     health_factors = models.JSONField(_("health factors"), default=list, blank=True)
     health_computed_at = models.DateTimeField(_("health computed at"), null=True, blank=True)
-    # Severity of the project's open update-overdue alert ("" for none, "stale" when its message
-    # needs rewriting), written by the update_overdue scan in the transaction that writes the
-    # alert: beside the deadline it depends on, it lets a beat find what changed from a few
-    # index ranges (scans.update_overdue).
-    # A database default too: bulk loads that name their columns leave it out.
-    update_alert_severity = models.CharField(
-        _("update alert severity"), max_length=8, blank=True, default="", db_default="", editable=False
-    )
+    # The severity of the project's open update-overdue alert (scans.update_overdue).
+    update_alert_severity = alert_severity_field(_("update alert severity"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(
@@ -260,25 +277,17 @@ class FinancingProject(models.Model):
             models.Index(fields=["team", "status"], name="project_team_status"),
         ]
 
+    scan_owned_fields = frozenset({"update_alert_severity"})
+
     def __str__(self):
         return f"{self.code} {self.name}"
-
-    def save(self, *args, **kwargs):
-        # A project read before a scan ran must not write the scan's alert severity back.
-        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-            kwargs["update_fields"] = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in SCAN_OWNED_PROJECT_FIELDS
-            ]
-        super().save(*args, **kwargs)
 
     @property
     def money(self) -> str:
         return f"{self.amount:,.2f} {self.currency}"
 
 
-class StageTransition(models.Model):
+class StageTransition(ScanOwnedFields, models.Model):
     """One stay of a project in a stage: when it entered, when it left, who moved it."""
 
     project = models.ForeignKey(
@@ -298,6 +307,10 @@ class StageTransition(models.Model):
     )
     override = models.BooleanField(_("manager override"), default=False)
     note = models.TextField(_("note"), blank=True)
+    # The severity of the open stage-overrun alert about this stay (scans.stage_overrun).
+    overrun_alert_severity = alert_severity_field(_("overrun alert severity"))
+
+    scan_owned_fields = frozenset({"overrun_alert_severity"})
 
     class Meta:
         verbose_name = _("stage transition")
@@ -310,6 +323,30 @@ class StageTransition(models.Model):
             models.CheckConstraint(
                 condition=Q(left_at__isnull=True) | Q(left_at__gte=models.F("entered_at")),
                 name="transition_left_after_entered",
+            ),
+        ]
+        # The stage_overrun scan's no-change check: each range it reads is empty when the stored
+        # alert severities still match the stage deadlines (see scans.stage_overrun).
+        indexes = [
+            models.Index(
+                fields=["stage", "entered_at"],
+                name="transition_overrun_unalerted",
+                condition=Q(left_at__isnull=True, overrun_alert_severity=""),
+            ),
+            models.Index(
+                fields=["overrun_alert_severity", "stage", "entered_at"],
+                name="transition_overrun_alerted",
+                condition=~Q(overrun_alert_severity=""),
+            ),
+            models.Index(
+                fields=["project"],
+                name="transition_overrun_project",
+                condition=~Q(overrun_alert_severity=""),
+            ),
+            models.Index(
+                fields=["id"],
+                name="transition_overrun_left",
+                condition=~Q(overrun_alert_severity="") & Q(left_at__isnull=False),
             ),
         ]
 
@@ -388,7 +425,11 @@ class CommitmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class Commitment(models.Model):
+# Broken schedule and pricing promises hurt the client most (DESIGN §1): a missed one is critical.
+CRITICAL_COMMITMENT_KINDS = (CommitmentKind.SCHEDULE.value, CommitmentKind.PRICING.value)
+
+
+class Commitment(ScanOwnedFields, models.Model):
     """A promise made to a client. Renegotiating closes this row as `renegotiated` and opens its
     successor with the new date (`renegotiated_from`), so the chain is the due-date history and
     "missed" stays exactly "open and past due"."""
@@ -432,7 +473,13 @@ class Commitment(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    history = HistoricalRecords()
+    # The severities of the open due-soon and missed alerts about this commitment
+    # (scans.commitment_due_soon, scans.commitment_missed).
+    due_soon_alert_severity = alert_severity_field(_("due-soon alert severity"))
+    missed_alert_severity = alert_severity_field(_("missed alert severity"))
+    history = HistoricalRecords(excluded_fields=["due_soon_alert_severity", "missed_alert_severity"])
+
+    scan_owned_fields = frozenset({"due_soon_alert_severity", "missed_alert_severity"})
 
     class Meta:
         verbose_name = _("commitment")
@@ -458,6 +505,44 @@ class Commitment(models.Model):
                 name="commitment_project_due",
             ),
             models.Index(fields=["owner", "status"], name="commitment_owner_status"),
+            # The two commitment scans' no-change checks (see scans.commitment_due_soon and
+            # scans.commitment_missed): each range is empty when the stored severities still match.
+            models.Index(
+                fields=["due_at"],
+                name="commitment_due_soon_unalerted",
+                condition=Q(status="open", due_soon_alert_severity=""),
+            ),
+            models.Index(
+                fields=["due_soon_alert_severity", "due_at"],
+                name="commitment_due_soon_alerted",
+                condition=~Q(due_soon_alert_severity=""),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="commitment_missed_unalerted",
+                condition=Q(status="open", missed_alert_severity=""),
+            ),
+            models.Index(
+                fields=["missed_alert_severity", "due_at"],
+                name="commitment_missed_alerted",
+                condition=~Q(missed_alert_severity=""),
+            ),
+            models.Index(
+                fields=["project"],
+                name="commitment_alerted_project",
+                condition=~Q(due_soon_alert_severity="") | ~Q(missed_alert_severity=""),
+            ),
+            models.Index(
+                fields=["id"],
+                name="commitment_alerted_closed",
+                condition=(~Q(due_soon_alert_severity="") | ~Q(missed_alert_severity="")) & ~Q(status="open"),
+            ),
+            models.Index(
+                fields=["id"],
+                name="commitment_missed_kind_moved",
+                condition=(Q(missed_alert_severity="critical") & ~Q(kind__in=CRITICAL_COMMITMENT_KINDS))
+                | (Q(missed_alert_severity="warning") & Q(kind__in=CRITICAL_COMMITMENT_KINDS)),
+            ),
         ]
 
     def __str__(self):

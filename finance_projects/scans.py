@@ -1,8 +1,14 @@
-"""Periodic detection for the core domain: one rule per function, each one SQL candidate query
-handed to `alerts.sync_alerts`, which opens, keeps and resolves the rule's alerts set-based.
-`update_overdue`, the rule over the whole portfolio, also keeps each project's alert severity on
-the project (`update_alert_severity`): a beat then finds the projects that changed from a few
-index ranges and hands only those to `alerts.sync_changed_alerts`.
+"""Periodic detection for the core domain: one rule per function, each one SQL candidate query.
+
+Each rule's subjects carry the severity of their open alert of that kind (a `SeverityMirror`
+column: the project's `update_alert_severity`, the commitment's `due_soon_alert_severity` and
+`missed_alert_severity`, the stage transition's `overrun_alert_severity`). A beat first counts a
+few index ranges where a stored severity no longer matches the rule (newly due, past due, closed,
+renamed...): empty when nothing changed, and then the beat returns having read nothing else.
+Otherwise only the subjects in those ranges go to `alerts.sync_changed_alerts`, which opens,
+keeps and resolves their alerts set-based, so a beat costs what changed, not the portfolio's
+size. The subjects' own services mark a stored severity "stale" when the alert's message must
+be rewritten (a rename).
 
 Upper apps register their own scans in `SCAN_REGISTRY` from their AppConfig.ready(), so
 `run_scans` and the Celery beat run every scan without importing upward. A registered scan is
@@ -23,12 +29,12 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from .alerts import ScanResult, SeverityMirror, sync_alerts, sync_changed_alerts
+from .alerts import ScanResult, SeverityMirror, sync_changed_alerts
 from .models import (
+    CRITICAL_COMMITMENT_KINDS,
     STALE_SEVERITY,
     AlertKind,
     Commitment,
-    CommitmentKind,
     FinancingProject,
     ProjectStatus,
     StageDefinition,
@@ -46,8 +52,6 @@ STAGE_DEFINITION = StageDefinition._meta.db_table
 
 # Commitments of projects that still run; a closed or lost deal raises no alerts.
 LIVE_PROJECT_STATUSES = (ProjectStatus.ACTIVE.value, ProjectStatus.ON_HOLD.value)
-# Broken schedule and pricing promises hurt the client most (DESIGN §1).
-CRITICAL_COMMITMENT_KINDS = (CommitmentKind.SCHEDULE.value, CommitmentKind.PRICING.value)
 
 
 def _plus_days(column: str, days: str) -> str:
@@ -138,23 +142,75 @@ def stage_overrun_candidates(at: datetime) -> tuple[str, list]:
     return sql, [_db(at), _db(at)]
 
 
-def _scan(kind: str, subject_type: str, candidates: Callable[[datetime], tuple[str, list]]):
-    def scan(at: datetime) -> ScanResult:
-        sql, params = candidates(at)
-        return sync_alerts(kind=kind, subject_type=subject_type, candidates_sql=sql, params=params, at=at)
+def _days_before(column: str, days: str, *, before: bool = True) -> str:
+    """SQL for `_plus_days(column, days) < _moment()` (or `>=` when not `before`) with the column
+    alone on one side, so an index on it serves the comparison on PostgreSQL."""
+    operator = "<" if before else ">="
+    if connection.vendor == "postgresql":
+        return f"{column} {operator} timezone('UTC', timezone('UTC', %s) - ({days}) * interval '1 day')"
+    return f"{_plus_days(column, days)} {operator} {_moment()}"
 
-    scan.__name__ = kind
-    scan.__doc__ = candidates.__doc__
-    return _described(scan, candidates=candidates, subject_type=subject_type)
 
-
-def _described(scan, *, candidates, subject_type: str, mirror: SeverityMirror | None = None):
+def _described(scan, *, candidates, subject_type: str, mirror: SeverityMirror):
     """What a benchmark or a test needs to know of a scan: its rule, subjects and mirror."""
     scan.candidates, scan.subject_type, scan.mirror = candidates, subject_type, mirror
     return scan
 
 
+def _settled(ranges: list[tuple[str, list]]) -> bool:
+    """Whether no stored severity needs a write: every change range is empty.
+
+    Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first one,
+    which reads everything when none is there."""
+    changes = " + ".join(f"(SELECT count(*) FROM ({sql}) AS changed)" for sql, _ in ranges)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {changes}", [value for _, values in ranges for value in values])
+        return cursor.fetchone()[0] == 0
+
+
+def _alerted(mirror: SeverityMirror) -> int:
+    """Open alerts of the mirror's kind: every stored severity stands for one (an index-only count)."""
+    table, column = connection.ops.quote_name(mirror.table), connection.ops.quote_name(mirror.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE {column} <> ''")
+        return cursor.fetchone()[0]
+
+
+def _mirrored_scan(
+    kind: str,
+    subject_type: str,
+    candidates: Callable[[datetime], tuple[str, list]],
+    mirror: SeverityMirror,
+    changes: Callable[[datetime], list[tuple[str, list]]],
+):
+    def scan(at: datetime) -> ScanResult:
+        ranges = changes(at)
+        if _settled(ranges):
+            return ScanResult(opened=0, kept=_alerted(mirror), resolved=0)
+        sql, params = candidates(at)
+        return sync_changed_alerts(
+            kind=kind,
+            subject_type=subject_type,
+            candidates_sql=sql,
+            params=params,
+            changed_sql=" UNION ".join(range_sql for range_sql, _ in ranges),
+            changed_params=[value for _, values in ranges for value in values],
+            mirror=mirror,
+            at=at,
+        )
+
+    scan.__name__ = kind
+    scan.__doc__ = (
+        f"{candidates.__doc__}\n\nReads the stored severities first: a beat where nothing changed "
+        "compares and writes nothing; otherwise only the subjects that changed are."
+    )
+    return _described(scan, candidates=candidates, subject_type=subject_type, mirror=mirror)
+
+
 UPDATE_ALERT_MIRROR = SeverityMirror(PROJECT, "update_alert_severity")
+DUE_SOON_ALERT_MIRROR = SeverityMirror(COMMITMENT, "due_soon_alert_severity")
+MISSED_ALERT_MIRROR = SeverityMirror(COMMITMENT, "missed_alert_severity")
+OVERRUN_ALERT_MIRROR = SeverityMirror(TRANSITION, "overrun_alert_severity")
 
 
 def _update_alert_changes(at: datetime) -> list[tuple[str, list]]:
@@ -162,7 +218,7 @@ def _update_alert_changes(at: datetime) -> list[tuple[str, list]]:
     overdue, closed or put on hold, updated since, past two cadences, given a longer cadence,
     renamed. Each is one partial index range, empty on a beat where none of that happened."""
     critical_from = _plus_days("next_update_due_at", "update_cadence_days")
-    return [
+    ranges = [
         ("status = 'active' AND update_alert_severity = '' AND next_update_due_at < %s", [_db(at)]),
         ("update_alert_severity <> '' AND NOT status = 'active'", []),
         ("update_alert_severity <> '' AND next_update_due_at >= %s", [_db(at)]),
@@ -171,50 +227,125 @@ def _update_alert_changes(at: datetime) -> list[tuple[str, list]]:
         (f"update_alert_severity = 'critical' AND {critical_from} >= {_moment()}", [_db(at)]),
         (f"update_alert_severity = '{STALE_SEVERITY}'", []),
     ]
+    return [(f"SELECT id FROM {PROJECT} WHERE {where}", values) for where, values in ranges]
 
 
-def _update_alerts_settled(at: datetime) -> bool:
-    """Whether no project's stored severity needs a write at `at`: a few empty index ranges.
-
-    Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first one,
-    which reads everything when none is there."""
-    ranges = _update_alert_changes(at)
-    changes = " + ".join(f"(SELECT count(*) FROM {PROJECT} WHERE {where})" for where, _ in ranges)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {changes}", [value for _, values in ranges for value in values])
-        return cursor.fetchone()[0] == 0
+Ranges = list[tuple[str, list]]
 
 
-def update_overdue(at: datetime) -> ScanResult:
-    """Active projects whose next client update is overdue (see `update_overdue_candidates`).
+def _of_project_in(statuses: tuple[str, ...], alias: str) -> str:
+    """Whether the row's project has one of `statuses`: probed row by row rather than joined, for
+    ranges that hold a handful of rows (a join would read every project)."""
+    return f"(SELECT p.status FROM {PROJECT} AS p WHERE p.id = {alias}.project_id) IN ({_in(statuses)})"
 
-    Reads the projects' stored alert severities first: a beat where nothing changed writes and
-    compares nothing else; otherwise only the projects that changed are compared and written."""
-    if _update_alerts_settled(at):
-        # Every stored severity stands for an open alert (an index-only count).
-        alerted = FinancingProject.objects.exclude(update_alert_severity="").count()
-        return ScanResult(opened=0, kept=alerted, resolved=0)
-    sql, params = update_overdue_candidates(at)
-    ranges = _update_alert_changes(at)
-    changed = " UNION ".join(f"SELECT id FROM {PROJECT} WHERE {where}" for where, _ in ranges)
-    return sync_changed_alerts(
-        kind=AlertKind.UPDATE_OVERDUE,
-        subject_type="project",
-        candidates_sql=sql,
-        params=params,
-        changed_sql=changed,
-        changed_params=[value for _, values in ranges for value in values],
-        mirror=UPDATE_ALERT_MIRROR,
-        at=at,
+
+def _commitment_alert_changes(column: str, *, newly: tuple[str, list], moved: Ranges) -> Ranges:
+    """Where a commitment's stored severity in `column` no longer matches its rule: open ones of a
+    live project newly in the rule (`newly`, a condition on `c` with its values), alerted ones
+    closed or marked stale (their project renamed or stopped: `services.project_update`), and
+    those whose due date or kind moved out of the stored severity (`moved`, conditions on the
+    commitment with their values). On a quiet beat the first range holds only the commitments of
+    projects that stopped, which never raise an alert."""
+    condition, values = newly
+    return [
+        (
+            f"SELECT c.id FROM {COMMITMENT} AS c WHERE c.status = 'open' AND c.{column} = '' AND {condition} "
+            f"AND {_of_project_in(LIVE_PROJECT_STATUSES, 'c')}",
+            values,
+        ),
+        (f"SELECT id FROM {COMMITMENT} WHERE {column} <> '' AND NOT status = 'open'", []),
+        (f"SELECT id FROM {COMMITMENT} WHERE {column} = '{STALE_SEVERITY}'", []),
+        *((f"SELECT id FROM {COMMITMENT} WHERE {where}", where_values) for where, where_values in moved),
+    ]
+
+
+def _due_soon_alert_changes(at: datetime) -> Ranges:
+    """Commitments newly due soon, info ones now in the window's last half, warning ones past due,
+    and any whose due date moved out of the window; then the ranges both commitment rules share."""
+    hours = settings.CEM.get("COMMITMENT_DUE_SOON_HOURS", 48)
+    now, half, end = _db(at), _db(at + timedelta(hours=hours / 2)), _db(at + timedelta(hours=hours))
+    return _commitment_alert_changes(
+        "due_soon_alert_severity",
+        newly=("c.due_at >= %s AND c.due_at <= %s", [now, end]),
+        moved=[
+            ("due_soon_alert_severity = 'info' AND due_at > %s", [end]),
+            ("due_soon_alert_severity = 'info' AND due_at <= %s", [half]),
+            ("due_soon_alert_severity = 'warning' AND due_at > %s", [half]),
+            ("due_soon_alert_severity = 'warning' AND due_at < %s", [now]),
+        ],
     )
 
 
-_described(
-    update_overdue, candidates=update_overdue_candidates, subject_type="project", mirror=UPDATE_ALERT_MIRROR
+def _missed_alert_changes(at: datetime) -> Ranges:
+    """Commitments newly past due, alerted ones given a later due date or another kind (the kind
+    decides the severity); then the ranges both commitment rules share."""
+    critical = _in(CRITICAL_COMMITMENT_KINDS)
+    return _commitment_alert_changes(
+        "missed_alert_severity",
+        newly=("c.due_at < %s", [_db(at)]),
+        moved=[
+            ("missed_alert_severity = 'warning' AND due_at >= %s", [_db(at)]),
+            ("missed_alert_severity = 'critical' AND due_at >= %s", [_db(at)]),
+            # As the partial index `commitment_missed_kind_moved` states it, to be read from it.
+            (
+                f"(missed_alert_severity = 'critical' AND NOT kind IN ({critical})) "
+                f"OR (missed_alert_severity = 'warning' AND kind IN ({critical}))",
+                [],
+            ),
+        ],
+    )
+
+
+def _overrun_alert_changes(at: datetime) -> Ranges:
+    """Stays of active projects newly past their stage's expected days; alerted ones left, marked
+    stale (their project renamed or stopped: `services.project_update`), past twice the days, or
+    back under them (the stage's expected days were raised). Each range reads one partial index
+    per stage; on a quiet beat the first holds only the stays of projects not active."""
+    of_stage = f"FROM {TRANSITION} AS t JOIN {STAGE_DEFINITION} AS d ON d.stage = t.stage"
+    past_once = _days_before("t.entered_at", "d.expected_days")
+    within_once = _days_before("t.entered_at", "d.expected_days", before=False)
+    past_twice = _days_before("t.entered_at", "2 * d.expected_days")
+    within_twice = _days_before("t.entered_at", "2 * d.expected_days", before=False)
+    moment = [_db(at)]
+    return [
+        (
+            f"SELECT t.id {of_stage} WHERE t.left_at IS NULL AND t.overrun_alert_severity = '' "
+            f"AND {past_once} AND {_of_project_in((ProjectStatus.ACTIVE.value,), 't')}",
+            moment,
+        ),
+        (f"SELECT id FROM {TRANSITION} WHERE overrun_alert_severity <> '' AND left_at IS NOT NULL", []),
+        (f"SELECT id FROM {TRANSITION} WHERE overrun_alert_severity = '{STALE_SEVERITY}'", []),
+        (f"SELECT t.id {of_stage} WHERE t.overrun_alert_severity = 'warning' AND {within_once}", moment),
+        (f"SELECT t.id {of_stage} WHERE t.overrun_alert_severity = 'critical' AND {within_once}", moment),
+        (f"SELECT t.id {of_stage} WHERE t.overrun_alert_severity = 'warning' AND {past_twice}", moment),
+        (f"SELECT t.id {of_stage} WHERE t.overrun_alert_severity = 'critical' AND {within_twice}", moment),
+    ]
+
+
+update_overdue = _mirrored_scan(
+    AlertKind.UPDATE_OVERDUE, "project", update_overdue_candidates, UPDATE_ALERT_MIRROR, _update_alert_changes
 )
-commitment_due_soon = _scan(AlertKind.COMMITMENT_DUE_SOON, "commitment", commitment_due_soon_candidates)
-commitment_missed = _scan(AlertKind.COMMITMENT_MISSED, "commitment", commitment_missed_candidates)
-stage_overrun = _scan(AlertKind.STAGE_OVERRUN, "stage_transition", stage_overrun_candidates)
+commitment_due_soon = _mirrored_scan(
+    AlertKind.COMMITMENT_DUE_SOON,
+    "commitment",
+    commitment_due_soon_candidates,
+    DUE_SOON_ALERT_MIRROR,
+    _due_soon_alert_changes,
+)
+commitment_missed = _mirrored_scan(
+    AlertKind.COMMITMENT_MISSED,
+    "commitment",
+    commitment_missed_candidates,
+    MISSED_ALERT_MIRROR,
+    _missed_alert_changes,
+)
+stage_overrun = _mirrored_scan(
+    AlertKind.STAGE_OVERRUN,
+    "stage_transition",
+    stage_overrun_candidates,
+    OVERRUN_ALERT_MIRROR,
+    _overrun_alert_changes,
+)
 
 SCAN_REGISTRY.update(
     {

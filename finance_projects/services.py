@@ -179,6 +179,7 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
         raise ValidationError({"stage": _("Move the project through its stages with the move-stage action.")})
     fields.pop("stage", None)
     fields.pop("team", None)
+    quoted_or_ruled = (project.code, project.name, project.status)
     for name, value in fields.items():
         setattr(project, name, value)
     project.team_id = project.client.team_id
@@ -194,12 +195,26 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
         _schedule_next_update(project)
     project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
     project.save()
-    if {"code", "name"} & fields.keys():
-        # The open update-overdue alert quotes the old name: the next scan rewrites it.
-        FinancingProject.objects.filter(pk=project.pk).exclude(update_alert_severity="").update(
-            update_alert_severity=STALE_SEVERITY
-        )
+    if (project.code, project.name, project.status) != quoted_or_ruled:
+        _mark_project_alerts_stale(project)
     return project
+
+
+def _mark_project_alerts_stale(project: FinancingProject) -> None:
+    """The open scan alerts about the project, its commitments and its stages quote its code and
+    name, and hold only while it runs: the next beat of each scan rewrites or resolves them."""
+    FinancingProject.objects.filter(pk=project.pk).exclude(update_alert_severity="").update(
+        update_alert_severity=STALE_SEVERITY
+    )
+    StageTransition.objects.filter(project=project).exclude(overrun_alert_severity="").update(
+        overrun_alert_severity=STALE_SEVERITY
+    )
+    _mark_commitment_alerts_stale(Commitment.objects.filter(project=project))
+
+
+def _mark_commitment_alerts_stale(commitments) -> None:
+    for column in ("due_soon_alert_severity", "missed_alert_severity"):
+        commitments.exclude(**{column: ""}).update(**{column: STALE_SEVERITY})
 
 
 @transaction.atomic
@@ -249,6 +264,8 @@ def project_move_stage(
     if to_stage == Stage.CLOSED:
         project.status = ProjectStatus.CLOSED
     project.save(update_fields=["stage", "stage_entered_at", "status", "updated_at"])
+    if project.status == ProjectStatus.CLOSED:
+        _mark_project_alerts_stale(project)
     transition.project = project
     _after_stage_change(transition)
     return transition
@@ -363,6 +380,9 @@ def commitment_update(*, commitment: Commitment, by: User, **fields) -> Commitme
     locked._history_user = by
     locked.full_clean()
     locked.save()
+    if "title" in fields:
+        # Its open alerts quote the old title: the next beat rewrites them.
+        _mark_commitment_alerts_stale(Commitment.objects.filter(pk=locked.pk))
     return locked
 
 
