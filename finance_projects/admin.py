@@ -270,6 +270,9 @@ class StageTransitionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the stage history; its overrun alerts are resolved by moving the project
+
 
 @admin.register(Touchpoint)
 class TouchpointAdmin(admin.ModelAdmin):
@@ -358,6 +361,9 @@ class CommitmentAdmin(SimpleHistoryAdmin):
         "created_at",
     ]
     actions = ["fulfil"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a promise stays on the record: cancel it, with a reason, instead
 
     @admin.display(description=_("missed"), boolean=True)
     def missed(self, commitment):
@@ -451,7 +457,7 @@ class AlertAdmin(SimpleHistoryAdmin):
         return False  # alerts are raised by the scans
 
     def has_delete_permission(self, request, obj=None):
-        return False  # resolved by the scans, kept as the record (update-overdue scans trust it)
+        return False  # resolved by the scans, kept as the record (the scans trust their stored severities)
 
 
 @admin.register(ProjectStatusLink)

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .models import Alert, AlertSeverity, FinancingProject
+from .models import DORMANT_SEVERITY, Alert, AlertSeverity, FinancingProject
 from .selectors import portfolio_for
 
 SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
@@ -47,9 +47,10 @@ SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.
 
 class SeverityMirror(NamedTuple):
     """A column on the subjects' own table holding the severity of each subject's open alert of
-    one kind: "" for none. Written by `sync_changed_alerts`, in the transaction that writes the
-    alerts; the subject's own services may only mark an alerted subject `STALE_SEVERITY` (its
-    alert's message needs rewriting), which the next beat resolves."""
+    one kind: "" or `DORMANT_SEVERITY` for none. Written by `sync_changed_alerts`, in the
+    transaction that writes the alerts; the subject's own services may only mark a subject
+    `STALE_SEVERITY` (its alert's message needs rewriting, or its project changed), which the
+    next beat resolves."""
 
     table: str
     column: str
@@ -356,13 +357,18 @@ def sync_alerts(
 # leaves nothing behind.
 _CHANGED_TABLE = "alert_sync_changed"
 _TARGET_TABLE = "alert_sync_target"
-# Severity "" for a changed subject that is no candidate any more; `stored` is its mirror value.
+# Severity "" for a changed subject that is no candidate (dormant when `dormant` holds of it);
+# `stored` is its mirror value.
 _TARGET = f"""
-    SELECT ch.id AS subject_id, s.{{column}} AS stored, coalesce(c.severity, '') AS severity,
+    SELECT ch.id AS subject_id, s.{{column}} AS stored,
+           CASE WHEN c.subject_id IS NOT NULL THEN c.severity
+                WHEN {{dormant}} THEN '{DORMANT_SEVERITY}' ELSE '' END AS severity,
            c.project_id, c.message, c.assignee_id
     FROM {_CHANGED_TABLE} AS ch JOIN {{subjects}} AS s ON s.id = ch.id
     LEFT JOIN ({{candidates}}) AS c ON c.subject_id = ch.id
 """
+# Mirror values that stand for no open alert.
+_NO_ALERT = f"('', '{DORMANT_SEVERITY}')"
 
 
 def sync_changed_alerts(
@@ -375,9 +381,16 @@ def sync_changed_alerts(
     changed_params: list | tuple,
     mirror: SeverityMirror,
     at: datetime,
+    dormant_sql: str = "false",
+    dormant_params: list | tuple = (),
 ) -> ScanResult:
     """Like `sync_alerts`, for the subjects `changed_sql` lists (a SELECT of ids) and no others,
     then stores each one's alert severity in the `mirror` column.
+
+    `dormant_sql`, a condition on the subject row `s`, says which subjects that are no candidate
+    are dormant: the rule's deadline has reached them but their project does not run. They are
+    stored as such (no alert), so a change range that lists subjects by deadline alone finds
+    them no more, until a change to their project marks them stale.
 
     For scans whose subjects carry that mirror: the scan lists the subjects whose mirror no
     longer matches the rule (a few index ranges, a handful of rows on an ordinary beat), and only
@@ -396,17 +409,21 @@ def sync_changed_alerts(
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
-        cursor.execute(f"SELECT count(*) FROM {subjects} WHERE {column} <> ''")
+        cursor.execute(
+            f"SELECT count(*) FROM {subjects} WHERE {column} <> '' AND {column} NOT IN {_NO_ALERT}"
+        )
         mirrored = cursor.fetchone()[0]
         cursor.execute(f"CREATE TEMPORARY TABLE {_CHANGED_TABLE} AS {changed_sql}", changed_params)
         cursor.execute(f"ANALYZE {_CHANGED_TABLE}")
-        target = _TARGET.format(column=column, subjects=subjects, candidates=candidates_sql)
-        cursor.execute(f"CREATE TEMPORARY TABLE {_TARGET_TABLE} AS {target}", params)
+        target = _TARGET.format(
+            column=column, subjects=subjects, candidates=candidates_sql, dormant=dormant_sql
+        )
+        cursor.execute(f"CREATE TEMPORARY TABLE {_TARGET_TABLE} AS {target}", [*dormant_params, *params])
         cursor.execute(f"ANALYZE {_TARGET_TABLE}")
         cursor.execute(
             f"UPDATE {table} SET resolved_at = %s "
             "WHERE kind = %s AND subject_type = %s AND resolved_at IS NULL "
-            f"AND subject_id IN (SELECT subject_id FROM {_TARGET_TABLE} WHERE severity = '')",
+            f"AND subject_id IN (SELECT subject_id FROM {_TARGET_TABLE} WHERE severity IN {_NO_ALERT})",
             [at, *key],
         )
         resolved = cursor.rowcount
@@ -414,7 +431,7 @@ def sync_changed_alerts(
             f"UPDATE {table} SET severity = t.severity, message = t.message, last_seen_at = %s "
             f"FROM {_TARGET_TABLE} AS t "
             f"WHERE {table}.kind = %s AND {table}.subject_type = %s AND {table}.resolved_at IS NULL "
-            f"AND {table}.subject_id = t.subject_id AND t.severity <> '' "
+            f"AND {table}.subject_id = t.subject_id AND t.severity NOT IN {_NO_ALERT} "
             f"AND ({table}.severity <> t.severity OR {table}.message <> t.message)",
             [at, *key],
         )
@@ -422,7 +439,7 @@ def sync_changed_alerts(
             f"INSERT INTO {table} (kind, severity, project_id, subject_type, subject_id, message, "
             "opened_at, last_seen_at, assignee_id) "
             "SELECT %s, t.severity, t.project_id, %s, t.subject_id, t.message, %s, %s, t.assignee_id "
-            f"FROM {_TARGET_TABLE} AS t WHERE t.severity <> '' AND NOT EXISTS ("
+            f"FROM {_TARGET_TABLE} AS t WHERE t.severity NOT IN {_NO_ALERT} AND NOT EXISTS ("
             f"SELECT 1 FROM {table} AS a WHERE a.kind = %s AND a.subject_type = %s "
             "AND a.subject_id = t.subject_id AND a.resolved_at IS NULL) "
             "ORDER BY t.subject_id",
@@ -432,7 +449,8 @@ def sync_changed_alerts(
         # Kept: the alerts the mirror counted, less the changed subjects' (by their stored value),
         # plus the changed subjects' alerts open now that were open before.
         cursor.execute(
-            f"SELECT count(*) FILTER (WHERE t.stored <> ''), count(a.id) FROM {_TARGET_TABLE} AS t "
+            f"SELECT count(*) FILTER (WHERE t.stored NOT IN {_NO_ALERT}), count(a.id) "
+            f"FROM {_TARGET_TABLE} AS t "
             f"LEFT JOIN {table} AS a ON a.subject_id = t.subject_id "
             "AND a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL",
             key,

@@ -158,11 +158,15 @@ class StageDefinition(models.Model):
 
 # A stored alert severity whose alert's message needs rewriting (see alerts.SeverityMirror).
 STALE_SEVERITY = "stale"
+# Stored for a subject the rule's deadline has reached whose project does not run: no alert is
+# open, and the scan need not look at it again until the project changes.
+DORMANT_SEVERITY = "dormant"
 
 
 def alert_severity_field(verbose_name):
     """A column holding the severity of the row's open alert of one kind ("" for none, "stale"
-    when its message needs rewriting), written by that kind's scan in the transaction that writes
+    when its message needs rewriting, "dormant" for none while its project does not run),
+    written by that kind's scan in the transaction that writes
     the alert: beside the deadline it depends on, it lets a beat find what changed from a few
     index ranges (scans.py). A database default too: bulk loads that name their columns leave it
     out."""

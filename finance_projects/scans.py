@@ -32,6 +32,7 @@ from django.utils import timezone
 from .alerts import ScanResult, SeverityMirror, sync_changed_alerts
 from .models import (
     CRITICAL_COMMITMENT_KINDS,
+    DORMANT_SEVERITY,
     STALE_SEVERITY,
     AlertKind,
     Commitment,
@@ -172,7 +173,9 @@ def _alerted(mirror: SeverityMirror) -> int:
     """Open alerts of the mirror's kind: every stored severity stands for one (an index-only count)."""
     table, column = connection.ops.quote_name(mirror.table), connection.ops.quote_name(mirror.column)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {table} WHERE {column} <> ''")
+        cursor.execute(
+            f"SELECT count(*) FROM {table} WHERE {column} <> '' AND {column} <> '{DORMANT_SEVERITY}'"
+        )
         return cursor.fetchone()[0]
 
 
@@ -182,12 +185,14 @@ def _mirrored_scan(
     candidates: Callable[[datetime], tuple[str, list]],
     mirror: SeverityMirror,
     changes: Callable[[datetime], list[tuple[str, list]]],
+    dormant: Callable[[datetime], tuple[str, list]] | None = None,
 ):
     def scan(at: datetime) -> ScanResult:
         ranges = changes(at)
         if _settled(ranges):
             return ScanResult(opened=0, kept=_alerted(mirror), resolved=0)
         sql, params = candidates(at)
+        dormant_sql, dormant_params = dormant(at) if dormant else ("false", [])
         return sync_changed_alerts(
             kind=kind,
             subject_type=subject_type,
@@ -197,6 +202,8 @@ def _mirrored_scan(
             changed_params=[value for _, values in ranges for value in values],
             mirror=mirror,
             at=at,
+            dormant_sql=dormant_sql,
+            dormant_params=dormant_params,
         )
 
     scan.__name__ = kind
@@ -233,26 +240,15 @@ def _update_alert_changes(at: datetime) -> list[tuple[str, list]]:
 Ranges = list[tuple[str, list]]
 
 
-def _of_project_in(statuses: tuple[str, ...], alias: str) -> str:
-    """Whether the row's project has one of `statuses`: probed row by row rather than joined, for
-    ranges that hold a handful of rows (a join would read every project)."""
-    return f"(SELECT p.status FROM {PROJECT} AS p WHERE p.id = {alias}.project_id) IN ({_in(statuses)})"
-
-
 def _commitment_alert_changes(column: str, *, newly: tuple[str, list], moved: Ranges) -> Ranges:
-    """Where a commitment's stored severity in `column` no longer matches its rule: open ones of a
-    live project newly in the rule (`newly`, a condition on `c` with its values), alerted ones
-    closed or marked stale (their project renamed or stopped: `services.project_update`), and
-    those whose due date or kind moved out of the stored severity (`moved`, conditions on the
-    commitment with their values). On a quiet beat the first range holds only the commitments of
-    projects that stopped, which never raise an alert."""
+    """Where a commitment's stored severity in `column` no longer matches its rule: open ones the
+    deadline newly reached (`newly`, a condition on the commitment with its values; those of a
+    project that does not run are then stored dormant), alerted or dormant ones closed or marked
+    stale (their project renamed or stopped or restarted: `services.project_update`), and those
+    whose due date or kind moved out of the stored severity (`moved`, likewise)."""
     condition, values = newly
     return [
-        (
-            f"SELECT c.id FROM {COMMITMENT} AS c WHERE c.status = 'open' AND c.{column} = '' AND {condition} "
-            f"AND {_of_project_in(LIVE_PROJECT_STATUSES, 'c')}",
-            values,
-        ),
+        (f"SELECT id FROM {COMMITMENT} WHERE status = 'open' AND {column} = '' AND {condition}", values),
         (f"SELECT id FROM {COMMITMENT} WHERE {column} <> '' AND NOT status = 'open'", []),
         (f"SELECT id FROM {COMMITMENT} WHERE {column} = '{STALE_SEVERITY}'", []),
         *((f"SELECT id FROM {COMMITMENT} WHERE {where}", where_values) for where, where_values in moved),
@@ -266,7 +262,7 @@ def _due_soon_alert_changes(at: datetime) -> Ranges:
     now, half, end = _db(at), _db(at + timedelta(hours=hours / 2)), _db(at + timedelta(hours=hours))
     return _commitment_alert_changes(
         "due_soon_alert_severity",
-        newly=("c.due_at >= %s AND c.due_at <= %s", [now, end]),
+        newly=("due_at >= %s AND due_at <= %s", [now, end]),
         moved=[
             ("due_soon_alert_severity = 'info' AND due_at > %s", [end]),
             ("due_soon_alert_severity = 'info' AND due_at <= %s", [half]),
@@ -282,7 +278,7 @@ def _missed_alert_changes(at: datetime) -> Ranges:
     critical = _in(CRITICAL_COMMITMENT_KINDS)
     return _commitment_alert_changes(
         "missed_alert_severity",
-        newly=("c.due_at < %s", [_db(at)]),
+        newly=("due_at < %s", [_db(at)]),
         moved=[
             ("missed_alert_severity = 'warning' AND due_at >= %s", [_db(at)]),
             ("missed_alert_severity = 'critical' AND due_at >= %s", [_db(at)]),
@@ -297,10 +293,10 @@ def _missed_alert_changes(at: datetime) -> Ranges:
 
 
 def _overrun_alert_changes(at: datetime) -> Ranges:
-    """Stays of active projects newly past their stage's expected days; alerted ones left, marked
-    stale (their project renamed or stopped: `services.project_update`), past twice the days, or
-    back under them (the stage's expected days were raised). Each range reads one partial index
-    per stage; on a quiet beat the first holds only the stays of projects not active."""
+    """Stays newly past their stage's expected days (those of a project not active are then stored
+    dormant); alerted or dormant ones left or marked stale (their project renamed or stopped or
+    restarted: `services.project_update`), alerted ones past twice the days or back under them
+    (the stage's expected days were raised). Each range reads one partial index per stage."""
     of_stage = f"FROM {TRANSITION} AS t JOIN {STAGE_DEFINITION} AS d ON d.stage = t.stage"
     past_once = _days_before("t.entered_at", "d.expected_days")
     within_once = _days_before("t.entered_at", "d.expected_days", before=False)
@@ -309,8 +305,8 @@ def _overrun_alert_changes(at: datetime) -> Ranges:
     moment = [_db(at)]
     return [
         (
-            f"SELECT t.id {of_stage} WHERE t.left_at IS NULL AND t.overrun_alert_severity = '' "
-            f"AND {past_once} AND {_of_project_in((ProjectStatus.ACTIVE.value,), 't')}",
+            f"SELECT t.id {of_stage} "
+            f"WHERE t.left_at IS NULL AND t.overrun_alert_severity = '' AND {past_once}",
             moment,
         ),
         (f"SELECT id FROM {TRANSITION} WHERE overrun_alert_severity <> '' AND left_at IS NOT NULL", []),
@@ -322,6 +318,31 @@ def _overrun_alert_changes(at: datetime) -> Ranges:
     ]
 
 
+# Dormant: the rule's deadline has reached the subject row `s`, but it is no candidate, which
+# leaves only its project as the reason (see alerts.sync_changed_alerts).
+
+
+def _due_soon_reached(at: datetime) -> tuple[str, list]:
+    hours = settings.CEM.get("COMMITMENT_DUE_SOON_HOURS", 48)
+    return "s.status = 'open' AND s.due_at >= %s AND s.due_at <= %s", [
+        _db(at),
+        _db(at + timedelta(hours=hours)),
+    ]
+
+
+def _missed_reached(at: datetime) -> tuple[str, list]:
+    return "s.status = 'open' AND s.due_at < %s", [_db(at)]
+
+
+def _overrun_reached(at: datetime) -> tuple[str, list]:
+    past_once = _days_before("s.entered_at", "d.expected_days")
+    return (
+        f"s.left_at IS NULL AND EXISTS "
+        f"(SELECT 1 FROM {STAGE_DEFINITION} AS d WHERE d.stage = s.stage AND {past_once})",
+        [_db(at)],
+    )
+
+
 update_overdue = _mirrored_scan(
     AlertKind.UPDATE_OVERDUE, "project", update_overdue_candidates, UPDATE_ALERT_MIRROR, _update_alert_changes
 )
@@ -331,6 +352,7 @@ commitment_due_soon = _mirrored_scan(
     commitment_due_soon_candidates,
     DUE_SOON_ALERT_MIRROR,
     _due_soon_alert_changes,
+    _due_soon_reached,
 )
 commitment_missed = _mirrored_scan(
     AlertKind.COMMITMENT_MISSED,
@@ -338,6 +360,7 @@ commitment_missed = _mirrored_scan(
     commitment_missed_candidates,
     MISSED_ALERT_MIRROR,
     _missed_alert_changes,
+    _missed_reached,
 )
 stage_overrun = _mirrored_scan(
     AlertKind.STAGE_OVERRUN,
@@ -345,6 +368,7 @@ stage_overrun = _mirrored_scan(
     stage_overrun_candidates,
     OVERRUN_ALERT_MIRROR,
     _overrun_alert_changes,
+    _overrun_reached,
 )
 
 SCAN_REGISTRY.update(

@@ -179,7 +179,6 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
         raise ValidationError({"stage": _("Move the project through its stages with the move-stage action.")})
     fields.pop("stage", None)
     fields.pop("team", None)
-    quoted_or_ruled = (project.code, project.name, project.status)
     for name, value in fields.items():
         setattr(project, name, value)
     project.team_id = project.client.team_id
@@ -195,7 +194,7 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
         _schedule_next_update(project)
     project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
     project.save()
-    if (project.code, project.name, project.status) != quoted_or_ruled:
+    if {"code", "name", "status"} & fields.keys():
         _mark_project_alerts_stale(project)
     return project
 
