@@ -88,3 +88,67 @@ def test_an_update_alert_open_before_the_stored_severities_is_copied_to_its_proj
         "HW-2": "",
     }
     call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commitment_and_stage_alerts_open_before_their_stored_severities_are_copied_to_their_subjects():
+    before, after = (
+        [("finance_projects", "0007_alert_open_index_covers_severity_message")],
+        [("finance_projects", "0008_scan_alert_severities")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    team = old.get_model("accounts", "Team").objects.create(name="Energy")
+    rm = old.get_model("accounts", "User").objects.create(username="rm-before", team=team)
+    client = old.get_model("finance_projects", "Client").objects.create(
+        name="Harbour Wind", team=team, relationship_manager=rm
+    )
+    project = old.get_model("finance_projects", "FinancingProject").objects.create(
+        client=client, name="Phase 1", code="HW-1", amount=1, team=team, relationship_manager=rm
+    )
+    commitment = old.get_model("finance_projects", "Commitment")
+    due_soon, missed, _quiet = (
+        commitment.objects.create(project=project, title=title, owner=rm, due_at=NOW)
+        for title in ("due soon", "missed", "quiet")
+    )
+    transition = old.get_model("finance_projects", "StageTransition")
+    left = transition.objects.create(project=project, stage="inquiry", entered_at=NOW, left_at=NOW)
+    current = transition.objects.create(project=project, stage="term_sheet", entered_at=NOW)
+    alert = old.get_model("finance_projects", "Alert")
+    for kind, severity, subject_type, subject, resolved_at in [
+        ("commitment_due_soon", "info", "commitment", due_soon, None),
+        ("commitment_missed", "critical", "commitment", missed, None),
+        ("stage_overrun", "warning", "stage_transition", current, None),
+        # Resolved alerts stand for nothing: not copied.
+        ("commitment_missed", "warning", "commitment", due_soon, NOW),
+        ("stage_overrun", "critical", "stage_transition", left, NOW),
+    ]:
+        alert.objects.create(
+            kind=kind,
+            severity=severity,
+            project=project,
+            subject_type=subject_type,
+            subject_id=subject.pk,
+            message="HW-1",
+            last_seen_at=NOW,
+            resolved_at=resolved_at,
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    commitments = new.get_model("finance_projects", "Commitment").objects
+    transitions = new.get_model("finance_projects", "StageTransition").objects
+
+    assert {
+        title: (due_soon_severity, missed_severity)
+        for title, due_soon_severity, missed_severity in commitments.values_list(
+            "title", "due_soon_alert_severity", "missed_alert_severity"
+        )
+    } == {"due soon": ("info", ""), "missed": ("", "critical"), "quiet": ("", "")}
+    assert dict(transitions.values_list("stage", "overrun_alert_severity")) == {
+        "inquiry": "",
+        "term_sheet": "warning",
+    }
+    call_command("migrate", verbosity=0)
