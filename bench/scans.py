@@ -34,7 +34,8 @@ Two references show what the targets ask of any implementation, whatever its SQL
 the foreign-key checks made immediate, so each constraint's trigger time is shown (rolled back).
 
 Each figure is the median of `--repeat` runs (the alerts of the kind are deleted before each
-first run). Targets: first run <= 3x the floor, second run <= 2x.
+first run). Targets: first run <= 3x the floor, second run <= 2x; the ordinary beat (+5 min) is
+held to the first run's 3x as well, being what every scan of a live portfolio costs.
 """
 
 import argparse
@@ -49,7 +50,7 @@ from bench.dataset import BENCH_MARK, build_dataset, connect, reset
 
 CORE_SCANS = ["update_overdue", "commitment_due_soon", "commitment_missed", "stage_overrun"]
 BEAT = timedelta(minutes=5)  # the beat's default period for the scans
-TARGET_FIRST, TARGET_SECOND = 3.0, 2.0
+TARGET_FIRST, TARGET_SECOND = 3.0, 2.0  # an ordinary beat is held to the first-run target too
 
 
 def _timed(function):
@@ -252,7 +253,7 @@ def run(*, scale: float, reuse: bool = False, repeat: int = 3, show_breakdown: b
         row["second_ratio"] = row["second"] / row["floor"]
         out(f"{row['scan']:<20}" + "".join(f"{cell(row):>{width}}" for _, width, cell in columns))
     out(f"peak Python memory during the scans (tracemalloc): {peak / 2**20:.1f} MiB; peak RSS: {rss:.0f} MiB")
-    out(f"targets: first run <= {TARGET_FIRST}x the floor, second run <= {TARGET_SECOND}x")
+    out(f"targets: first run and +5 min <= {TARGET_FIRST}x the floor, second run <= {TARGET_SECOND}x")
     out("write: the rows alone into a bare temporary table; keyed: into a table with the primary key,")
     out("the one-open-alert unique index and the two foreign keys (checks included); open: count(*)")
     out("of the open alerts of the kind; compare: the read-only full comparison of candidates and alerts;")
@@ -278,9 +279,14 @@ def main(argv=None) -> int:
     connect()
     results = run(scale=args.scale, reuse=args.reuse, repeat=args.repeat, show_breakdown=args.breakdown)
     missed = [
-        row["scan"]
+        f"{row['scan']} ({run})"
         for row in results
-        if row["first_ratio"] > TARGET_FIRST or row["second_ratio"] > TARGET_SECOND
+        for run, over in [
+            ("first", row["first_ratio"] > TARGET_FIRST),
+            ("second", row["second_ratio"] > TARGET_SECOND),
+            ("+5 min", row["later"] / row["floor"] > TARGET_FIRST),
+        ]
+        if over
     ]
     if missed:
         print(f"over target: {', '.join(missed)}")

@@ -371,6 +371,14 @@ _TARGET = f"""
 _NO_ALERT = f"('', '{DORMANT_SEVERITY}')"
 
 
+def alerted_where(column: str, *, dormant: bool) -> str:
+    """SQL: the mirror `column` stands for an open alert. Without dormant values, the plain
+    `<> ''` that a partial index over the alerted rows answers without reading the table."""
+    if not dormant:
+        return f"{column} <> ''"
+    return f"{column} <> '' AND {column} <> '{DORMANT_SEVERITY}'"
+
+
 def sync_changed_alerts(
     *,
     kind: str,
@@ -381,7 +389,7 @@ def sync_changed_alerts(
     changed_params: list | tuple,
     mirror: SeverityMirror,
     at: datetime,
-    dormant_sql: str = "false",
+    dormant_sql: str | None = None,
     dormant_params: list | tuple = (),
 ) -> ScanResult:
     """Like `sync_alerts`, for the subjects `changed_sql` lists (a SELECT of ids) and no others,
@@ -410,13 +418,13 @@ def sync_changed_alerts(
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
         cursor.execute(
-            f"SELECT count(*) FROM {subjects} WHERE {column} <> '' AND {column} NOT IN {_NO_ALERT}"
+            f"SELECT count(*) FROM {subjects} WHERE {alerted_where(column, dormant=bool(dormant_sql))}"
         )
         mirrored = cursor.fetchone()[0]
         cursor.execute(f"CREATE TEMPORARY TABLE {_CHANGED_TABLE} AS {changed_sql}", changed_params)
         cursor.execute(f"ANALYZE {_CHANGED_TABLE}")
         target = _TARGET.format(
-            column=column, subjects=subjects, candidates=candidates_sql, dormant=dormant_sql
+            column=column, subjects=subjects, candidates=candidates_sql, dormant=dormant_sql or "false"
         )
         cursor.execute(f"CREATE TEMPORARY TABLE {_TARGET_TABLE} AS {target}", [*dormant_params, *params])
         cursor.execute(f"ANALYZE {_TARGET_TABLE}")

@@ -29,10 +29,9 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from .alerts import ScanResult, SeverityMirror, sync_changed_alerts
+from .alerts import ScanResult, SeverityMirror, alerted_where, sync_changed_alerts
 from .models import (
     CRITICAL_COMMITMENT_KINDS,
-    DORMANT_SEVERITY,
     STALE_SEVERITY,
     AlertKind,
     Commitment,
@@ -169,13 +168,11 @@ def _settled(ranges: list[tuple[str, list]]) -> bool:
         return cursor.fetchone()[0] == 0
 
 
-def _alerted(mirror: SeverityMirror) -> int:
+def _alerted(mirror: SeverityMirror, *, dormant: bool) -> int:
     """Open alerts of the mirror's kind: every stored severity stands for one (an index-only count)."""
     table, column = connection.ops.quote_name(mirror.table), connection.ops.quote_name(mirror.column)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM {table} WHERE {column} <> '' AND {column} <> '{DORMANT_SEVERITY}'"
-        )
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE {alerted_where(column, dormant=dormant)}")
         return cursor.fetchone()[0]
 
 
@@ -190,9 +187,9 @@ def _mirrored_scan(
     def scan(at: datetime) -> ScanResult:
         ranges = changes(at)
         if _settled(ranges):
-            return ScanResult(opened=0, kept=_alerted(mirror), resolved=0)
+            return ScanResult(opened=0, kept=_alerted(mirror, dormant=dormant is not None), resolved=0)
         sql, params = candidates(at)
-        dormant_sql, dormant_params = dormant(at) if dormant else ("false", [])
+        dormant_sql, dormant_params = dormant(at) if dormant else (None, [])
         return sync_changed_alerts(
             kind=kind,
             subject_type=subject_type,
@@ -296,25 +293,28 @@ def _overrun_alert_changes(at: datetime) -> Ranges:
     """Stays newly past their stage's expected days (those of a project not active are then stored
     dormant); alerted or dormant ones left or marked stale (their project renamed or stopped or
     restarted: `services.project_update`), alerted ones past twice the days or back under them
-    (the stage's expected days were raised). Each range reads one partial index per stage."""
-    of_stage = f"FROM {TRANSITION} AS t JOIN {STAGE_DEFINITION} AS d ON d.stage = t.stage"
-    past_once = _days_before("t.entered_at", "d.expected_days")
-    within_once = _days_before("t.entered_at", "d.expected_days", before=False)
-    past_twice = _days_before("t.entered_at", "2 * d.expected_days")
-    within_twice = _days_before("t.entered_at", "2 * d.expected_days", before=False)
-    moment = [_db(at)]
+    (the stage's expected days were raised). Each range reads one partial index range per stage,
+    bounded by that stage's expected days."""
+
+    def stays(where: str, times: str, *, before: bool) -> tuple[str, list]:
+        deadline = _days_before("t.entered_at", f"{times}d.expected_days", before=before)
+        condition = f"{where} AND t.stage = d.stage AND {deadline}"
+        if connection.vendor == "postgresql":
+            # Stage by stage, whether the range is read alone or in the union of all of them,
+            # which a planner would otherwise read as a hash join over every stay (OFFSET 0 keeps
+            # it from flattening the lateral subquery into one).
+            stay = f"SELECT t.id FROM {TRANSITION} AS t WHERE {condition} OFFSET 0"
+            return f"SELECT t.id FROM {STAGE_DEFINITION} AS d CROSS JOIN LATERAL ({stay}) AS t", [_db(at)]
+        return f"SELECT t.id FROM {STAGE_DEFINITION} AS d JOIN {TRANSITION} AS t ON {condition}", [_db(at)]
+
     return [
-        (
-            f"SELECT t.id {of_stage} "
-            f"WHERE t.left_at IS NULL AND t.overrun_alert_severity = '' AND {past_once}",
-            moment,
-        ),
+        stays("t.left_at IS NULL AND t.overrun_alert_severity = ''", "", before=True),
         (f"SELECT id FROM {TRANSITION} WHERE overrun_alert_severity <> '' AND left_at IS NOT NULL", []),
         (f"SELECT id FROM {TRANSITION} WHERE overrun_alert_severity = '{STALE_SEVERITY}'", []),
-        (f"SELECT t.id {of_stage} WHERE t.overrun_alert_severity = 'warning' AND {within_once}", moment),
-        (f"SELECT t.id {of_stage} WHERE t.overrun_alert_severity = 'critical' AND {within_once}", moment),
-        (f"SELECT t.id {of_stage} WHERE t.overrun_alert_severity = 'warning' AND {past_twice}", moment),
-        (f"SELECT t.id {of_stage} WHERE t.overrun_alert_severity = 'critical' AND {within_twice}", moment),
+        stays("t.overrun_alert_severity = 'warning'", "", before=False),
+        stays("t.overrun_alert_severity = 'critical'", "", before=False),
+        stays("t.overrun_alert_severity = 'warning'", "2 * ", before=True),
+        stays("t.overrun_alert_severity = 'critical'", "2 * ", before=False),
     ]
 
 
