@@ -8,7 +8,8 @@ renamed...): empty when nothing changed, and then the beat returns having read n
 Otherwise only the subjects in those ranges go to `alerts.sync_changed_alerts`, which opens,
 keeps and resolves their alerts set-based, so a beat costs what changed, not the portfolio's
 size. The subjects' own services mark a stored severity "stale" when the alert's message must
-be rewritten (a rename).
+be rewritten or the project's status changed; a subject the deadline reached while its project
+does not run is stored "dormant", so no range lists it again until its project changes.
 
 Upper apps register their own scans in `SCAN_REGISTRY` from their AppConfig.ready(), so
 `run_scans` and the Celery beat run every scan without importing upward. A registered scan is
@@ -151,13 +152,17 @@ def _days_before(column: str, days: str, *, before: bool = True) -> str:
     return f"{_plus_days(column, days)} {operator} {_moment()}"
 
 
+# A scan's change ranges: each a SELECT of subject ids with its parameters.
+Ranges = list[tuple[str, list]]
+
+
 def _described(scan, *, candidates, subject_type: str, mirror: SeverityMirror):
     """What a benchmark or a test needs to know of a scan: its rule, subjects and mirror."""
     scan.candidates, scan.subject_type, scan.mirror = candidates, subject_type, mirror
     return scan
 
 
-def _settled(ranges: list[tuple[str, list]]) -> bool:
+def _settled(ranges: Ranges) -> bool:
     """Whether no stored severity needs a write: every change range is empty.
 
     Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first one,
@@ -181,7 +186,7 @@ def _mirrored_scan(
     subject_type: str,
     candidates: Callable[[datetime], tuple[str, list]],
     mirror: SeverityMirror,
-    changes: Callable[[datetime], list[tuple[str, list]]],
+    changes: Callable[[datetime], Ranges],
     dormant: Callable[[datetime], tuple[str, list]] | None = None,
 ):
     def scan(at: datetime) -> ScanResult:
@@ -217,7 +222,7 @@ MISSED_ALERT_MIRROR = SeverityMirror(COMMITMENT, "missed_alert_severity")
 OVERRUN_ALERT_MIRROR = SeverityMirror(TRANSITION, "overrun_alert_severity")
 
 
-def _update_alert_changes(at: datetime) -> list[tuple[str, list]]:
+def _update_alert_changes(at: datetime) -> Ranges:
     """Where a project's stored update-alert severity no longer matches the rule at `at`: newly
     overdue, closed or put on hold, updated since, past two cadences, given a longer cadence,
     renamed. Each is one partial index range, empty on a beat where none of that happened."""
@@ -232,9 +237,6 @@ def _update_alert_changes(at: datetime) -> list[tuple[str, list]]:
         (f"update_alert_severity = '{STALE_SEVERITY}'", []),
     ]
     return [(f"SELECT id FROM {PROJECT} WHERE {where}", values) for where, values in ranges]
-
-
-Ranges = list[tuple[str, list]]
 
 
 def _commitment_alert_changes(column: str, *, newly: tuple[str, list], moved: Ranges) -> Ranges:
