@@ -22,4 +22,4 @@ RUN useradd --create-home --uid 1000 cem && mkdir -p /app/var && chown -R cem /a
 USER cem
 
 EXPOSE 8000
-CMD ["gunicorn", "cem.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "cem.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "5", "--access-logfile", "-"]

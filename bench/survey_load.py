@@ -1,14 +1,15 @@
 """Load on the public survey page: concurrent submissions against the bare-Django floor.
 
-    python -m bench.survey_load --scale 12000 --pairs 4 --duration 3 --connections 8 --workers 3
+    python -m bench.survey_load --scale 12000 --pairs 4 --duration 3 --connections 8
 
 Starts gunicorn with production settings (DJANGO_ENV=production, DEBUG off, SSL redirect off,
-BENCH_ENDPOINTS on; see bench/survey_settings.py) on PostgreSQL at 127.0.0.1 (database
-`cem_bench_survey`, created and migrated when missing), with Redis as cache and broker when
-`--redis-url` (or BENCH_REDIS_URL) is given, otherwise a per-process memory cache and a
-filesystem broker in a temporary folder. Seeds `--scale` invitations, each with its own link,
-then alternates short bounded phases of two kinds (`--pairs` pairs of `--duration` seconds each)
-against the same server, client and concurrency:
+BENCH_ENDPOINTS on; see bench/survey_settings.py) and the Dockerfile's workers on PostgreSQL at
+127.0.0.1 (the database `--database-url` names, `cem_bench_survey` by default, created and
+migrated when missing), with Redis as cache and broker when `--redis-url` (or BENCH_REDIS_URL)
+is given, otherwise a per-process memory cache and a filesystem broker in a temporary folder.
+Seeds `--scale` invitations, each with its own link, then alternates short bounded phases of
+two kinds (`--pairs` pairs of `--duration` seconds each) against the same server, client and
+concurrency:
 
 - bare: GET /bench/bare, a tiny response through the same server and middleware, no database;
 - survey: POST /s/<token>/ submitting a full answer (NPS + a comment), one token per request.
@@ -86,10 +87,11 @@ def server_env(args) -> dict:
 def prepare_database(args) -> None:
     import psycopg
 
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    admin_url, name = args.database_url.rsplit("/", 1)
+    name = name.split("?", 1)[0]  # the database `--database-url` names, not always the default
+    with psycopg.connect(admin_url + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
@@ -386,7 +388,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=3, help="seconds per phase (whole seconds)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (2 x cores - 1)")
+    # What the Dockerfile runs: gunicorn's (2 x cores) + 1 sync workers. A submission waits on
+    # PostgreSQL (and Redis) for part of its time; workers beyond the cores keep them busy then.
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn workers (as the Dockerfile)")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--worker-threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8791)

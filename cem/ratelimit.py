@@ -15,13 +15,23 @@ def window_key(*, scope: str, ip: str, window_seconds: int) -> str:
     return f"rate:{scope}:{ip}:{int(time.time() // window_seconds)}"
 
 
+def _redis_client(cache: RedisCache):
+    """The cache's redis-py client, made once per cache object (Django makes a new one on every
+    call, about 0.1 ms of CPU); it draws connections from the cache's own pool."""
+    backend = cache._cache
+    client = getattr(backend, "_rate_limit_client", None)
+    if client is None:
+        client = backend._rate_limit_client = backend.get_client(write=True)
+    return client
+
+
 def _count(key: str, *, ttl: int) -> int:
     """This request's number in the window: one round trip on Redis, a few elsewhere."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         # Django's incr() asks EXISTS before INCR: two round trips on every public request.
         full_key = cache.make_and_validate_key(key)
-        pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe = _redis_client(cache).pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, ttl)  # each window has its own key; it goes ttl after its last use
         count, _ = pipe.execute()

@@ -49,3 +49,17 @@ def test_a_window_counter_expires_after_its_window(cache):
     if hasattr(cache._cache, "get_client"):  # Redis: the counter carries its own expiry
         client = cache._cache.get_client(cache.make_and_validate_key(key))
         assert 60 <= client.ttl(cache.make_and_validate_key(key)) <= 90
+
+
+@pytest.mark.redis
+def test_redis_counting_builds_its_client_once_per_cache(settings, monkeypatch):
+    settings.CACHES = {"default": BACKENDS["redis"]}
+    cache = caches["default"]
+    cache.clear()
+    made = []
+    build = cache._cache.get_client
+    monkeypatch.setattr(cache._cache, "get_client", lambda *a, **kw: made.append(1) or build(*a, **kw))
+
+    assert ask(5) == [False, False, False, True, True]
+    assert len(made) == 1
+    cache.clear()
