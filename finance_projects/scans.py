@@ -162,23 +162,19 @@ def _described(scan, *, candidates, subject_type: str, mirror: SeverityMirror):
     return scan
 
 
-def _settled(ranges: Ranges) -> bool:
-    """Whether no stored severity needs a write: every change range is empty.
+def _settled(ranges: Ranges, mirror: SeverityMirror, *, dormant: bool) -> int | None:
+    """How many alerts the stored severities stand for, when no stored severity needs a write
+    (every change range is empty); None otherwise. One statement, index ranges only.
 
     Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first one,
     which reads everything when none is there."""
-    changes = " + ".join(f"(SELECT count(*) FROM ({sql}) AS changed)" for sql, _ in ranges)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {changes}", [value for _, values in ranges for value in values])
-        return cursor.fetchone()[0] == 0
-
-
-def _alerted(mirror: SeverityMirror, *, dormant: bool) -> int:
-    """Open alerts of the mirror's kind: every stored severity stands for one (an index-only count)."""
     table, column = connection.ops.quote_name(mirror.table), connection.ops.quote_name(mirror.column)
+    changes = " + ".join(f"(SELECT count(*) FROM ({sql}) AS changed)" for sql, _ in ranges)
+    alerted = f"SELECT count(*) FROM {table} WHERE {alerted_where(column, dormant=dormant)}"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {table} WHERE {alerted_where(column, dormant=dormant)}")
-        return cursor.fetchone()[0]
+        cursor.execute(f"SELECT {changes}, ({alerted})", [value for _, values in ranges for value in values])
+        changed, alerted_count = cursor.fetchone()
+    return alerted_count if changed == 0 else None
 
 
 def _mirrored_scan(
@@ -191,8 +187,9 @@ def _mirrored_scan(
 ):
     def scan(at: datetime) -> ScanResult:
         ranges = changes(at)
-        if _settled(ranges):
-            return ScanResult(opened=0, kept=_alerted(mirror, dormant=dormant is not None), resolved=0)
+        alerted = _settled(ranges, mirror, dormant=dormant is not None)
+        if alerted is not None:
+            return ScanResult(opened=0, kept=alerted, resolved=0)
         sql, params = candidates(at)
         dormant_sql, dormant_params = dormant(at) if dormant else (None, [])
         return sync_changed_alerts(
