@@ -3,7 +3,7 @@ and act on it through the same services as the API (so the same rules hold here)
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +29,19 @@ from .models import (
 
 def _errors(error: ValidationError) -> str:
     return "; ".join(error.messages)
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """History to read, not to revert: a revert writes an old version back with a plain save,
+    past the services' rules and the scans' stored severities (an alert reopened for good)."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -170,7 +183,7 @@ class UpdateOverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(FinancingProject)
-class FinancingProjectAdmin(SimpleHistoryAdmin):
+class FinancingProjectAdmin(ReadOnlyHistoryAdmin):
     form = ProjectAdminForm
     list_display = [
         "code",
@@ -334,7 +347,7 @@ class MissedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
+class CommitmentAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "title",
         "project",
@@ -427,7 +440,7 @@ class OpenAlertFilter(admin.SimpleListFilter):
 
 
 @admin.register(Alert)
-class AlertAdmin(SimpleHistoryAdmin):
+class AlertAdmin(ReadOnlyHistoryAdmin):
     list_display = ["kind", "severity", "project", "assignee", "opened_at", "acknowledged_at", "resolved_at"]
     list_filter = [OpenAlertFilter, "kind", "severity"]
     list_select_related = ["project", "assignee"]

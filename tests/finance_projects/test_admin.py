@@ -140,3 +140,16 @@ def test_the_missed_filter_lists_open_past_due_commitments(staff, project):
     response = staff.get(reverse("admin:finance_projects_commitment_changelist"), {"missed": "yes"})
 
     assert list(response.context["cl"].queryset) == [missed]
+
+
+@pytest.mark.parametrize("model", ["financingproject", "commitment", "alert"])
+def test_a_history_version_can_be_read_but_not_reverted(staff, filled, model):
+    record = {"financingproject": filled.project, "commitment": filled, "alert": filled.project.alerts.get()}[
+        model
+    ]
+    version = record.history.latest()
+    url = reverse(f"admin:finance_projects_{model}_simple_history", args=[record.pk, version.history_id])
+
+    assert staff.get(url).status_code == 200
+    assert staff.post(url, {}).status_code == 403
+    assert record.history.count() == 1
