@@ -371,7 +371,7 @@ _TARGET = f"""
 _NO_ALERT = f"('', '{DORMANT_SEVERITY}')"
 
 
-def alerted_where(column: str, *, dormant: bool) -> str:
+def _alerted_where(column: str, *, dormant: bool) -> str:
     """SQL: the mirror `column` stands for an open alert. Without dormant values, the plain
     `<> ''` that a partial index over the alerted rows answers without reading the table."""
     if not dormant:
@@ -385,15 +385,15 @@ def sync_changed_alerts(
     subject_type: str,
     candidates_sql: str,
     params: list | tuple,
-    changed_sql: str,
-    changed_params: list | tuple,
+    changes: list[tuple[str, list]],
     mirror: SeverityMirror,
     at: datetime,
     dormant_sql: str | None = None,
     dormant_params: list | tuple = (),
 ) -> ScanResult:
-    """Like `sync_alerts`, for the subjects `changed_sql` lists (a SELECT of ids) and no others,
-    then stores each one's alert severity in the `mirror` column.
+    """Like `sync_alerts`, for the subjects the `changes` list (SELECTs of ids, each with its
+    parameters) and no others, then stores each one's alert severity in the `mirror` column.
+    When every one of them is empty, one counting statement and nothing else.
 
     `dormant_sql`, a condition on the subject row `s`, says which subjects that are no candidate
     are dormant: the rule's deadline has reached them but their project does not run. They are
@@ -417,11 +417,17 @@ def sync_changed_alerts(
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
-        cursor.execute(
-            f"SELECT count(*) FROM {subjects} WHERE {alerted_where(column, dormant=bool(dormant_sql))}"
-        )
-        mirrored = cursor.fetchone()[0]
-        cursor.execute(f"CREATE TEMPORARY TABLE {_CHANGED_TABLE} AS {changed_sql}", changed_params)
+        # Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first
+        # one, which reads everything when none is there.
+        changed = " + ".join(f"(SELECT count(*) FROM ({sql}) AS changed)" for sql, _ in changes)
+        alerted = f"SELECT count(*) FROM {subjects} WHERE {_alerted_where(column, dormant=bool(dormant_sql))}"
+        changes_params = [value for _, values in changes for value in values]
+        cursor.execute(f"SELECT {changed}, ({alerted})", changes_params)
+        changed_count, mirrored = cursor.fetchone()
+        if not changed_count:
+            return ScanResult(opened=0, kept=mirrored, resolved=0)
+        changed_sql = " UNION ".join(sql for sql, _ in changes)
+        cursor.execute(f"CREATE TEMPORARY TABLE {_CHANGED_TABLE} AS {changed_sql}", changes_params)
         cursor.execute(f"ANALYZE {_CHANGED_TABLE}")
         target = _TARGET.format(
             column=column, subjects=subjects, candidates=candidates_sql, dormant=dormant_sql or "false"

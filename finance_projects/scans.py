@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from .alerts import ScanResult, SeverityMirror, alerted_where, sync_changed_alerts
+from .alerts import ScanResult, SeverityMirror, sync_changed_alerts
 from .models import (
     CRITICAL_COMMITMENT_KINDS,
     STALE_SEVERITY,
@@ -162,21 +162,6 @@ def _described(scan, *, candidates, subject_type: str, mirror: SeverityMirror):
     return scan
 
 
-def _settled(ranges: Ranges, mirror: SeverityMirror, *, dormant: bool) -> int | None:
-    """How many alerts the stored severities stand for, when no stored severity needs a write
-    (every change range is empty); None otherwise. One statement, index ranges only.
-
-    Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first one,
-    which reads everything when none is there."""
-    table, column = connection.ops.quote_name(mirror.table), connection.ops.quote_name(mirror.column)
-    changes = " + ".join(f"(SELECT count(*) FROM ({sql}) AS changed)" for sql, _ in ranges)
-    alerted = f"SELECT count(*) FROM {table} WHERE {alerted_where(column, dormant=dormant)}"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {changes}, ({alerted})", [value for _, values in ranges for value in values])
-        changed, alerted_count = cursor.fetchone()
-    return alerted_count if changed == 0 else None
-
-
 def _mirrored_scan(
     kind: str,
     subject_type: str,
@@ -186,10 +171,6 @@ def _mirrored_scan(
     dormant: Callable[[datetime], tuple[str, list]] | None = None,
 ):
     def scan(at: datetime) -> ScanResult:
-        ranges = changes(at)
-        alerted = _settled(ranges, mirror, dormant=dormant is not None)
-        if alerted is not None:
-            return ScanResult(opened=0, kept=alerted, resolved=0)
         sql, params = candidates(at)
         dormant_sql, dormant_params = dormant(at) if dormant else (None, [])
         return sync_changed_alerts(
@@ -197,8 +178,7 @@ def _mirrored_scan(
             subject_type=subject_type,
             candidates_sql=sql,
             params=params,
-            changed_sql=" UNION ".join(range_sql for range_sql, _ in ranges),
-            changed_params=[value for _, values in ranges for value in values],
+            changes=changes(at),
             mirror=mirror,
             at=at,
             dormant_sql=dormant_sql,
