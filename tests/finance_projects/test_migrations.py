@@ -37,20 +37,26 @@ def test_finance_projects_migrates_to_zero_and_back():
     )
 
 
+def _client_before(migration):
+    """The schema as of `migration`, with a team, an RM and a client in it."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(migration)
+    old = executor.loader.project_state(migration).apps
+    team = old.get_model("accounts", "Team").objects.create(name="Energy")
+    rm = old.get_model("accounts", "User").objects.create(username="rm-before", team=team)
+    client = old.get_model("finance_projects", "Client").objects.create(
+        name="Harbour Wind", team=team, relationship_manager=rm
+    )
+    return old, team, rm, client
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_update_alert_open_before_the_stored_severities_is_copied_to_its_project():
     before, after = (
         [("finance_projects", "0005_alert_scan_write_indexes")],
         [("finance_projects", "0006_project_update_alert_severity")],
     )
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    team = old.get_model("accounts", "Team").objects.create(name="Energy")
-    rm = old.get_model("accounts", "User").objects.create(username="rm-before", team=team)
-    client = old.get_model("finance_projects", "Client").objects.create(
-        name="Harbour Wind", team=team, relationship_manager=rm
-    )
+    old, team, rm, client = _client_before(before)
     projects = [
         old.get_model("finance_projects", "FinancingProject").objects.create(
             client=client, name=f"Phase {n}", code=f"HW-{n}", amount=1, team=team, relationship_manager=rm
@@ -96,14 +102,7 @@ def test_commitment_and_stage_alerts_open_before_their_stored_severities_are_cop
         [("finance_projects", "0007_alert_open_index_covers_severity_message")],
         [("finance_projects", "0008_scan_alert_severities")],
     )
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    team = old.get_model("accounts", "Team").objects.create(name="Energy")
-    rm = old.get_model("accounts", "User").objects.create(username="rm-before", team=team)
-    client = old.get_model("finance_projects", "Client").objects.create(
-        name="Harbour Wind", team=team, relationship_manager=rm
-    )
+    old, team, rm, client = _client_before(before)
     project = old.get_model("finance_projects", "FinancingProject").objects.create(
         client=client, name="Phase 1", code="HW-1", amount=1, team=team, relationship_manager=rm
     )
