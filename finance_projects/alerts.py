@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .models import DORMANT_SEVERITY, Alert, AlertSeverity, FinancingProject
+from .models import DORMANT_SEVERITY, STALE_SEVERITY, Alert, AlertSeverity, FinancingProject
 from .selectors import portfolio_for
 
 SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
@@ -372,11 +372,28 @@ _NO_ALERT = f"('', '{DORMANT_SEVERITY}')"
 
 
 def _alerted_where(column: str, *, dormant: bool) -> str:
-    """SQL: the mirror `column` stands for an open alert. Without dormant values, the plain
-    `<> ''` that a partial index over the alerted rows answers without reading the table."""
+    """SQL: the mirror `column` stands for an open alert, as a condition the partial index over
+    the alerted rows answers alone (dormant rows are in that index too, and may be many)."""
     if not dormant:
         return f"{column} <> ''"
-    return f"{column} <> '' AND {column} <> '{DORMANT_SEVERITY}'"
+    alerted = ", ".join(f"'{value}'" for value in [*AlertSeverity.values, STALE_SEVERITY])
+    return f"{column} IN ({alerted})"
+
+
+def _scan_lock(kind: str) -> str:
+    return f"cem.alerts.{kind}"
+
+
+def hold_scan_locks(kinds) -> None:
+    """Wait for running beats of these kinds and keep new ones waiting until the caller's
+    transaction ends. A service that marks stored severities stale takes these first, before any
+    row lock: a beat then never reads the rule before the service's change and writes its
+    verdict after the mark. PostgreSQL; SQLite runs one writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for kind in sorted(kinds):  # one order for every service: no deadlock between them
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_scan_lock(kind)])
 
 
 def sync_changed_alerts(
@@ -416,7 +433,7 @@ def sync_changed_alerts(
     key = [kind, subject_type]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cem.alerts.{kind}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_scan_lock(kind)])
         # Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first
         # one, which reads everything when none is there.
         changed = " + ".join(f"(SELECT count(*) FROM ({sql}) AS changed)" for sql, _ in changes)

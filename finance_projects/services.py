@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from .alerts import hold_scan_locks
 from .models import (
     STALE_SEVERITY,
+    AlertKind,
     Client,
     Commitment,
     CommitmentStatus,
@@ -179,6 +181,9 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
         raise ValidationError({"stage": _("Move the project through its stages with the move-stage action.")})
     fields.pop("stage", None)
     fields.pop("team", None)
+    marks_alerts = bool({"code", "name", "status"} & fields.keys())
+    if marks_alerts:
+        hold_scan_locks(MIRRORED_SCAN_KINDS)
     for name, value in fields.items():
         setattr(project, name, value)
     project.team_id = project.client.team_id
@@ -194,9 +199,20 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
         _schedule_next_update(project)
     project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
     project.save()
-    if {"code", "name", "status"} & fields.keys():
+    if marks_alerts:
         _mark_project_alerts_stale(project)
     return project
+
+
+# The scans whose subjects store their alert severity (finance_projects.scans), which the marks
+# below must not interleave with (alerts.hold_scan_locks, taken before any row lock).
+MIRRORED_SCAN_KINDS = (
+    AlertKind.UPDATE_OVERDUE,
+    AlertKind.COMMITMENT_DUE_SOON,
+    AlertKind.COMMITMENT_MISSED,
+    AlertKind.STAGE_OVERRUN,
+)
+COMMITMENT_SCAN_KINDS = (AlertKind.COMMITMENT_DUE_SOON, AlertKind.COMMITMENT_MISSED)
 
 
 def _mark_project_alerts_stale(project: FinancingProject) -> None:
@@ -230,6 +246,8 @@ def project_move_stage(
     at = at or timezone.now()
     if to_stage not in Stage.values:
         raise ValidationError({"stage": _("Unknown stage.")})
+    if to_stage == Stage.CLOSED:
+        hold_scan_locks(MIRRORED_SCAN_KINDS)
     project = FinancingProject.objects.select_for_update().get(pk=project.pk)
     if to_stage == project.stage:
         raise ValidationError({"stage": _("The project is already in this stage.")})
@@ -371,6 +389,8 @@ def commitment_update(*, commitment: Commitment, by: User, **fields) -> Commitme
             else _("This field cannot be changed.")
         )
         raise ValidationError({field: message})
+    if "title" in fields:
+        hold_scan_locks(COMMITMENT_SCAN_KINDS)
     locked = _lock_open_commitment(commitment)
     for name, value in fields.items():
         setattr(locked, name, value)

@@ -14,11 +14,16 @@ MIRRORS = [
 
 def copy_open_alert_severities(apps, schema_editor):
     """Subjects with an alert open before this migration get its severity: the scans trust the
-    stored severity to stand for the open alert."""
+    stored severity to stand for the open alert. An open alert whose subject is gone (commitments
+    could be deleted in the admin) is resolved: no scan would look at it again."""
     for kind, subject_type, table, column in MIRRORS:
         open_alerts = (
             f"FROM finance_projects_alert AS a WHERE a.kind = '{kind}' "
             f"AND a.subject_type = '{subject_type}' AND a.resolved_at IS NULL"
+        )
+        schema_editor.execute(
+            f"UPDATE finance_projects_alert SET resolved_at = CURRENT_TIMESTAMP WHERE id IN "
+            f"(SELECT a.id {open_alerts} AND NOT EXISTS (SELECT 1 FROM {table} AS s WHERE s.id = a.subject_id))"
         )
         schema_editor.execute(
             f"UPDATE {table} SET {column} = (SELECT a.severity {open_alerts} AND a.subject_id = {table}.id) "

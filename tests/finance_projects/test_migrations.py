@@ -97,7 +97,7 @@ def test_an_update_alert_open_before_the_stored_severities_is_copied_to_its_proj
 
 
 @pytest.mark.django_db(transaction=True)
-def test_commitment_and_stage_alerts_open_before_their_stored_severities_are_copied_to_their_subjects():
+def test_open_commitment_and_stage_alerts_are_copied_to_their_subjects_and_orphans_resolved():
     before, after = (
         [("finance_projects", "0007_alert_open_index_covers_severity_message")],
         [("finance_projects", "0008_scan_alert_severities")],
@@ -133,10 +133,21 @@ def test_commitment_and_stage_alerts_open_before_their_stored_severities_are_cop
             last_seen_at=NOW,
             resolved_at=resolved_at,
         )
+    # About a commitment deleted since: no scan would look at it again.
+    orphan = alert.objects.create(
+        kind="commitment_missed",
+        severity="warning",
+        project=project,
+        subject_type="commitment",
+        subject_id=max(due_soon.pk, missed.pk, _quiet.pk) + 1000,
+        message="HW-1",
+        last_seen_at=NOW,
+    )
 
     executor = MigrationExecutor(connection)
     executor.migrate(after)
     new = executor.loader.project_state(after).apps
+    assert new.get_model("finance_projects", "Alert").objects.get(pk=orphan.pk).resolved_at is not None
     commitments = new.get_model("finance_projects", "Commitment").objects
     transitions = new.get_model("finance_projects", "StageTransition").objects
 
