@@ -279,9 +279,9 @@ def main(argv=None) -> int:
     connect()
     results = run(scale=args.scale, reuse=args.reuse, repeat=args.repeat, show_breakdown=args.breakdown)
     missed = [
-        f"{row['scan']} ({run})"
+        f"{row['scan']} ({figure})"
         for row in results
-        for run, over in [
+        for figure, over in [
             ("first", row["first_ratio"] > TARGET_FIRST),
             ("second", row["second_ratio"] > TARGET_SECOND),
             ("+5 min", row["later"] / row["floor"] > TARGET_FIRST),

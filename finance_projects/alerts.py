@@ -8,11 +8,15 @@ Two ways an alert comes into being:
 - **Scan-driven**, `sync_alerts(...)`: a periodic scan hands over one SELECT listing every subject
   whose condition holds *now*; the engine opens, keeps and resolves alerts of that kind in a
   constant number of statements, whatever the number of rows.
+  `sync_changed_alerts(...)` does the same for scans whose subjects store the severity of their
+  open alert (`SeverityMirror`): only the subjects a few index ranges list are compared and
+  written, so a beat costs what changed.
 
-Both rely on the database, not on Python checks, to stay correct when two workers run at once:
+All rely on the database, not on Python checks, to stay correct when two workers run at once:
 the conditional unique constraint `one_open_alert_per_subject` allows at most one open alert per
 (kind, subject_type, subject_id); an insert that loses the race fails on it and is retried (the
-retry sees the winner's alert and keeps it).
+retry sees the winner's alert and keeps it). Beats of a mirrored kind run one at a time, under
+an advisory lock that the services marking stored severities stale take too (`hold_scan_locks`).
 
 Messages: `Alert.message` holds the subject's own name (project code and name, commitment title),
 which is data and reads the same in both languages. The sentence around it (the kind's label,
@@ -423,9 +427,9 @@ def sync_changed_alerts(
 
     Correct as long as the mirror matches the open alerts. Only this writes alerts of the kind,
     one run at a time (an advisory lock on PostgreSQL, the database lock on SQLite), alerts and
-    mirror in one transaction, all from one reading of the rule. A mirror value someone changed
-    meanwhile (a rename marking it stale) is left as they wrote it, for the next beat. A
-    constant number of statements.
+    mirror in one transaction, all from one reading of the rule; the services that mark stored
+    values stale take the same lock first (`hold_scan_locks`), so a mark lands either before the
+    run reads the rule or after it has written. A constant number of statements.
     """
     at = connection.ops.adapt_datetimefield_value(at)
     table, quote = _table(), connection.ops.quote_name

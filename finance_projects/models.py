@@ -166,10 +166,9 @@ DORMANT_SEVERITY = "dormant"
 def alert_severity_field(verbose_name):
     """A column holding the severity of the row's open alert of one kind ("" for none, "stale"
     when its message needs rewriting, "dormant" for none while its project does not run),
-    written by that kind's scan in the transaction that writes
-    the alert: beside the deadline it depends on, it lets a beat find what changed from a few
-    index ranges (scans.py). A database default too: bulk loads that name their columns leave it
-    out."""
+    written by that kind's scan in the transaction that writes the alert: beside the deadline it
+    depends on, it lets a beat find what changed from a few index ranges (scans.py). A database
+    default too: bulk loads that name their columns leave it out."""
     return models.CharField(verbose_name, max_length=8, blank=True, default="", db_default="", editable=False)
 
 

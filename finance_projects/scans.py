@@ -93,10 +93,14 @@ def update_overdue_candidates(at: datetime) -> tuple[str, list]:
     return sql, [_db(at), _db(at)]
 
 
+def _due_soon_hours() -> int:
+    return settings.CEM.get("COMMITMENT_DUE_SOON_HOURS", 48)
+
+
 def commitment_due_soon_candidates(at: datetime) -> tuple[str, list]:
     """Open commitments due within COMMITMENT_DUE_SOON_HOURS and not yet past due: info, and
     warning in the last half of that window."""
-    hours = settings.CEM.get("COMMITMENT_DUE_SOON_HOURS", 48)
+    hours = _due_soon_hours()
     sql = f"""
         SELECT c.project_id AS project_id, c.id AS subject_id,
                CASE WHEN c.due_at <= %s THEN 'warning' ELSE 'info' END AS severity,
@@ -156,12 +160,6 @@ def _days_before(column: str, days: str, *, before: bool = True) -> str:
 Ranges = list[tuple[str, list]]
 
 
-def _described(scan, *, candidates, subject_type: str, mirror: SeverityMirror):
-    """What a benchmark or a test needs to know of a scan: its rule, subjects and mirror."""
-    scan.candidates, scan.subject_type, scan.mirror = candidates, subject_type, mirror
-    return scan
-
-
 def _mirrored_scan(
     kind: str,
     subject_type: str,
@@ -190,7 +188,9 @@ def _mirrored_scan(
         f"{candidates.__doc__}\n\nReads the stored severities first: a beat where nothing changed "
         "compares and writes nothing; otherwise only the subjects that changed are."
     )
-    return _described(scan, candidates=candidates, subject_type=subject_type, mirror=mirror)
+    # What a benchmark or a test needs to know of a scan: its rule, subjects and mirror.
+    scan.candidates, scan.subject_type, scan.mirror = candidates, subject_type, mirror
+    return scan
 
 
 UPDATE_ALERT_MIRROR = SeverityMirror(PROJECT, "update_alert_severity")
@@ -220,7 +220,7 @@ def _commitment_alert_changes(column: str, *, newly: tuple[str, list], moved: Ra
     """Where a commitment's stored severity in `column` no longer matches its rule: open ones the
     deadline newly reached (`newly`, a condition on the commitment with its values; those of a
     project that does not run are then stored dormant), alerted or dormant ones closed or marked
-    stale (their project renamed or stopped or restarted: `services.project_update`), and those
+    stale (their project renamed, stopped or restarted, or the commitment renamed), and those
     whose due date or kind moved out of the stored severity (`moved`, likewise)."""
     condition, values = newly
     return [
@@ -234,7 +234,7 @@ def _commitment_alert_changes(column: str, *, newly: tuple[str, list], moved: Ra
 def _due_soon_alert_changes(at: datetime) -> Ranges:
     """Commitments newly due soon, info ones now in the window's last half, warning ones past due,
     and any whose due date moved out of the window; then the ranges both commitment rules share."""
-    hours = settings.CEM.get("COMMITMENT_DUE_SOON_HOURS", 48)
+    hours = _due_soon_hours()
     now, half, end = _db(at), _db(at + timedelta(hours=hours / 2)), _db(at + timedelta(hours=hours))
     return _commitment_alert_changes(
         "due_soon_alert_severity",
@@ -270,8 +270,8 @@ def _missed_alert_changes(at: datetime) -> Ranges:
 
 def _overrun_alert_changes(at: datetime) -> Ranges:
     """Stays newly past their stage's expected days (those of a project not active are then stored
-    dormant); alerted or dormant ones left or marked stale (their project renamed or stopped or
-    restarted: `services.project_update`), alerted ones past twice the days or back under them
+    dormant); alerted or dormant ones left or marked stale (their project renamed, stopped or
+    restarted), alerted ones past twice the days or back under them
     (the stage's expected days were raised). Each range reads one partial index range per stage,
     bounded by that stage's expected days."""
 
@@ -302,7 +302,7 @@ def _overrun_alert_changes(at: datetime) -> Ranges:
 
 
 def _due_soon_reached(at: datetime) -> tuple[str, list]:
-    hours = settings.CEM.get("COMMITMENT_DUE_SOON_HOURS", 48)
+    hours = _due_soon_hours()
     return "s.status = 'open' AND s.due_at >= %s AND s.due_at <= %s", [
         _db(at),
         _db(at + timedelta(hours=hours)),
