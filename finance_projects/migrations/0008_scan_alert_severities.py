@@ -31,7 +31,33 @@ def copy_open_alert_severities(apps, schema_editor):
         )
 
 
+class AddIndexOnline(migrations.AddIndex):
+    """On PostgreSQL, built CONCURRENTLY: commitments and stage history stay writable while their
+    indexes build on a live database (hence a migration that is not atomic). A plain build
+    elsewhere."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.add_index(model, self.index, concurrently=True)
+            else:
+                schema_editor.add_index(model, self.index)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.remove_index(model, self.index, concurrently=True)
+            else:
+                schema_editor.remove_index(model, self.index)
+
+
 class Migration(migrations.Migration):
+    # Each step commits on its own: the new columns (a catalogue change, instant), then each
+    # index without blocking writes, then the copy in one transaction.
+    atomic = False
+
     dependencies = [
         ("finance_projects", "0007_alert_open_index_covers_severity_message"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -74,7 +100,7 @@ class Migration(migrations.Migration):
                 verbose_name="overrun alert severity",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(("due_soon_alert_severity", ""), ("status", "open")),
@@ -82,7 +108,7 @@ class Migration(migrations.Migration):
                 name="commitment_due_soon_unalerted",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(("due_soon_alert_severity", ""), _negated=True),
@@ -90,7 +116,7 @@ class Migration(migrations.Migration):
                 name="commitment_due_soon_alerted",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(("missed_alert_severity", ""), ("status", "open")),
@@ -98,7 +124,7 @@ class Migration(migrations.Migration):
                 name="commitment_missed_unalerted",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(("missed_alert_severity", ""), _negated=True),
@@ -106,7 +132,7 @@ class Migration(migrations.Migration):
                 name="commitment_missed_alerted",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(
@@ -118,7 +144,7 @@ class Migration(migrations.Migration):
                 name="commitment_alerted_project",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(
@@ -133,7 +159,7 @@ class Migration(migrations.Migration):
                 name="commitment_alerted_closed",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(
@@ -148,7 +174,7 @@ class Migration(migrations.Migration):
                 name="commitment_missed_kind_moved",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="stagetransition",
             index=models.Index(
                 condition=models.Q(("left_at__isnull", True), ("overrun_alert_severity", "")),
@@ -156,7 +182,7 @@ class Migration(migrations.Migration):
                 name="transition_overrun_unalerted",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="stagetransition",
             index=models.Index(
                 condition=models.Q(("overrun_alert_severity", ""), _negated=True),
@@ -164,7 +190,7 @@ class Migration(migrations.Migration):
                 name="transition_overrun_alerted",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="stagetransition",
             index=models.Index(
                 condition=models.Q(("overrun_alert_severity", ""), _negated=True),
@@ -172,7 +198,7 @@ class Migration(migrations.Migration):
                 name="transition_overrun_project",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="stagetransition",
             index=models.Index(
                 condition=models.Q(
@@ -182,5 +208,5 @@ class Migration(migrations.Migration):
                 name="transition_overrun_left",
             ),
         ),
-        migrations.RunPython(copy_open_alert_severities, migrations.RunPython.noop),
+        migrations.RunPython(copy_open_alert_severities, migrations.RunPython.noop, atomic=True),
     ]
