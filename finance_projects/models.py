@@ -342,11 +342,6 @@ class StageTransition(ScanOwnedFields, models.Model):
                 condition=~Q(overrun_alert_severity=""),
             ),
             models.Index(
-                fields=["project"],
-                name="transition_overrun_project",
-                condition=~Q(overrun_alert_severity=""),
-            ),
-            models.Index(
                 fields=["id"],
                 name="transition_overrun_left",
                 condition=~Q(overrun_alert_severity="") & Q(left_at__isnull=False),
@@ -529,11 +524,6 @@ class Commitment(ScanOwnedFields, models.Model):
                 fields=["missed_alert_severity", "due_at"],
                 name="commitment_missed_alerted",
                 condition=~Q(missed_alert_severity=""),
-            ),
-            models.Index(
-                fields=["project"],
-                name="commitment_alerted_project",
-                condition=~Q(due_soon_alert_severity="") | ~Q(missed_alert_severity=""),
             ),
             models.Index(
                 fields=["id"],

@@ -136,18 +136,6 @@ class Migration(migrations.Migration):
             model_name="commitment",
             index=models.Index(
                 condition=models.Q(
-                    models.Q(("due_soon_alert_severity", ""), _negated=True),
-                    models.Q(("missed_alert_severity", ""), _negated=True),
-                    _connector="OR",
-                ),
-                fields=["project"],
-                name="commitment_alerted_project",
-            ),
-        ),
-        AddIndexOnline(
-            model_name="commitment",
-            index=models.Index(
-                condition=models.Q(
                     models.Q(
                         models.Q(("due_soon_alert_severity", ""), _negated=True),
                         models.Q(("missed_alert_severity", ""), _negated=True),
@@ -188,14 +176,6 @@ class Migration(migrations.Migration):
                 condition=models.Q(("overrun_alert_severity", ""), _negated=True),
                 fields=["overrun_alert_severity", "stage", "entered_at"],
                 name="transition_overrun_alerted",
-            ),
-        ),
-        AddIndexOnline(
-            model_name="stagetransition",
-            index=models.Index(
-                condition=models.Q(("overrun_alert_severity", ""), _negated=True),
-                fields=["project"],
-                name="transition_overrun_project",
             ),
         ),
         AddIndexOnline(
