@@ -437,7 +437,13 @@ def sync_changed_alerts(
     key = [kind, subject_type]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_scan_lock(kind)])
+            # The second lock: beats of two kinds mirrored on one table (due soon and missed, on
+            # commitments) would update the rows they share in no set order, and could deadlock,
+            # so they run one at a time. No service takes it, so it closes no cycle with theirs.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s)), pg_advisory_xact_lock(hashtext(%s))",
+                [_scan_lock(kind), f"cem.alerts.mirror.{mirror.table}"],
+            )
         # Counts, not EXISTS: a planner expecting rows would pick a scan that stops at the first
         # one, which reads everything when none is there.
         changed = " + ".join(f"(SELECT count(*) FROM ({sql}) AS changed)" for sql, _ in changes)

@@ -127,3 +127,26 @@ def test_a_commitment_renamed_mid_beat_has_its_alert_rewritten():
 
     assert missed_alerts(commitment) == listed(commitment, last)
     assert "New title" in missed_alerts(commitment)[0][1]
+
+
+def test_the_missed_beat_waits_for_a_due_soon_beat_writing_the_same_commitments():
+    """Both beats write the commitments that just fell due, each in its own row order: run side
+    by side they could deadlock, so the second waits for the first."""
+    now = timezone.now()
+    project = ProjectFactory(client=ClientFactory(), status="active")
+    commitments = CommitmentFactory.create_batch(3, project=project, due_at=now + timedelta(hours=1))
+    scans.run_scan("commitment_due_soon", at=now)
+    later = now + timedelta(hours=2)  # every commitment has fallen due: both beats rewrite all three
+    finished = {}
+
+    def missed_beat():
+        scans.run_scan("commitment_missed", at=later)
+        finished["missed"] = time.monotonic()
+
+    with service_during_beat(missed_beat):
+        scans.run_scan("commitment_due_soon", at=later)
+        finished["due_soon"] = time.monotonic()
+
+    assert finished["due_soon"] < finished["missed"]
+    stored = Commitment.objects.filter(pk__in=[c.pk for c in commitments])
+    assert set(stored.values_list("due_soon_alert_severity", "missed_alert_severity")) == {("", "warning")}
