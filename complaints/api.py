@@ -15,7 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import User
-from finance_projects.filters import IdFilter
+from finance_projects.filters import BooleanFilter, IdFilter
 from finance_projects.models import Currency, RootCause
 from finance_projects.selectors import contacts_for, portfolio_for
 
@@ -141,7 +141,7 @@ class ComplaintAssignSerializer(serializers.Serializer):
 
 
 class ComplaintFilter(filters.FilterSet):
-    open = filters.BooleanFilter(method="filter_open")
+    open = BooleanFilter(method="filter_open")
     # Plain ids, not model choices: a row outside the caller's scope filters to nothing, exactly
     # like one that does not exist, so the filter never reveals another team's rows.
     project = IdFilter(field_name="project_id")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import alerts, services
 from .models import (
     Alert,
     Client,
@@ -439,8 +439,27 @@ class OpenAlertFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AlertAdminForm(forms.ModelForm):
+    """Only the assignee can be changed here, under the same rule as the dashboard and the API."""
+
+    class Meta:
+        model = Alert
+        fields = ["assignee"]
+
+    def clean_assignee(self):
+        assignee = self.cleaned_data["assignee"]
+        if self.instance.resolved_at is not None:
+            raise ValidationError(_("This alert is already resolved."))
+        try:
+            alerts.check_assignee(assignee, project_id=self.instance.project_id)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["assignee"]) from error
+        return assignee
+
+
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyHistoryAdmin):
+    form = AlertAdminForm
     list_display = ["kind", "severity", "project", "assignee", "opened_at", "acknowledged_at", "resolved_at"]
     list_filter = [OpenAlertFilter, "kind", "severity"]
     list_select_related = ["project", "assignee"]
@@ -465,6 +484,15 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
         "escalated_at",
     ]
     readonly_fields = [name for name in fields if name != "assignee"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.resolved_at is not None:
+            return self.fields  # the record of a closed alert
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if "assignee" in form.changed_data:
+            alerts.alert_assign(alert=obj, assignee=form.cleaned_data["assignee"], by=request.user)
 
     def has_add_permission(self, request):
         return False  # alerts are raised by the scans

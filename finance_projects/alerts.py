@@ -28,18 +28,23 @@ finds every kept alert with the same severity and message. Such a run writes no 
 `last_seen_at` moves only when the scan opens an alert or changes its severity or message, and
 when `alert_raise` raises the same alert again.
 
+An alert that becomes critical is handled anew: its acknowledgement and snooze are cleared (they
+were given to something less urgent), so its owner is e-mailed and, left alone, it escalates.
+
 Set-based writes bypass django-simple-history (no historical rows for scan inserts/resolutions);
 the alert's own timestamps (`opened_at`, `resolved_at`) carry that history. Actions taken by
 people (acknowledge, snooze, assign) go through the ORM and are recorded.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 
@@ -92,7 +97,8 @@ def alert_raise(
     """Raise an alert about one subject, or refresh the open one already raised about it.
 
     A refresh moves `last_seen_at`, raises the severity when the new one is higher (never
-    lowers it) and keeps the message, assignee and the acknowledgement as they were.
+    lowers it) and keeps the message, assignee and the acknowledgement as they were, except
+    that becoming critical clears the acknowledgement and the snooze (`_REARMED`).
     """
     at = at or timezone.now()
     message = message[: Alert._meta.get_field("message").max_length]
@@ -121,6 +127,10 @@ def alert_raise(
     existing.last_seen_at = at
     fields = ["last_seen_at"]
     if SEVERITY_RANK[severity] > SEVERITY_RANK[existing.severity]:
+        if severity == AlertSeverity.CRITICAL:
+            for column in _REARMED:
+                setattr(existing, column, None)
+            fields += _REARMED
         existing.severity = severity
         fields.append("severity")
     existing.save(update_fields=fields)
@@ -155,9 +165,22 @@ def alert_acknowledge(*, alert: Alert, by: User, at: datetime | None = None) -> 
 
 @transaction.atomic
 def alert_snooze(*, alert: Alert, until: datetime, by: User) -> Alert:
-    """Hide the alert from the attention lists until a moment in the future."""
-    if until is None or until <= timezone.now():
+    """Hide the alert from the attention lists until a moment in the future, at most
+    CEM["ALERT_MAX_SNOOZE_DAYS"] ahead. A snooze does not stop the escalation of a critical alert:
+    only an acknowledgement does."""
+    now = timezone.now()
+    if until is None or until <= now:
         raise ValidationError({"until": _("Snooze until a moment in the future.")})
+    days = settings.CEM.get("ALERT_MAX_SNOOZE_DAYS", 30)
+    if until > now + timedelta(days=days):
+        raise ValidationError(
+            {
+                "until": ngettext(
+                    "Snooze for %(days)d day at most.", "Snooze for %(days)d days at most.", days
+                )
+                % {"days": days}
+            }
+        )
     locked = _lock_open(alert)
     locked.snoozed_until = until
     locked._history_user = by
@@ -165,13 +188,18 @@ def alert_snooze(*, alert: Alert, until: datetime, by: User) -> Alert:
     return locked
 
 
+def check_assignee(assignee: User | None, *, project_id: int) -> None:
+    """ValidationError unless `assignee` is an active user who can see the project."""
+    if assignee is None or not assignee.is_active:
+        raise ValidationError({"assignee": _("Choose an active user.")})
+    if not portfolio_for(assignee).filter(pk=project_id).exists():
+        raise ValidationError({"assignee": _("This person cannot see the alert's project.")})
+
+
 @transaction.atomic
 def alert_assign(*, alert: Alert, assignee: User, by: User) -> Alert:
     """Hand the alert to someone who can see its project."""
-    if assignee is None or not assignee.is_active:
-        raise ValidationError({"assignee": _("Choose an active user.")})
-    if not portfolio_for(assignee).filter(pk=alert.project_id).exists():
-        raise ValidationError({"assignee": _("This person cannot see the alert's project.")})
+    check_assignee(assignee, project_id=alert.project_id)
     locked = _lock_open(alert)
     locked.assignee = assignee
     locked._history_user = by
@@ -180,6 +208,20 @@ def alert_assign(*, alert: Alert, assignee: User, by: User) -> Alert:
 
 
 # --- The set-based engine ------------------------------------------------------------------
+
+# What a person did about an alert that no longer holds once it becomes critical.
+_REARMED = ["acknowledged_at", "acknowledged_by", "snoozed_until"]
+
+
+def _rearm_if_critical(alert: str, severity: str) -> str:
+    """SQL for the SET list of an UPDATE of alerts (`alert` the table or its alias) that writes
+    `severity`: clears `_REARMED` when the alert becomes critical by it."""
+    critical = f"'{AlertSeverity.CRITICAL.value}'"
+    became = f"{severity} = {critical} AND {alert}.severity <> {critical}"
+    columns = [Alert._meta.get_field(name).column for name in _REARMED]
+    return ", ".join(
+        f"{column} = CASE WHEN {became} THEN NULL ELSE {alert}.{column} END" for column in columns
+    )
 
 
 def _table() -> str:
@@ -222,7 +264,8 @@ resolved AS (
     RETURNING 1
 ),
 changed AS (
-    UPDATE {table} AS a SET severity = d.severity, message = d.message, last_seen_at = %s
+    UPDATE {table} AS a SET severity = d.severity, message = d.message, last_seen_at = %s,
+        {rearm}
     FROM d
     WHERE d.subject_id IS NOT NULL AND a.id = d.alert_id AND a.resolved_at IS NULL
       AND (d.old_severity <> d.severity OR d.old_message <> d.message)
@@ -262,7 +305,9 @@ def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) ->
     to_resolve = every_open - kept
     if not (to_open or to_resolve or to_change):
         return ScanResult(opened=0, kept=kept, resolved=0)
-    sql = _POSTGRES_SYNC.format(candidates=candidates_sql, open=open_sql, table=table)
+    sql = _POSTGRES_SYNC.format(
+        candidates=candidates_sql, open=open_sql, table=table, rearm=_rearm_if_critical("a", "d.severity")
+    )
     sql_params = [*params, *key, at, at, *key, at, at]
     attempts = 0
     while True:
@@ -290,7 +335,8 @@ def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) ->
     )
     resolved = cursor.rowcount
     cursor.execute(
-        f"UPDATE {table} SET severity = c.severity, message = c.message, last_seen_at = %s "
+        f"UPDATE {table} SET severity = c.severity, message = c.message, last_seen_at = %s, "
+        f"{_rearm_if_critical(table, 'c.severity')} "
         f"FROM ({candidates_sql}) AS c "
         f"WHERE {table}.kind = %s AND {table}.subject_type = %s AND {table}.resolved_at IS NULL "
         f"AND {table}.subject_id = c.subject_id "
@@ -469,7 +515,8 @@ def sync_changed_alerts(
         )
         resolved = cursor.rowcount
         cursor.execute(
-            f"UPDATE {table} SET severity = t.severity, message = t.message, last_seen_at = %s "
+            f"UPDATE {table} SET severity = t.severity, message = t.message, last_seen_at = %s, "
+            f"{_rearm_if_critical(table, 't.severity')} "
             f"FROM {_TARGET_TABLE} AS t "
             f"WHERE {table}.kind = %s AND {table}.subject_type = %s AND {table}.resolved_at IS NULL "
             f"AND {table}.subject_id = t.subject_id AND t.severity NOT IN {_NO_ALERT} "

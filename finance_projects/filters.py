@@ -46,6 +46,26 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0, yes/no), any case; anything else is a 400 naming the filter, not a
+    filter silently ignored (a list filtered on `open=1` must not quietly show resolved rows)."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError(_("Use true or false."), code="invalid") from None
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class IdFilter(django_filters.NumberFilter):
     """A row id: a whole number in the database's bigint range, else a 400 naming the filter."""
 
@@ -71,7 +91,7 @@ class ClientFilter(django_filters.FilterSet):
 class ContactFilter(django_filters.FilterSet):
     client = IdFilter(field_name="client_id")
     language = django_filters.ChoiceFilter(choices=Language.choices)
-    opted_out = django_filters.BooleanFilter()
+    opted_out = BooleanFilter()
 
     class Meta:
         model = Contact
@@ -102,7 +122,7 @@ class TouchpointFilter(django_filters.FilterSet):
     project = IdFilter(field_name="project_id")
     contact = IdFilter(field_name="contact_id")
     channel = django_filters.MultipleChoiceFilter(choices=TouchpointChannel.choices)
-    is_client_update = django_filters.BooleanFilter()
+    is_client_update = BooleanFilter()
     occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
@@ -119,9 +139,7 @@ class CommitmentFilter(django_filters.FilterSet):
     project = IdFilter(field_name="project_id")
     due_after = DateTimeFilter(field_name="due_at", lookup_expr="gte")
     due_before = DateTimeFilter(field_name="due_at", lookup_expr="lt")
-    missed = django_filters.BooleanFilter(
-        field_name="missed", help_text=_("Open and past due (true) or not (false).")
-    )
+    missed = BooleanFilter(field_name="missed", help_text=_("Open and past due (true) or not (false)."))
 
     class Meta:
         model = Commitment

@@ -17,6 +17,7 @@ from accounts.models import User
 from .alerts import hold_scan_locks
 from .models import (
     STALE_SEVERITY,
+    Alert,
     AlertKind,
     Client,
     Commitment,
@@ -184,6 +185,7 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
     marks_alerts = bool({"code", "name", "status"} & fields.keys())
     if marks_alerts:
         hold_scan_locks(MIRRORED_SCAN_KINDS)
+    outgoing_rm_id = project.relationship_manager_id
     for name, value in fields.items():
         setattr(project, name, value)
     project.team_id = project.client.team_id
@@ -201,6 +203,11 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
     project.save()
     if marks_alerts:
         _mark_project_alerts_stale(project)
+    if project.relationship_manager_id != outgoing_rm_id:
+        # An RM sees only their own projects: what the outgoing one had to handle goes to the new one.
+        Alert.objects.filter(project=project, resolved_at__isnull=True, assignee_id=outgoing_rm_id).update(
+            assignee_id=project.relationship_manager_id
+        )
     return project
 
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from accounts.models import User
 
 from .. import alerts, selectors
-from ..filters import IdFilter
+from ..filters import BooleanFilter, IdFilter
 from ..models import Alert, AlertKind, AlertSeverity
 
 
@@ -64,9 +64,7 @@ class AssignSerializer(serializers.Serializer):
 
 
 class AlertFilter(django_filters.FilterSet):
-    open = django_filters.BooleanFilter(
-        field_name="resolved_at", lookup_expr="isnull", label=_("Open (not resolved)")
-    )
+    open = BooleanFilter(field_name="resolved_at", lookup_expr="isnull", label=_("Open (not resolved)"))
     kind = django_filters.MultipleChoiceFilter(choices=AlertKind.choices)
     severity = django_filters.MultipleChoiceFilter(choices=AlertSeverity.choices)
     # Plain ids: another team's project filters to nothing, exactly like one that does not exist.

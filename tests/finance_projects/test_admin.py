@@ -153,3 +153,34 @@ def test_a_history_version_can_be_read_but_not_reverted(staff, filled, model):
     assert staff.get(url).status_code == 200
     assert staff.post(url, {}).status_code == 403
     assert record.history.count() == 1
+
+
+def _change_assignee(staff, alert, assignee):
+    return staff.post(
+        reverse("admin:finance_projects_alert_change", args=[alert.pk]), {"assignee": assignee.pk}
+    )
+
+
+def test_an_alert_is_reassigned_in_the_admin_only_to_someone_who_sees_its_project(
+    staff, project, owner, manager, outsider
+):
+    alert = AlertFactory(project=project, assignee=owner)
+
+    refused = _change_assignee(staff, alert, outsider)
+    assert refused.status_code == 200
+    assert "errornote" in refused.content.decode()
+    alert.refresh_from_db()
+    assert alert.assignee == owner
+
+    assert _change_assignee(staff, alert, manager).status_code == 302
+    alert.refresh_from_db()
+    assert alert.assignee == manager
+
+
+def test_a_resolved_alert_is_read_only_in_the_admin(staff, project, owner, manager):
+    alert = AlertFactory(project=project, assignee=owner, resolved_at=timezone.now())
+
+    _change_assignee(staff, alert, manager)
+
+    alert.refresh_from_db()
+    assert alert.assignee == owner

@@ -100,11 +100,11 @@ def test_a_recipient_whose_mail_fails_is_retried_next_run_and_the_others_are_sen
     assert [m.to for m in mail.outbox] == [[owner.email], [teammate.email]]
 
 
-def test_an_alert_unacknowledged_past_24_hours_is_escalated_to_the_team_manager_once(project, manager):
-    alert = critical(project)
-    alert.opened_at = NOW - timedelta(hours=24)
-    alert.save()
-    fresh = critical(project)  # one hour old
+def test_an_alert_unacknowledged_24_hours_after_its_email_is_escalated_to_the_team_manager_once(
+    project, manager
+):
+    alert = critical(project, notified_at=NOW - timedelta(hours=24))
+    fresh = critical(project, notified_at=NOW - timedelta(hours=1))
 
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
     assert notifications.escalate_unacknowledged_alerts(at=NOW + timedelta(hours=1)) == 0
@@ -118,17 +118,37 @@ def test_an_alert_unacknowledged_past_24_hours_is_escalated_to_the_team_manager_
 
 def test_the_escalation_window_follows_the_setting(project, manager, settings):
     settings.CEM = {**settings.CEM, "ALERT_ESCALATION_HOURS": 2}
-    alert = critical(project)
-    alert.opened_at = NOW - timedelta(hours=2)
-    alert.save()
+    critical(project, notified_at=NOW - timedelta(hours=2))
+
+    assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
+
+
+def test_an_old_warning_that_turns_critical_gives_its_owner_the_full_window_before_escalation(
+    project, owner, manager
+):
+    alert = AlertFactory(project=project, severity="warning", opened_at=NOW - timedelta(days=10))
+    Alert.objects.filter(pk=alert.pk).update(severity="critical")
+
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    assert notifications.escalate_unacknowledged_alerts(at=NOW) == 0
+    assert notifications.escalate_unacknowledged_alerts(at=NOW + timedelta(hours=23)) == 0
+    assert notifications.escalate_unacknowledged_alerts(at=NOW + timedelta(hours=24)) == 1
+    assert [m.to for m in mail.outbox] == [[owner.email], [manager.email]]
+
+
+def test_a_snoozed_critical_alert_still_escalates_when_nobody_acknowledged_it(project, manager):
+    critical(project, notified_at=NOW - timedelta(days=2), snoozed_until=NOW + timedelta(days=5))
 
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
 
 
 def test_an_acknowledged_alert_is_not_escalated(project, manager, owner):
-    alert = critical(project, acknowledged_at=NOW - timedelta(hours=20), acknowledged_by=owner)
-    alert.opened_at = NOW - timedelta(days=3)
-    alert.save()
+    critical(
+        project,
+        notified_at=NOW - timedelta(days=3),
+        acknowledged_at=NOW - timedelta(hours=20),
+        acknowledged_by=owner,
+    )
 
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 0
 
@@ -136,9 +156,7 @@ def test_an_acknowledged_alert_is_not_escalated(project, manager, owner):
 def test_alerts_of_a_team_without_a_manager_are_not_claimed_for_escalation(db):
     lone = UserFactory(username="lone-rm", team__name="No manager team", role=Role.RELATIONSHIP_MANAGER)
     project = ProjectFactory(client=ClientFactory(relationship_manager=lone))
-    alert = critical(project)
-    alert.opened_at = NOW - timedelta(days=2)
-    alert.save()
+    alert = critical(project, notified_at=NOW - timedelta(days=2))
 
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 0
     alert.refresh_from_db()

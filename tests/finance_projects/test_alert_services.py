@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from finance_projects import alerts
 from finance_projects.models import Alert
@@ -160,3 +160,83 @@ def test_an_alert_is_assigned_only_to_someone_who_sees_its_project(
     alerts.alert_assign(alert=alert, assignee=manager, by=owner)
     alert.refresh_from_db()
     assert alert.assignee == manager
+
+
+def test_a_snooze_is_at_most_the_configured_days_ahead(project, owner, settings):
+    settings.CEM = {**settings.CEM, "ALERT_MAX_SNOOZE_DAYS": 7}
+    alert = AlertFactory(project=project)
+
+    with pytest.raises(ValidationError) as error, translation.override("en"):
+        alerts.alert_snooze(alert=alert, until=timezone.now() + timedelta(days=7, minutes=1), by=owner)
+    assert error.value.message_dict == {"until": ["Snooze for 7 days at most."]}
+    alert.refresh_from_db()
+    assert alert.snoozed_until is None
+
+    alerts.alert_snooze(alert=alert, until=timezone.now() + timedelta(days=6), by=owner)
+
+
+def handling(alert):
+    """The alert's severity and what people did about it, as stored."""
+    alert.refresh_from_db()
+    return (alert.severity, alert.acknowledged_at, alert.acknowledged_by, alert.snoozed_until)
+
+
+def test_raising_an_acknowledged_warning_to_critical_hands_it_back_to_be_handled(project, owner):
+    warning = raise_detractor(project, severity="warning")
+    alerts.alert_acknowledge(alert=warning, by=owner)
+    alerts.alert_snooze(alert=warning, until=timezone.now() + timedelta(days=1), by=owner)
+
+    raised = raise_detractor(project, severity="critical", at=NOW + timedelta(hours=1))
+
+    assert handling(raised) == ("critical", None, None, None)
+
+
+def test_raising_an_acknowledged_critical_alert_again_keeps_its_acknowledgement(project, owner):
+    alert = raise_detractor(project, severity="critical")
+    alerts.alert_acknowledge(alert=alert, by=owner)
+
+    raise_detractor(project, severity="critical", at=NOW + timedelta(hours=1))
+
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == owner
+
+
+def _sync_project_alert(project, severity, at):
+    """The set-based engine with one candidate, the project, at `severity`."""
+    return alerts.sync_alerts(
+        kind="stage_overrun",
+        subject_type="project",
+        candidates_sql=(
+            "SELECT p.id AS project_id, p.id AS subject_id, %s AS severity, p.code AS message, "
+            "p.relationship_manager_id AS assignee_id "
+            "FROM finance_projects_financingproject p WHERE p.id = %s"
+        ),
+        params=[severity, project.pk],
+        at=at,
+    )
+
+
+def test_a_scan_turning_an_acknowledged_warning_critical_clears_the_acknowledgement_and_snooze(
+    project, owner
+):
+    _sync_project_alert(project, "warning", NOW)
+    alert = Alert.objects.get(kind="stage_overrun")
+    alerts.alert_acknowledge(alert=alert, by=owner)
+    alerts.alert_snooze(alert=alert, until=timezone.now() + timedelta(days=1), by=owner)
+
+    _sync_project_alert(project, "critical", NOW + timedelta(minutes=5))
+
+    assert handling(alert) == ("critical", None, None, None)
+
+
+def test_a_scan_keeping_an_acknowledged_critical_alert_keeps_the_acknowledgement(project, owner):
+    _sync_project_alert(project, "critical", NOW)
+    alert = Alert.objects.get(kind="stage_overrun")
+    alerts.alert_acknowledge(alert=alert, by=owner)
+    project.code = "RENAMED-1"
+    project.save()
+
+    _sync_project_alert(project, "critical", NOW + timedelta(minutes=5))
+
+    alert.refresh_from_db()
+    assert (alert.message, alert.acknowledged_by) == ("RENAMED-1", owner)

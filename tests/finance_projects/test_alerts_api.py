@@ -205,3 +205,31 @@ def test_department_staff_do_not_see_the_other_alerts_of_a_project_they_hold_a_c
     assert listed == {about_mine.pk, handed_to_me.pk}
     assert client.get(f"{URL}{complaint_alert.pk}/").status_code == 404
     assert client.get(f"{URL}{about_theirs.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "open"])
+def test_a_yes_no_filter_with_another_value_is_refused_not_ignored(api_as, owner, alert, value):
+    response = api_as(owner).get(f"{URL}?open={value}", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.json() == {"open": ["Use true or false."]}
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("Yes", True), ("0", False), ("FALSE", False)])
+def test_a_yes_no_filter_also_takes_1_0_yes_and_no(api_as, owner, project, alert, value, expected):
+    resolved = AlertFactory(project=project, resolved_at=timezone.now())
+
+    rows = api_as(owner).get(f"{URL}?open={value}").json()["results"]
+
+    assert [row["id"] for row in rows] == [alert.pk if expected else resolved.pk]
+
+
+def test_a_snooze_too_far_ahead_is_refused_with_nothing_saved(api_as, owner, alert):
+    until = (timezone.now() + timedelta(days=365)).isoformat()
+
+    response = api_as(owner).post(f"{URL}{alert.pk}/snooze/", {"until": until}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.json() == {"until": ["Snooze for 30 days at most."]}
+    alert.refresh_from_db()
+    assert alert.snoozed_until is None

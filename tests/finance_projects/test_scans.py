@@ -117,6 +117,18 @@ def test_passing_two_cadences_escalates_the_alert_and_its_stored_severity(projec
     assert stored_severity(project) == "critical"
 
 
+def test_an_acknowledged_overdue_warning_turning_critical_is_handed_back_to_be_handled(project, owner):
+    overdue_project(project, days_overdue=6, cadence=7)
+    scans.update_overdue(NOW)
+    assert open_alerts("update_overdue").get().severity == "warning"
+    Alert.objects.filter(kind="update_overdue").update(acknowledged_at=NOW, acknowledged_by=owner)
+
+    scans.update_overdue(NOW + timedelta(days=1, seconds=1))
+
+    alert = open_alerts("update_overdue").get()
+    assert (alert.severity, alert.acknowledged_at, alert.acknowledged_by) == ("critical", None, None)
+
+
 def test_a_longer_cadence_lowers_a_critical_alert_to_a_warning(project, owner):
     overdue_project(project, days_overdue=20, cadence=7)
     scans.update_overdue(NOW)

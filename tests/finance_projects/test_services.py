@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from finance_projects import services
-from finance_projects.models import Commitment, CommitmentStatus, StageTransition
-from tests.factories import CommitmentFactory
+from finance_projects.models import Alert, Commitment, CommitmentStatus, StageTransition
+from tests.factories import AlertFactory, CommitmentFactory
 
 
 def test_a_project_moves_forward_one_stage_and_records_the_transition(project, owner):
@@ -111,3 +111,25 @@ def test_a_renegotiation_needs_a_future_date_and_a_reason(project, owner, new_du
 
     assert field in error.value.message_dict
     assert Commitment.objects.filter(project=project).count() == 1
+
+
+def test_a_new_relationship_manager_takes_over_the_open_alerts_of_the_outgoing_one(
+    project, owner, teammate, manager
+):
+    theirs = AlertFactory(project=project, assignee=owner)
+    handed_to_manager = AlertFactory(project=project, assignee=manager)
+    closed = AlertFactory(project=project, assignee=owner, resolved_at=timezone.now())
+
+    services.project_update(project=project, relationship_manager=teammate)
+
+    assignees = dict(Alert.objects.values_list("pk", "assignee_id"))
+    assert assignees == {theirs.pk: teammate.pk, handed_to_manager.pk: manager.pk, closed.pk: owner.pk}
+
+
+def test_editing_a_project_without_changing_its_rm_leaves_its_alerts_alone(project, owner, manager):
+    alert = AlertFactory(project=project, assignee=manager)
+
+    services.project_update(project=project, name="Renamed")
+
+    alert.refresh_from_db()
+    assert alert.assignee == manager
