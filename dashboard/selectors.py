@@ -5,7 +5,7 @@ and survey data are joined in when those apps' models are installed.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -151,6 +151,35 @@ def assignable_users(*, user: User) -> list[User]:
 
     team_ids = team_ids_led_by(user) if user.is_manager else ([user.team_id] if user.team_id else [])
     return list(User.objects.filter(is_active=True, team_id__in=team_ids).order_by("first_name", "username"))
+
+
+def assignees_by_project(*, people: list[User], project_ids: Iterable[int]) -> dict[int, list[User]]:
+    """For each project, those of `people` (in their order) an alert on it can be handed to: the
+    ones who can see it, the test `finance_projects.alerts.alert_assign` applies."""
+    project_ids = sorted(set(project_ids))
+    seen = _who_sees(people, project_ids)
+    return {pk: [person for person in people if (person.pk, pk) in seen] for pk in project_ids}
+
+
+def _who_sees(people: list[User], project_ids: list[int]) -> set[tuple[int, int]]:
+    """(person id, project id) for every one of `project_ids` in `portfolio_for(person)`.
+
+    One statement, a branch per person: each branch compiles that person's own `portfolio_for`,
+    so the rule stays in `finance_projects.selectors` (compiling a manager's reads their teams)."""
+    if not people or not project_ids:
+        return set()
+    ids, ids_params = ids_sql(project_ids)
+    branches, params = [], []
+    for index, person in enumerate(people):
+        visible, visible_params = ids_sql(portfolio_for(person))
+        # The index names the branch's rows: part of the statement's shape, not a value.
+        branches.append(
+            f"SELECT {index}, p.id FROM finance_projects_financingproject p"
+            f" WHERE p.id IN ({ids}) AND p.id IN ({visible})"
+        )
+        params += [*ids_params, *visible_params]
+    rows = fetch(" UNION ALL ".join(branches), params)
+    return {(people[index].pk, project_id) for index, project_id in rows}
 
 
 # --- Raw reads (see `sql`): every value a parameter; ORDER BY only from the whitelist below.
@@ -314,13 +343,28 @@ def _alert_scope(scope: Scope) -> tuple[str, list]:
     return condition, params
 
 
-def open_alerts(scope: Scope, *, mine_only: bool, at: datetime | None = None, limit: int = 20) -> list[dict]:
-    """Open, unsnoozed alerts by severity then age: assigned to the user (or unassigned on their
-    projects) when `mine_only`, otherwise every open alert the user may see."""
+@dataclass(frozen=True)
+class OpenAlerts:
+    """The most urgent open alerts (`rows`) and how many are open in all (`total`)."""
+
+    rows: list[dict]
+    total: int
+
+    @property
+    def cut(self) -> bool:
+        """More are open than are shown."""
+        return self.total > len(self.rows)
+
+
+def open_alerts(scope: Scope, *, mine_only: bool, at: datetime | None = None, limit: int = 20) -> OpenAlerts:
+    """Open, unsnoozed alerts by severity then age, the first `limit` of them and their total:
+    assigned to the user (or unassigned on their projects) when `mine_only`, otherwise every open
+    alert the user may see."""
     condition, params = _alert_scope(scope)
+    # The total rides on every row (a window counts before the LIMIT): no second query.
     sql = (
         "SELECT a.id, a.kind, a.severity, a.message, a.opened_at, a.acknowledged_at, a.project_id, "
-        "p.code, p.name, a.assignee_id, u.first_name, u.last_name, u.username "
+        "p.code, p.name, a.assignee_id, u.first_name, u.last_name, u.username, count(*) OVER () "
         "FROM finance_projects_alert a "
         "JOIN finance_projects_financingproject p ON p.id = a.project_id "
         "LEFT JOIN accounts_user u ON u.id = a.assignee_id "
@@ -332,13 +376,14 @@ def open_alerts(scope: Scope, *, mine_only: bool, at: datetime | None = None, li
         params += [scope.user.pk, scope.user.pk]
     sql += " ORDER BY CASE a.severity WHEN %s THEN 0 WHEN %s THEN 1 ELSE 2 END, a.opened_at, a.id LIMIT %s"
     params += [AlertSeverity.CRITICAL.value, AlertSeverity.WARNING.value, limit]
-    rows = [dict(zip(ALERT_ROW_FIELDS, values, strict=True)) for values in fetch(sql, params)]
+    fetched = fetch(sql, params)
+    rows = [dict(zip(ALERT_ROW_FIELDS, values[:-1], strict=True)) for values in fetched]
     for row in rows:
         row["opened_at"], row["acknowledged_at"] = (
             as_datetime(row["opened_at"]),
             as_datetime(row["acknowledged_at"]),
         )
-    return rows
+    return OpenAlerts(rows=rows, total=fetched[0][-1] if fetched else 0)
 
 
 def snoozed_count(scope: Scope, *, at: datetime | None = None) -> int:

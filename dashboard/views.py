@@ -160,9 +160,9 @@ def home(request):
         return render(request, "dashboard/partials/portfolio_table.html", context)
     alerts = selectors.open_alerts(scope, mine_only=True)
     # The assign menus are only shown on alerts: no alerts, no colleagues to read.
-    assignees = selectors.assignable_users(user=user) if alerts else []
+    people = selectors.assignable_users(user=user) if alerts.rows else []
     context.update(
-        _alert_rows(alerts, assignees=assignees),
+        _alert_list(alerts, people=people),
         snoozed=selectors.snoozed_count(scope),
         commitments=_due_this_week(scope),
         responses=_responses(scope),
@@ -245,7 +245,7 @@ def team(request):
             "series": {key: [week[key] for week in trend] for key in kpis.KPI_KEYS},
             "names": {key: str(label) for key, label in KPI_LABELS.items()},
         },
-        **_alert_rows(selectors.open_alerts(scope, mine_only=False), assignees=list(people.values())),
+        **_alert_list(selectors.open_alerts(scope, mine_only=False), people=list(people.values())),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
     return render(request, "dashboard/team.html", context)
@@ -276,23 +276,31 @@ def _kpi_rows(current: dict, previous: dict) -> list[dict]:
 # --- Alerts: acknowledge / snooze / assign in place (HTMX) ---------------------------------
 
 
-def _alert_rows(alerts: list[dict], *, assignees: list[User]) -> dict:
+def _alert_list(alerts: selectors.OpenAlerts, *, people: list[User]) -> dict:
+    """The context `alerts.html` needs: the rows shown and how many alerts are open in all."""
+    return {**_alert_rows(alerts.rows, people=people), "alerts_total": alerts.total, "alerts_cut": alerts.cut}
+
+
+def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
     """Links, labels and the options of the snooze and assign menus of every alert shown, built
-    once for the list; the context `alert_row.html` needs."""
+    once for the list; the context `alert_row.html` needs. An alert's assign menu offers those of
+    `people` who can see its project: the only ones the assign service accepts."""
     project_url = display.id_link("dashboard:project")
     actions = {
         name: display.id_link("dashboard:alert-action", name) for name in ("acknowledge", "snooze", "assign")
     }
     kinds, severities = display.choice_labels(AlertKind.choices), display.choice_labels(AlertSeverity.choices)
-    people, names = [(person.pk, str(person)) for person in assignees], display.People()
-    menus: dict[int | None, str] = {}
+    names, people_names = display.People(), {person.pk: str(person) for person in people}
+    assignees = selectors.assignees_by_project(
+        people=people, project_ids=[alert["project_id"] for alert in alerts]
+    )
+    # One menu for each project and current assignee, however many alerts share them.
+    menus: dict[tuple[int, int | None], str] = {}
     for alert in alerts:
-        assignee = alert["assignee_id"]
-        if assignee not in menus:
-            menus[assignee] = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                ((pk, mark_safe(" selected") if pk == assignee else "", name) for pk, name in people),
+        menu = (alert["project_id"], alert["assignee_id"])
+        if menu not in menus:
+            menus[menu] = _assign_options(
+                assignees[alert["project_id"]], names=people_names, selected=alert["assignee_id"]
             )
         alert.update(
             link=project_url(alert["project_id"]),
@@ -302,11 +310,10 @@ def _alert_rows(alerts: list[dict], *, assignees: list[User]) -> dict:
             assignee=names.name(
                 alert["assignee__first_name"], alert["assignee__last_name"], alert["assignee__username"]
             ),
-            assignee_options=menus[assignee],
+            assignee_options=menus[menu],
         )
     return {
         "alerts": alerts,
-        "assignees": assignees,
         "snooze_options": format_html_join(
             "", '<option value="{}">{}</option>', SnoozeForm.base_fields["hours"].choices
         ),
@@ -314,9 +321,21 @@ def _alert_rows(alerts: list[dict], *, assignees: list[User]) -> dict:
     }
 
 
+def _assign_options(people: list[User], *, names: dict[int, str], selected: int | None) -> str:
+    """The `<option>`s of an assign menu: `people` by their `names`, `selected` chosen."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (person.pk, mark_safe(" selected") if person.pk == selected else "", names[person.pk])
+            for person in people
+        ),
+    )
+
+
 def _alert_row(request, alert, *, error: str = ""):
     row = selectors.alert_rows(alerts_for(request.user).filter(pk=alert.pk)).get()
-    context = _alert_rows([row], assignees=selectors.assignable_users(user=request.user))
+    context = _alert_rows([row], people=selectors.assignable_users(user=request.user))
     return render(request, "dashboard/partials/alert_row.html", {**context, "alert": row, "error": error})
 
 
