@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import alerts, services
+from . import alerts, selectors, services
 from .models import (
     Alert,
     Client,
@@ -475,7 +475,7 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
         "message",
         "assignee",
         "opened_at",
-        "last_seen_at",
+        "last_seen",
         "acknowledged_at",
         "acknowledged_by",
         "snoozed_until",
@@ -489,6 +489,13 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
         if obj is not None and obj.resolved_at is not None:
             return self.fields  # the record of a closed alert
         return self.readonly_fields
+
+    def get_queryset(self, request):
+        return selectors.with_last_seen(super().get_queryset(request))
+
+    @admin.display(description=_("last seen at"), ordering="seen_at")
+    def last_seen(self, alert):
+        return alert.seen_at
 
     def save_model(self, request, obj, form, change):
         if "assignee" in form.changed_data:

@@ -24,9 +24,11 @@ severity, dates) is translated where the alert is shown: the API's `kind_display
 and the e-mails, in the reader's language.
 
 "Changes nothing": a scan run changes nothing when it opens no alert, resolves no alert and
-finds every kept alert with the same severity and message. Such a run writes no row at all;
-`last_seen_at` moves only when the scan opens an alert or changes its severity or message, and
-when `alert_raise` raises the same alert again.
+finds every kept alert with the same severity and message. Such a run writes no alert at all:
+`last_seen_at` is written only when the scan opens an alert or changes its severity or message,
+and when `alert_raise` raises the same alert again. Instead `scans.run_scan` notes each run's
+moment once (`ScanRun`), and the API and the admin show an open alert as last seen then
+(`selectors.with_last_seen`): the run would have resolved it had its condition no longer held.
 
 An alert that becomes critical is handled anew: its acknowledgement and snooze are cleared (they
 were given to something less urgent), so its owner is e-mailed and, left alone, it escalates.

@@ -679,6 +679,22 @@ class Alert(models.Model):
         return {"type": self.subject_type, "id": self.subject_id}
 
 
+class ScanRun(models.Model):
+    """When each registered scan last ran to the end. Every alert of its kind still open held at
+    that moment (the run resolves the others), so that is when the alert was last seen: a run
+    records it here once instead of rewriting every open alert's `last_seen_at`."""
+
+    name = models.CharField(_("scan"), max_length=64, primary_key=True)
+    ran_at = models.DateTimeField(_("ran at"))
+
+    class Meta:
+        verbose_name = _("scan run")
+        verbose_name_plural = _("scan runs")
+
+    def __str__(self):
+        return self.name
+
+
 class ClientLink(models.Model):
     """A client's personal link (no login). Only the token's SHA-256 is stored; the token itself
     is shown once, at creation. Unknown, expired and revoked links look the same to a visitor."""

@@ -38,6 +38,7 @@ from .models import (
     Commitment,
     FinancingProject,
     ProjectStatus,
+    ScanRun,
     StageDefinition,
     StageTransition,
 )
@@ -366,10 +367,24 @@ def run_scan(name: str, *, at: datetime | None = None) -> ScanResult:
     Scans are called as `scan(at=...)`. A scan that only creates rows (survey invitations, say)
     may return how many it created; that count is reported as `opened`.
     """
-    result = SCAN_REGISTRY[name](at=at or timezone.now())
+    at = at or timezone.now()
+    result = SCAN_REGISTRY[name](at=at)
+    _record_run(name, at)
     if isinstance(result, int):
         return ScanResult(opened=result, kept=0, resolved=0)
     return ScanResult(*result)
+
+
+def _record_run(name: str, at: datetime) -> None:
+    """Note that the scan ran to the end at `at`, in one statement (never moving the record back
+    in time: a late run of an earlier moment says nothing newer)."""
+    table = connection.ops.quote_name(ScanRun._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, ran_at) VALUES (%s, %s) ON CONFLICT (name) "
+            f"DO UPDATE SET ran_at = excluded.ran_at WHERE {table}.ran_at < excluded.ran_at",
+            [name, connection.ops.adapt_datetimefield_value(at)],
+        )
 
 
 def run_all(*, at: datetime | None = None) -> dict[str, ScanResult]:

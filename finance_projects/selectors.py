@@ -8,14 +8,35 @@ alike."""
 
 from datetime import datetime
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.selectors import team_ids_led_by
 
-from .models import Alert, Client, Commitment, CommitmentStatus, Contact, FinancingProject, Touchpoint
+from .models import (
+    Alert,
+    Client,
+    Commitment,
+    CommitmentStatus,
+    Contact,
+    FinancingProject,
+    ScanRun,
+    Touchpoint,
+)
 
 
 def portfolio_for(user: User) -> QuerySet[FinancingProject]:
@@ -120,6 +141,19 @@ def alerts_for(user: User) -> QuerySet[Alert]:
         owned = Commitment.objects.filter(owner=user).values("pk")
         return alerts.filter(Q(assignee=user) | Q(subject_type="commitment", subject_id__in=owned))
     return alerts
+
+
+def with_last_seen(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """`seen_at`, when each alert was last seen to hold: for an open alert, the last run of the
+    scan of its kind if later than its own `last_seen_at` (the run would have resolved it
+    otherwise); for a resolved one, or a kind no scan keeps, its `last_seen_at`."""
+    last_run = Subquery(ScanRun.objects.filter(name=OuterRef("kind")).values("ran_at")[:1])
+    return alerts.annotate(
+        seen_at=Case(
+            When(resolved_at__isnull=True, then=Greatest("last_seen_at", Coalesce(last_run, "last_seen_at"))),
+            default=F("last_seen_at"),
+        )
+    )
 
 
 def assignable_users_for(user: User) -> QuerySet[User]:

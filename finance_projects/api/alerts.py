@@ -6,10 +6,12 @@ only acknowledge, snooze and assign them, each through `finance_projects.alerts`
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -29,6 +31,9 @@ class AlertSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     severity_display = serializers.CharField(source="get_severity_display", read_only=True)
     is_open = serializers.BooleanField(read_only=True)
+    last_seen_at = serializers.DateTimeField(
+        source="seen_at", read_only=True, help_text=_("When the alert was last seen to hold.")
+    )
 
     class Meta:
         model = Alert
@@ -76,6 +81,14 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["open", "kind", "severity", "project", "assignee"]
 
 
+class AlertOrdering(OrderingFilter):
+    """`last_seen_at` orders by what the list shows under that name (`with_last_seen`)."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        return [term.replace("last_seen_at", "seen_at") for term in ordering] if ordering else ordering
+
+
 @extend_schema_view(
     list=extend_schema(summary=_("Alerts on the projects the caller may see")),
     retrieve=extend_schema(summary=_("One alert")),
@@ -83,14 +96,17 @@ class AlertFilter(django_filters.FilterSet):
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
+    filter_backends = [DjangoFilterBackend, AlertOrdering, SearchFilter]
     search_fields = ["message"]
     ordering_fields = ["opened_at", "last_seen_at", "resolved_at", "id"]
 
     def get_queryset(self):
-        return selectors.alerts_for(self.request.user).order_by("-opened_at", "-id")
+        alerts = selectors.alerts_for(self.request.user).order_by("-opened_at", "-id")
+        return selectors.with_last_seen(alerts)
 
     def _respond(self, alert):
-        return Response(self.get_serializer(alert).data)
+        # Read back through the list's queryset, for the fields it computes.
+        return Response(self.get_serializer(self.get_queryset().get(pk=alert.pk)).data)
 
     @extend_schema(summary=_("Acknowledge the alert (stops its escalation)"), request=None)
     @action(detail=True, methods=["post"])

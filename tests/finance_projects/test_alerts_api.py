@@ -233,3 +233,31 @@ def test_a_snooze_too_far_ahead_is_refused_with_nothing_saved(api_as, owner, ale
     assert response.json() == {"until": ["Snooze for 30 days at most."]}
     alert.refresh_from_db()
     assert alert.snoozed_until is None
+
+
+def test_an_open_alert_a_scan_keeps_shows_the_scans_last_run_as_last_seen(api_as, owner, project):
+    from finance_projects import scans
+
+    project.next_update_due_at = timezone.now() - timedelta(days=1)
+    project.save()
+    first = timezone.now()
+    scans.run_scan("update_overdue", at=first)
+    kept = Alert.objects.get(kind="update_overdue")
+    resolved = AlertFactory(project=project, kind="update_overdue", subject_id=0, resolved_at=first)
+    later = first + timedelta(minutes=5)
+
+    scans.run_scan("update_overdue", at=later)
+    scans.run_scan("update_overdue", at=first)  # a late run of an earlier moment says nothing newer
+
+    rows = {row["id"]: row for row in api_as(owner).get(f"{URL}?ordering=-last_seen_at").json()["results"]}
+    assert list(rows) == [kept.pk, resolved.pk]
+    assert rows[kept.pk]["last_seen_at"] == timezone.localtime(later).isoformat()
+    assert rows[resolved.pk]["last_seen_at"] == timezone.localtime(resolved.last_seen_at).isoformat()
+    kept.refresh_from_db()
+    assert kept.last_seen_at == first  # the beats wrote nothing on the alert itself
+
+
+def test_an_alert_no_scan_keeps_shows_its_own_last_seen(api_as, owner, alert):
+    body = api_as(owner).get(f"{URL}{alert.pk}/").json()
+
+    assert body["last_seen_at"] == timezone.localtime(alert.last_seen_at).isoformat()
