@@ -3,17 +3,19 @@
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .models import Channel
-from .services import complaint_raise_from_client
+from feedback.selectors import asks_to_be_contacted
 
-# A single-choice survey answer with this value means "please contact me about a problem".
-CONTACT_REQUEST_VALUE = "contact_me"
+from .models import Channel
+from .services import complaint_raise_from_client, survey_response_source_key
 
 
 def raise_complaint_from_survey(response) -> None:
-    """A respondent who asked to be contacted gets a complaint on the regulator's clock, once."""
-    answers = response.answers or {}
-    if CONTACT_REQUEST_VALUE not in {str(value) for value in answers.values()}:
+    """A respondent who asked to be contacted gets a complaint on the regulator's clock, once.
+
+    The request is the answer flagged as such in the survey's options (see
+    `feedback.models.CONTACT_REQUEST_FLAG`), not a fixed value: the shipped survey says "yes".
+    """
+    if not asks_to_be_contacted(response):
         return
     invitation = response.invitation
     with translation.override(invitation.contact.language):
@@ -25,5 +27,5 @@ def raise_complaint_from_survey(response) -> None:
         description=description,
         category=categories[0] if categories else None,
         channel=Channel.SURVEY,
-        source_key=f"survey_response:{response.pk}",
+        source_key=survey_response_source_key(response.pk),
     )

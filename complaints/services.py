@@ -10,14 +10,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import team_manager_of
 from feedback import lexicon
 from feedback import services as feedback_services
+from feedback.models import SurveyResponse
 from finance_projects.models import Contact, FailureCategory, FinancingProject, RootCause, TouchpointChannel
 from finance_projects.services import touchpoint_log
 from finance_projects.tokens import hash_token, new_token
@@ -239,18 +240,93 @@ def complaint_raise_from_client(
 ) -> Complaint:
     """A complaint the client raised themselves (status page, survey); the team lead triages it.
     With a `source_key`, raising it again from the same source returns the first complaint."""
-    if source_key:
+
+    def create() -> Complaint:
+        return complaint_create(
+            project=project,
+            contact=contact,
+            channel=channel,
+            category=category or guess_category(description or ""),
+            description=description,
+            created_by=None,
+            source_key=source_key,
+        )
+
+    if not source_key:
+        return create()
+    return _complaint_once(source_key, create)[0]
+
+
+def _complaint_once(source_key: str, create) -> tuple[Complaint, bool]:
+    """The complaint raised from `source_key`, made by `create()` unless there is one already;
+    returns it and whether it is new. The unique source key settles two attempts at once (the
+    survey hook and an RM's click): the later one gets the first one's complaint."""
+    existing = Complaint.objects.filter(source_key=source_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return create(), True
+    except IntegrityError:
         existing = Complaint.objects.filter(source_key=source_key).first()
-        if existing is not None:
-            return existing
-    return complaint_create(
-        project=project,
-        contact=contact,
-        channel=channel,
-        category=category or guess_category(description or ""),
-        description=description,
-        created_by=None,
-        source_key=source_key,
+        if existing is None:
+            raise  # another constraint failed, not the source key
+        return existing, False
+
+
+# --- from a survey response ----------------------------------------------------------------
+
+
+# A complaint raised from a survey response has the source "survey_response:<response id>".
+SURVEY_RESPONSE_SOURCE = "survey_response:"
+
+
+def survey_response_source_key(response_id: int) -> str:
+    """The source of the complaint raised from a survey response: one complaint per response."""
+    return f"{SURVEY_RESPONSE_SOURCE}{response_id}"
+
+
+def _survey_scores(response: SurveyResponse) -> str:
+    scores = (("NPS", response.nps), ("CSAT", response.csat), ("CES", response.ces))
+    return ", ".join(f"{label} {value}" for label, value in scores if value is not None)
+
+
+def _opened_from_survey_text(response: SurveyResponse) -> str:
+    """The description of a complaint opened from a response without a comment (the active language)."""
+    scores = _survey_scores(response)
+    if scores:
+        return _("Opened from the client's survey answers (%(scores)s).") % {"scores": scores}
+    return _("Opened from the client's survey answers.")
+
+
+def complaint_open_from_survey_response(*, response: SurveyResponse, by: User) -> tuple[Complaint, bool]:
+    """Open the complaint about a client's survey response, prefilled from it: its project and
+    contact, the comment as the description (or a note in the contact's language), the first
+    failure category of the comment, channel survey. The complaint already raised from the
+    response (the contact-request hook, an earlier click) is returned instead.
+
+    Returns the complaint and whether it was created now.
+    """
+    if response.submitted_at is None:
+        raise ValidationError(
+            {"response": _("This survey was not submitted yet, so no complaint can be opened from it.")}
+        )
+    invitation = response.invitation
+    with translation.override(invitation.contact.language):
+        description = response.comment.strip() or _opened_from_survey_text(response)
+    categories = response.categories or []
+    source_key = survey_response_source_key(response.pk)
+    return _complaint_once(
+        source_key,
+        lambda: complaint_create(
+            project=invitation.project,
+            contact=invitation.contact,
+            channel=Channel.SURVEY,
+            category=categories[0] if categories else guess_category(description),
+            description=description,
+            created_by=by,
+            source_key=source_key,
+        ),
     )
 
 
@@ -572,10 +648,12 @@ def complaint_resolve(
     if response_channel == ResponseChannel.EMAIL:
         _email_client(locked, "complaint-resolved", actor=by, response=text)
     _schedule_followups(locked, at)
-    project, contact = locked.project, locked.contact
-    reason = _("Recovery survey after complaint %(ref)s") % {"ref": locked.reference}
+    project, contact, reference = locked.project, locked.contact, locked.reference
+    # The survey's reason is written in the contact's language when it is shown, from the reference.
     transaction.on_commit(
-        lambda: feedback_services.survey_send_recovery(project=project, contact=contact, reason=reason)
+        lambda: feedback_services.survey_send_recovery(
+            project=project, contact=contact, complaint_reference=reference
+        )
     )
     return locked
 

@@ -7,6 +7,11 @@ app_name = "complaints"
 urlpatterns = [
     path("complaints/", views.complaint_list, name="list"),
     path("complaints/new/", views.complaint_create, name="create"),
+    path(
+        "complaints/from-survey-response/<int:response_id>/",
+        views.complaint_from_survey_response,
+        name="from-survey-response",
+    ),
     path("complaints/reports/", views.reports, name="reports"),
     path("complaints/reports/export.<str:fmt>", views.reports_export, name="export"),
     path("complaints/<int:pk>/", views.complaint_detail, name="detail"),

@@ -12,10 +12,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from feedback import selectors as feedback_selectors
 
 from . import deadlines, selectors, services
 from .forms import (
@@ -83,6 +86,45 @@ def complaint_create(request):
             messages.success(request, _("Complaint %(ref)s recorded.") % {"ref": complaint.reference})
             return redirect("complaints:detail", pk=complaint.pk)
     return render(request, "complaints/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# What the project page's timeline offers on each survey response: open its complaint here, or
+# view the one opened before.
+OPEN_FROM_SURVEY_RESPONSE = gettext_lazy("Open a complaint")
+VIEW_COMPLAINT = gettext_lazy("View complaint")
+
+
+@login_required
+@require_POST
+def complaint_from_survey_response(request, response_id):
+    """The one-click complaint about a survey response (the project page's timeline): opens it,
+    or finds the one opened before, and shows it."""
+    response = feedback_selectors.get_response_for(request.user, response_id)  # 404 outside scope
+    if request.user.is_department_staff:
+        raise PermissionDenied
+    try:
+        complaint, created = services.complaint_open_from_survey_response(response=response, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_safe_next(request) or "complaints:list")
+    if created:
+        messages.success(
+            request, _("Complaint %(ref)s opened from the survey response.") % {"ref": complaint.reference}
+        )
+    else:
+        messages.info(
+            request, _("This survey response already has complaint %(ref)s.") % {"ref": complaint.reference}
+        )
+    return redirect("complaints:detail", pk=complaint.pk)
+
+
+def _safe_next(request) -> str | None:
+    """The page the form came from (`next`), when it is one of ours."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else None
 
 
 def _add_errors(form, error: ValidationError) -> None:

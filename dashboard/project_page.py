@@ -5,6 +5,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from complaints.services import SURVEY_RESPONSE_SOURCE
+from complaints.views import OPEN_FROM_SURVEY_RESPONSE, VIEW_COMPLAINT
 from finance_projects.models import (
     AlertKind,
     Commitment,
@@ -76,9 +79,49 @@ def _event(at, kind, title, detail="", *, tone="", who=None, link=None):
     return {"at": at, "kind": kind, "title": title, "detail": detail, "tone": tone, "who": who, "link": link}
 
 
-def timeline(project: FinancingProject, commitments: list[dict]) -> list[dict]:
+def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> list[dict]:
+    """The project's survey responses; with `complaint_actions`, each with its complaint: the one
+    opened from it to view, or a button to open one. One query: the complaint comes along by its
+    source key (unique, so indexed)."""
+    complaint_column, complaint_join, params = "NULL", "", [project.pk, TIMELINE_LIMIT]
+    if complaint_actions:
+        complaint_column = "c.id"
+        complaint_join = " LEFT JOIN complaints_complaint c ON c.source_key = %s || CAST(r.id AS VARCHAR(20))"
+        params = [SURVEY_RESPONSE_SOURCE, *params]
+    rows = fetch(
+        f"SELECT r.id, r.submitted_at, r.nps, r.csat, r.comment, r.is_detractor, ct.name, {complaint_column}"
+        " FROM feedback_surveyresponse r JOIN feedback_surveyinvitation i ON i.id = r.invitation_id"
+        f" JOIN finance_projects_contact ct ON ct.id = i.contact_id{complaint_join}"
+        " WHERE i.project_id = %s AND r.submitted_at IS NOT NULL ORDER BY r.submitted_at DESC LIMIT %s",
+        params,
+    )
+    view_url = display.id_link("complaints:detail")
+    open_url = display.id_link("complaints:from-survey-response")
+    events = []
+    for response_id, submitted_at, nps, csat, comment, detractor, name, complaint_id in rows:
+        scores = ", ".join(
+            f"{label} {value}" for label, value in (("NPS", nps), ("CSAT", csat)) if value is not None
+        )
+        event = _event(
+            as_datetime(submitted_at),
+            "survey",
+            _("Survey answered by %(name)s") % {"name": name},
+            f"{scores} {comment}".strip(),
+            tone="bad" if detractor else "good",
+        )
+        if complaint_actions:
+            event["complaint_link"] = view_url(complaint_id) if complaint_id else None
+            event["complaint_form"] = None if complaint_id else open_url(response_id)
+        events.append(event)
+    return events
+
+
+def timeline(
+    project: FinancingProject, commitments: list[dict], *, complaint_actions: bool = False
+) -> list[dict]:
     """Touchpoints, commitments (with every renegotiation), alerts, complaints and survey
-    responses of the project, newest first."""
+    responses of the project, newest first; with `complaint_actions`, survey responses carry
+    the way to their complaint (see `_survey_events`)."""
     events = []
     people = display.People()
     channels = display.choice_labels(TouchpointChannel.choices)
@@ -170,26 +213,7 @@ def timeline(project: FinancingProject, commitments: list[dict]) -> list[dict]:
                 )
             )
     if selectors.model("feedback.SurveyResponse") is not None:
-        rows = fetch(
-            "SELECT r.submitted_at, r.nps, r.csat, r.comment, r.is_detractor, ct.name"
-            " FROM feedback_surveyresponse r JOIN feedback_surveyinvitation i ON i.id = r.invitation_id"
-            " JOIN finance_projects_contact ct ON ct.id = i.contact_id"
-            " WHERE i.project_id = %s AND r.submitted_at IS NOT NULL ORDER BY r.submitted_at DESC LIMIT %s",
-            [project.pk, TIMELINE_LIMIT],
-        )
-        for submitted_at, nps, csat, comment, detractor, name in rows:
-            scores = ", ".join(
-                f"{label} {value}" for label, value in (("NPS", nps), ("CSAT", csat)) if value is not None
-            )
-            events.append(
-                _event(
-                    as_datetime(submitted_at),
-                    "survey",
-                    _("Survey answered by %(name)s") % {"name": name},
-                    f"{scores} {comment}".strip(),
-                    tone="bad" if detractor else "good",
-                )
-            )
+        events.extend(_survey_events(project, complaint_actions=complaint_actions))
     events.sort(key=lambda e: e["at"] or timezone.now(), reverse=True)
     events = events[:TIMELINE_LIMIT]
     # Formatted once here, not through date and linebreaksbr filters on every row of the page.
@@ -202,9 +226,34 @@ def timeline(project: FinancingProject, commitments: list[dict]) -> list[dict]:
     return events
 
 
-def timeline_rows(events: list[dict]) -> SafeString:
+def _complaint_action(*, csrf_token: str, next_url: str):
+    """For a timeline row, the survey response's way to its complaint: a link to the one opened
+    from it, or a one-click form (POST, CSRF) that opens it; "" for other rows. The labels are the
+    complaints app's, translated in its catalogue."""
+    view, open_ = escape(VIEW_COMPLAINT), escape(OPEN_FROM_SURVEY_RESPONSE)
+    hidden = (
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
+        f'<input type="hidden" name="next" value="{escape(next_url)}">'
+    )
+
+    def action(event: dict) -> str:
+        if event.get("complaint_link"):
+            return f' <a class="small" href="{escape(event["complaint_link"])}">{view}</a>'
+        if event.get("complaint_form"):
+            return (
+                f' <form method="post" action="{escape(event["complaint_form"])}" class="inline">{hidden}'
+                f'<button type="submit" class="link small">{open_}</button></form>'
+            )
+        return ""
+
+    return action
+
+
+def timeline_rows(events: list[dict], *, csrf_token: str = "", next_url: str = "") -> SafeString:
     """The timeline's rows as HTML, in one pass: the page's longest list, it would otherwise cost
-    a dozen template nodes a row. Text is escaped here; `detail` comes escaped from `timeline`."""
+    a dozen template nodes a row. Text is escaped here; `detail` comes escaped from `timeline`.
+    `csrf_token` and `next_url` go into the survey responses' complaint forms."""
+    action = _complaint_action(csrf_token=csrf_token, next_url=next_url)
     rows = []
     for event in events:
         tone = f"tone-{event['tone']}" if event["tone"] else ""
@@ -213,7 +262,7 @@ def timeline_rows(events: list[dict]) -> SafeString:
         rows.append(
             f'\n        <li class="tl-{event["kind"]} {tone}">'
             f'\n          <time datetime="{event["at_iso"]}">{event["at_text"]}</time>'
-            f'\n          <span class="tl-kind">{escape(event["title"])}</span>{who}'
+            f'\n          <span class="tl-kind">{escape(event["title"])}</span>{who}{action(event)}'
             f"\n          {detail}\n        </li>"
         )
     return mark_safe("".join(rows))  # every value above is escaped
@@ -463,6 +512,8 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
     user = request.user
     commitments = project_commitments(project)
     can_edit = can_edit_project(user, project)
+    # As the complaints app rules: everyone who sees the project but department staff.
+    may_record_complaints = not user.is_department_staff
     renegotiate_form = forms.get("renegotiate_form") or RenegotiateForm()
     # Every commitment is read above: the missed ones need no query of their own.
     missed = [
@@ -486,7 +537,11 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
         "path": stage_path(project, at=now),
         "days_in_stage": (now - project.stage_entered_at).days,
         "open_commitments": open_commitment_rows(commitments, at=now),
-        "timeline": timeline_rows(timeline(project, commitments)),
+        "timeline": timeline_rows(
+            timeline(project, commitments, complaint_actions=may_record_complaints),
+            csrf_token=get_token(request),
+            next_url=reverse("dashboard:project", args=[project.pk]),
+        ),
         "audit": audit_trail(project),
         "health": health,
         "health_reasons": [factor_text(f) for f in health.factors] if health else [],

@@ -100,6 +100,7 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
                 survey=invitation.survey,
                 trigger=Trigger.MANUAL,
                 reason=invitation.reason,
+                reason_params=invitation.reason_params,
                 created_by=request.user,
             )
             sent += result.invitation is not None

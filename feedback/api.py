@@ -4,10 +4,10 @@ Every list is scoped through `portfolio_for`; another team's invitation or respo
 404. A manual send (POST survey-invitations/) returns the personal link once, as `url`.
 """
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -17,12 +17,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from finance_projects.filters import DateTimeFilter, IdFilter
+from finance_projects.filters import BooleanFilter, DateTimeFilter, IdFilter
 from finance_projects.models import Contact, FailureCategory, FinancingProject
 from finance_projects.selectors import can_edit_project, contacts_for, portfolio_for
 
@@ -62,11 +62,26 @@ class SurveySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "name_zh", "name_en", "intro_zh", "intro_en", "is_active", "questions"]
 
 
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class SurveyViewSet(viewsets.ModelViewSet):
     serializer_class = SurveySerializer
     permission_classes = [IsStaffReadAdminWrite]
     queryset = Survey.objects.prefetch_related("questions").order_by("kind", "id")
     filterset_fields = ["kind", "is_active"]
+
+    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        try:
+            services.survey_delete(survey=instance)
+        except services.SurveyInUse as error:  # its invitations keep it: 409, nothing deleted
+            raise Conflict(" ".join(error.messages)) from error
 
 
 # --- Invitations ---------------------------------------------------------------------------
@@ -77,8 +92,8 @@ class InvitationFilter(filters.FilterSet):
     project = IdFilter(field_name="project_id")
     contact = IdFilter(field_name="contact_id")
     survey = IdFilter(field_name="survey_id")
-    responded = filters.BooleanFilter(field_name="responded_at", lookup_expr="isnull", exclude=True)
-    sent = filters.BooleanFilter(field_name="sent_at", lookup_expr="isnull", exclude=True)
+    responded = BooleanFilter(field_name="responded_at", lookup_expr="isnull", exclude=True)
+    sent = BooleanFilter(field_name="sent_at", lookup_expr="isnull", exclude=True)
     sent_after = DateTimeFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = DateTimeFilter(field_name="sent_at", lookup_expr="lt")
 
@@ -102,6 +117,7 @@ class InvitationSerializer(serializers.ModelSerializer):
             "survey",
             "trigger",
             "reason",
+            "reason_params",
             "stage",
             "created_at",
             "sent_at",
@@ -184,9 +200,9 @@ class ResponseFilter(filters.FilterSet):
     project = IdFilter(field_name="invitation__project")
     contact = IdFilter(field_name="invitation__contact")
     survey = IdFilter(field_name="invitation__survey")
-    detractor = filters.BooleanFilter(field_name="is_detractor")
+    detractor = BooleanFilter(field_name="is_detractor")
     category = filters.ChoiceFilter(choices=FailureCategory.choices, method="filter_category")
-    followed_up = filters.BooleanFilter(field_name="followed_up_at", lookup_expr="isnull", exclude=True)
+    followed_up = BooleanFilter(field_name="followed_up_at", lookup_expr="isnull", exclude=True)
     submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
     submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
 
@@ -236,6 +252,13 @@ class ResponseSerializer(serializers.ModelSerializer):
 class FollowUpSerializer(serializers.Serializer):
     contacted_at = serializers.DateTimeField()
     outcome = serializers.CharField(max_length=4000)
+
+
+class OpenedComplaintSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    url = serializers.URLField(help_text=gettext_lazy("The complaint in the API."))
+    page_url = serializers.URLField(help_text=gettext_lazy("The complaint's page in the browser."))
 
 
 class ResponseViewSet(
@@ -300,26 +323,54 @@ class ResponseViewSet(
             raise _drf_error(error) from error
         return Response(self.get_serializer(response).data)
 
+    @extend_schema(request=None, responses={200: OpenedComplaintSerializer, 201: OpenedComplaintSerializer})
+    @action(detail=True, methods=["post"])
+    def complaint(self, request, pk=None):
+        """Open a complaint from this response, prefilled from it (201); the complaint already
+        opened from it, by this action or because the client asked to be contacted, answers 200."""
+        response = self.get_object()  # 404 outside the caller's scope
+        if request.user.is_department_staff:  # the complaints app's rule for recording one
+            raise PermissionDenied(_("Department staff may not record complaints."))
+        # Complaints depend on feedback, never the reverse: the service is imported when called.
+        from complaints.services import complaint_open_from_survey_response
+
+        try:
+            complaint, created = complaint_open_from_survey_response(response=response, by=request.user)
+        except DjangoValidationError as error:
+            raise _drf_error(error) from error
+        body = {
+            "id": complaint.pk,
+            "reference": complaint.reference,
+            "url": request.build_absolute_uri(reverse("complaint-detail", args=[complaint.pk])),
+            "page_url": request.build_absolute_uri(reverse("complaints:detail", args=[complaint.pk])),
+        }
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
 
 # --- Metrics -------------------------------------------------------------------------------
 
 
-def _bound(value: str | None, field: str, *, end: bool = False) -> datetime | None:
+def _bound(value: str | None, field: str, *, zone, end: bool = False) -> datetime | None:
+    """A period bound from a date or an ISO 8601 date-time; periods are [start, end).
+
+    A bare date is that day in `zone` (the caller's): a start from its first moment, an end
+    after its last, so that `end=2026-11-30` includes the 30th. A date-time is exact (read in
+    `zone` when it carries no offset).
+    """
     if not value:
         return None
     try:  # both raise ValueError on a well-formed impossible date such as 2024-02-30
-        moment = parse_datetime(value)
-        day = parse_date(value) if moment is None else None
-    except ValueError:
-        moment = day = None
+        # The date first: parse_datetime also reads a bare date, as its midnight.
+        day = parse_date(value)
+        moment = parse_datetime(value) if day is None else None
+        if day is not None:
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
+        moment = None
     if moment is None:
-        if day is None:
-            raise DRFValidationError({field: [_("Use a date (YYYY-MM-DD) or an ISO 8601 date-time.")]})
-        moment = datetime.combine(day, time.min)
-        if end:  # an end date includes that whole day
-            moment = datetime.combine(day, time.max)
+        raise DRFValidationError({field: [_("Use a date (YYYY-MM-DD) or an ISO 8601 date-time.")]})
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+        moment = timezone.make_aware(moment, zone)
     return moment
 
 
@@ -338,9 +389,10 @@ class MetricsView(APIView):
         group_by = request.query_params.get("group_by", "none")
         if group_by not in selectors.GROUPS:
             raise DRFValidationError({"group_by": [_("Choose one of: %s.") % ", ".join(selectors.GROUPS)]})
-        start = _bound(request.query_params.get("start"), "start")
-        end = _bound(request.query_params.get("end"), "end", end=True)
-        if start and end and end < start:
+        zone = request.user.zone  # an API token request has no time zone activated for it
+        start = _bound(request.query_params.get("start"), "start", zone=zone)
+        end = _bound(request.query_params.get("end"), "end", zone=zone, end=True)
+        if start and end and end <= start:  # bare dates: an end the day before the start
             raise DRFValidationError({"end": [_("The end is before the start.")]})
         rows = selectors.survey_metrics(
             projects=portfolio_for(request.user), group_by=group_by, start=start, end=end

@@ -1,13 +1,14 @@
 """Satisfaction surveys sent to client contacts through personal links, their answers, and the
 follow-up on every bad score."""
 
+from contextlib import nullcontext
 from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils import timezone, translation
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from finance_projects.models import Contact, FinancingProject, Stage
@@ -30,6 +31,11 @@ class QuestionType(models.TextChoices):
 
 # The scale of every scored question type: (lowest, highest).
 SCALES = {QuestionType.NPS: (0, 10), QuestionType.CSAT: (1, 5), QuestionType.CES: (1, 7)}
+
+# Marks the single-choice option by which a client asks their RM to get in touch, as its fourth
+# part ("yes|是的，请联系我|Yes, please contact me|contact_request"): unlike the option's value or
+# labels, the mark survives the option being reworded or translated in the admin.
+CONTACT_REQUEST_FLAG = "contact_request"
 
 # A score at or below these marks a detractor who must be called back.
 DETRACTOR_AT_OR_BELOW = {QuestionType.NPS: 6, QuestionType.CSAT: 2, QuestionType.CES: 3}
@@ -81,8 +87,16 @@ class Question(models.Model):
     type = models.CharField(_("type"), max_length=8, choices=QuestionType.choices)
     text_zh = models.CharField(_("question (Chinese)"), max_length=400)
     text_en = models.CharField(_("question (English)"), max_length=400)
-    # For single-choice questions: one option per line, "value|中文|English".
-    choices = models.TextField(_("options"), blank=True, help_text=_("One per line: value|中文|English"))
+    # For single-choice questions: one option per line, "value|中文|English", and a fourth part
+    # CONTACT_REQUEST_FLAG on the option that asks to be contacted.
+    choices = models.TextField(
+        _("options"),
+        blank=True,
+        help_text=_(
+            "One per line: value|中文|English. Add |contact_request to the option by which the "
+            "client asks the relationship manager to get in touch."
+        ),
+    )
     required = models.BooleanField(_("required"), default=True)
 
     class Meta:
@@ -106,6 +120,15 @@ class Question(models.Model):
     def option_values(self) -> set[str]:
         """The values a single-choice answer may take (no labels, so no language needed)."""
         return {value for line in self.choices.splitlines() if (value := line.split("|", 1)[0].strip())}
+
+    def contact_request_values(self) -> set[str]:
+        """The values of the options flagged as a request to be contacted."""
+        values = set()
+        for line in self.choices.splitlines():
+            parts = [part.strip() for part in line.split("|")]
+            if parts[0] and CONTACT_REQUEST_FLAG in parts[3:]:
+                values.add(parts[0])
+        return values
 
     def options(self, language: str | None = None) -> list[tuple[str, str]]:
         options = []
@@ -152,7 +175,12 @@ class SurveyInvitation(models.Model):
         Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="invitations"
     )
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
+    # As the RM typed it; automatic triggers leave it blank and store `reason_params` instead.
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # What an automatic trigger's reason is made of ({"stage": "credit_approval"} for a milestone,
+    # {"complaint": "CP-2026-000042"} for a recovery survey): the sentence is written when it is
+    # shown, in the contact's language, see `reason_text`.
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     # The project's stage when the survey was sent, for metrics by stage.
     stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
     # Set by automatic triggers so that reruns and concurrent workers create it once.
@@ -207,6 +235,18 @@ class SurveyInvitation(models.Model):
 
     def is_usable(self, *, at: datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (at or timezone.now())
+
+    def reason_text(self, language: str | None = None) -> str:
+        """Why the contact is asked, in `language` (the active one when None); "" when no reason
+        was given. A reason typed by the RM is shown as typed."""
+        params = self.reason_params or {}
+        with translation.override(language) if language else nullcontext():
+            if params.get("stage") in Stage.values:
+                stage = Stage(params["stage"]).label
+                return gettext("The project entered the stage “%(stage)s”.") % {"stage": stage}
+            if params.get("complaint"):
+                return gettext("Your complaint %(ref)s has been resolved.") % {"ref": params["complaint"]}
+        return self.reason
 
 
 class InvitationLink(models.Model):

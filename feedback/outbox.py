@@ -47,6 +47,7 @@ def _email_invitation(invitation: SurveyInvitation, *, kind: str, at: datetime) 
         "project": invitation.project,
         "rm": invitation.project.relationship_manager,
         "survey_name": invitation.survey.name(contact.language),
+        "reason": invitation.reason_text(contact.language),
         "url": survey_url(token),
         "opt_out_url": unsubscribe,
         "expires_at": invitation.expires_at,

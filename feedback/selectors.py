@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Concat, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.http import Http404
 
 from accounts.models import User
 from finance_projects.models import FinancingProject
 from finance_projects.selectors import portfolio_for
 
-from .models import SurveyInvitation, SurveyResponse
+from .models import Question, QuestionType, SurveyInvitation, SurveyResponse
 
 GROUPS = ("none", "rm", "team", "client", "stage", "week", "month")
 
@@ -59,6 +59,18 @@ def get_response_for(user: User, pk) -> SurveyResponse:
     return response
 
 
+def asks_to_be_contacted(response: SurveyResponse) -> bool:
+    """Whether the respondent chose an option flagged as a request to be contacted (one query)."""
+    answers = response.answers or {}
+    answered = [int(key) for key in answers if str(key).isascii() and str(key).isdigit()]
+    if not answered:
+        return False
+    questions = Question.objects.filter(
+        survey_id=response.invitation.survey_id, type=QuestionType.CHOICE, pk__in=answered
+    ).only("id", "choices")
+    return any(str(answers[str(question.pk)]) in question.contact_request_values() for question in questions)
+
+
 @dataclass(frozen=True)
 class _Grouping:
     invitation_fields: dict
@@ -70,13 +82,14 @@ def _grouping(group_by: str, tz) -> _Grouping:
 
     def through(prefix: str) -> dict:
         if group_by == "rm":
+            # The name's parts, not a label: `_label` writes it as `User.get_full_name` does
+            # (王伟, not 伟 王). They depend on the RM alone, so the groups stay one per RM.
+            rm = f"{prefix}project__relationship_manager"
             return {
-                "key": F(f"{prefix}project__relationship_manager_id"),
-                "label": Concat(
-                    F(f"{prefix}project__relationship_manager__first_name"),
-                    Value(" "),
-                    F(f"{prefix}project__relationship_manager__last_name"),
-                ),
+                "key": F(f"{rm}_id"),
+                "rm_first_name": F(f"{rm}__first_name"),
+                "rm_last_name": F(f"{rm}__last_name"),
+                "rm_username": F(f"{rm}__username"),
             }
         if group_by == "team":
             return {"key": F(f"{prefix}project__team_id"), "label": F(f"{prefix}project__team__name")}
@@ -89,7 +102,7 @@ def _grouping(group_by: str, tz) -> _Grouping:
     if group_by in ("week", "month"):
         trunc = TruncWeek if group_by == "week" else TruncMonth
         return _Grouping(
-            invitation_fields={"key": trunc("sent_at", tzinfo=tz)},
+            invitation_fields={"key": trunc("invited_at", tzinfo=tz)},
             response_fields={"key": trunc("submitted_at", tzinfo=tz)},
         )
     return _Grouping(invitation_fields=through(""), response_fields=through("invitation__"))
@@ -109,7 +122,9 @@ def survey_metrics(
 ) -> list[dict]:
     """NPS, CSAT, CES and response rate per group, each with its sample size.
 
-    - invitations count when emailed in [start, end); the response rate is responded / invited;
+    - invitations count when emailed in [start, end), or when answered if that came first (a
+      manual link answered before the email went out); the response rate is responded / invited,
+      so it never exceeds 100%;
     - scores count when submitted in [start, end);
     - NPS = % promoters (9–10) − % detractors (0–6); CSAT: mean and % of 4–5; CES: mean and % 5–7;
     - week/month groups are taken in `tz` (default: the site's time zone).
@@ -118,13 +133,15 @@ def survey_metrics(
         raise ValueError(group_by)
     tz = tz or ZoneInfo(settings.TIME_ZONE)
     grouping = _grouping(group_by, tz)
-    invitations = SurveyInvitation.objects.filter(project__in=projects, sent_at__isnull=False)
+    invitations = SurveyInvitation.objects.filter(
+        Q(sent_at__isnull=False) | Q(responded_at__isnull=False), project__in=projects
+    ).annotate(invited_at=Coalesce("sent_at", "responded_at"))
     responses = SurveyResponse.objects.filter(invitation__project__in=projects, submitted_at__isnull=False)
     if start:
-        invitations = invitations.filter(sent_at__gte=start)
+        invitations = invitations.filter(invited_at__gte=start)
         responses = responses.filter(submitted_at__gte=start)
     if end:
-        invitations = invitations.filter(sent_at__lt=end)
+        invitations = invitations.filter(invited_at__lt=end)
         responses = responses.filter(submitted_at__lt=end)
     sent = (
         invitations.annotate(**grouping.invitation_fields)
@@ -215,5 +232,12 @@ def _label(record: dict, group_by: str, key) -> str:
         from finance_projects.models import Stage
 
         return str(Stage(key).label) if key in Stage.values else str(key)
-    label = record.get("label")
+    label = _rm_name(record) if group_by == "rm" else record.get("label")
     return str(label).strip() if isinstance(label, str) and label.strip() else str(_key(key))
+
+
+def _rm_name(record: dict) -> str:
+    """The RM's name as everywhere else (`User.get_full_name`), from the grouped columns."""
+    parts = {name: record.get(f"rm_{name}") for name in ("first_name", "last_name", "username")}
+    parts = {name: value if isinstance(value, str) else "" for name, value in parts.items()}
+    return User(**parts).get_full_name() or parts["username"]

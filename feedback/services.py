@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,6 +64,10 @@ class InvitationClosed(ValidationError):
     """The invitation was already answered, has expired or was revoked."""
 
 
+class SurveyInUse(ValidationError):
+    """The survey was sent: its invitations (and their answers) keep it."""
+
+
 @dataclass(frozen=True)
 class SendResult:
     """What a send did: an invitation (with its one-time token when a link was issued) or a skip."""
@@ -86,6 +91,22 @@ def opt_out_url(token: str) -> str:
 
 def active_survey(kind: str) -> Survey | None:
     return Survey.objects.filter(kind=kind, is_active=True).order_by("id").first()
+
+
+@transaction.atomic
+def survey_delete(*, survey: Survey) -> None:
+    """Delete a survey nobody was invited to; one already sent is kept, deactivating it stops it."""
+    try:
+        survey.delete()
+    except ProtectedError as error:  # raised before anything is deleted
+        raise SurveyInUse(
+            {
+                "__all__": _(
+                    "This survey was already sent to clients, so it cannot be deleted. Deactivate it instead."
+                )
+            },
+            code="in_use",
+        ) from error
 
 
 # --- Sending -------------------------------------------------------------------------------
@@ -140,6 +161,7 @@ def survey_send(
     survey: Survey,
     trigger: str,
     reason: str = "",
+    reason_params: dict | None = None,
     created_by: User | None = None,
     dedupe_key: str | None = None,
     issue_link: bool = False,
@@ -147,8 +169,10 @@ def survey_send(
 ) -> SendResult:
     """Invite a contact to a survey about a project, unless a rule says not to (recorded as a skip).
 
-    The contact's row is locked so two triggers at once cannot both pass the frequency cap; the
-    delivery task emails the invitation after commit.
+    `reason` is a text typed by a person, kept as typed; automatic triggers give `reason_params`
+    instead, which the survey page and email write out in the contact's language
+    (`SurveyInvitation.reason_text`). The contact's row is locked so two triggers at once cannot
+    both pass the frequency cap; the delivery task emails the invitation after commit.
     """
     at = at or timezone.now()
     if trigger not in Trigger.values:
@@ -182,6 +206,7 @@ def survey_send(
         survey=survey,
         trigger=trigger,
         reason=reason[:300],
+        reason_params=reason_params or {},
         stage=project.stage,
         dedupe_key=dedupe_key,
         created_by=created_by,
@@ -208,14 +233,13 @@ def survey_send_milestone(*, transition: StageTransition, at: datetime | None = 
     survey = active_survey(SurveyKind.MILESTONE)
     if survey is None:
         return []
-    reason = _("The project entered the stage “%(stage)s”.") % {"stage": transition.get_stage_display()}
     return [
         survey_send(
             project=project,
             contact=contact,
             survey=survey,
             trigger=Trigger.MILESTONE,
-            reason=reason,
+            reason_params={"stage": transition.stage},
             dedupe_key=f"milestone:{transition.pk}:{contact.pk}",
             at=at,
         )
@@ -224,9 +248,10 @@ def survey_send_milestone(*, transition: StageTransition, at: datetime | None = 
 
 
 def survey_send_recovery(
-    *, project: FinancingProject, contact: Contact, reason: str, at: datetime | None = None
+    *, project: FinancingProject, contact: Contact, complaint_reference: str, at: datetime | None = None
 ) -> SendResult:
-    """The recovery survey after a complaint was resolved (called by the complaints app)."""
+    """The recovery survey after a complaint was resolved (called by the complaints app); its
+    reason names the complaint in the contact's language when shown."""
     survey = active_survey(SurveyKind.RECOVERY)
     if survey is None:
         return SendResult(
@@ -241,7 +266,12 @@ def survey_send_recovery(
             )
         )
     return survey_send(
-        project=project, contact=contact, survey=survey, trigger=Trigger.RECOVERY, reason=reason, at=at
+        project=project,
+        contact=contact,
+        survey=survey,
+        trigger=Trigger.RECOVERY,
+        reason_params={"complaint": complaint_reference},
+        at=at,
     )
 
 
@@ -356,6 +386,9 @@ def clean_answers(questions: list[Question], raw: dict[str, str], *, final: bool
         else:
             if len(value) > 4000:
                 errors[field] = _("Please keep your answer under 4000 characters.")
+                continue
+            if "\x00" in value:  # PostgreSQL stores no NUL character, in text or in JSON
+                errors[field] = _("Your answer contains a character that cannot be saved. Please retype it.")
                 continue
             answers[str(question.pk)] = value
     if errors:

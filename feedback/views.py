@@ -135,7 +135,7 @@ def _form_context(invitation, language, *, values, errors, notice) -> dict:
         "intro": invitation.survey.intro(language),
         "project": project,
         "rm_name": rm.get_full_name() or rm.username,
-        "reason": invitation.reason or invitation.get_trigger_display(),
+        "reason": invitation.reason_text(language) or invitation.get_trigger_display(),
         "questions": _questions(invitation, language, values, errors),
         "form_error": errors.get("__all__", ""),
         "notice": notice,

@@ -1,4 +1,9 @@
-"""The three surveys the product ships with; editable in the admin afterwards."""
+"""The three surveys the product ships with; editable in the admin afterwards.
+
+The "yes" of the relationship survey's last question carries the contact-request flag (see
+`feedback.models.CONTACT_REQUEST_FLAG`); databases migrated before it was written here get it
+from 0005.
+"""
 
 from django.db import migrations
 
@@ -16,7 +21,7 @@ SURVEYS = [
                 "choice",
                 "您希望客户经理就您的反馈与您联系吗？",
                 "Would you like your relationship manager to contact you about your feedback?",
-                "yes|是的，请联系我|Yes, please contact me\nno|不用了|No, thank you",
+                "yes|是的，请联系我|Yes, please contact me|contact_request\nno|不用了|No, thank you",
                 False,
             ),
         ],

@@ -201,7 +201,11 @@ def test_resolution_schedules_follow_ups_emails_the_response_and_sends_the_recov
     )
     assert "every Monday" in mail.outbox[-1].body
     assert surveys == [
-        {"project": complaint.project, "contact": complaint.contact, "reason": surveys[0]["reason"]}
+        {
+            "project": complaint.project,
+            "contact": complaint.contact,
+            "complaint_reference": complaint.reference,
+        }
     ]
 
 

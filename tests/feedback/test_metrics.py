@@ -115,3 +115,61 @@ def test_metrics_take_two_queries_whatever_the_grouping(scored, django_assert_nu
 
 def test_no_data_gives_no_rows(db):
     assert survey_metrics(projects=FinancingProject.objects.all()) == []
+
+
+def test_an_rm_with_a_chinese_name_is_labelled_as_everywhere_else(project, owner):
+    chinese = UserFactory(first_name="伟", last_name="王", team=owner.team)
+    answered(ProjectFactory(client=ClientFactory(relationship_manager=chinese)), sent=at(2), nps=9)
+    answered(project, sent=at(2), nps=9)
+    labels = {
+        row["group"]: row["label"]
+        for row in survey_metrics(projects=FinancingProject.objects.all(), group_by="rm")
+    }
+    assert labels[chinese.pk] == "王伟" == chinese.get_full_name()
+    assert labels[owner.pk] == owner.get_full_name()
+
+
+def test_rm_labels_take_no_query_per_rm(project, owner, django_assert_num_queries):
+    for first, last in (("伟", "王"), ("Min", "Zhao"), ("芳", "李")):
+        rm = UserFactory(first_name=first, last_name=last, team=owner.team)
+        answered(ProjectFactory(client=ClientFactory(relationship_manager=rm)), sent=at(2), nps=7)
+    with django_assert_num_queries(2):
+        rows = survey_metrics(projects=FinancingProject.objects.all(), group_by="rm")
+    assert sorted(row["label"] for row in rows) == ["Min Zhao", "李芳", "王伟"]
+
+
+def test_a_link_answered_before_the_email_went_out_counts_as_invited(project):
+    answered(project, sent=at(2), nps=9)  # emailed, answered
+    InvitationFactory(project=project, created_at=at(2), sent_at=at(2))  # emailed, not answered
+    manual = InvitationFactory(project=project, created_at=at(3), sent_at=None, responded_at=at(3))
+    SurveyResponseFactory(invitation=manual, submitted_at=at(3), nps=10)  # answered through its link
+    InvitationFactory(project=project, created_at=at(4), sent_at=None)  # not out yet: not invited
+
+    [row] = survey_metrics(projects=FinancingProject.objects.all())
+
+    # 3 invited (2 emailed + 1 answered first), 2 answered: 66.7 %
+    assert (row["invited"], row["responded"], row["response_rate"]) == (3, 2, 66.7)
+    assert row["nps"]["n"] == 2
+
+
+def test_the_response_rate_never_exceeds_100_percent(project):
+    for day in (2, 3):
+        manual = InvitationFactory(project=project, created_at=at(day), sent_at=None, responded_at=at(day))
+        SurveyResponseFactory(invitation=manual, submitted_at=at(day), nps=9)
+
+    for group_by in ("none", "rm", "week", "month"):
+        rows = survey_metrics(projects=FinancingProject.objects.all(), group_by=group_by)
+        assert [(row["invited"], row["responded"], row["response_rate"]) for row in rows] in (
+            [(2, 2, 100.0)],
+            [(1, 1, 100.0), (1, 1, 100.0)],
+        ), group_by
+
+
+def test_an_invitation_answered_before_its_email_counts_in_the_period_it_was_answered(project):
+    manual = InvitationFactory(project=project, created_at=at(3), sent_at=None, responded_at=at(12))
+    SurveyResponseFactory(invitation=manual, submitted_at=at(12), nps=9)
+
+    [row] = survey_metrics(projects=FinancingProject.objects.all(), start=at(10), end=at(20))
+
+    assert (row["invited"], row["responded"], row["response_rate"]) == (1, 1, 100.0)
+    assert survey_metrics(projects=FinancingProject.objects.all(), start=at(1), end=at(10)) == []

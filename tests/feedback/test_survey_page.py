@@ -161,3 +161,27 @@ def test_a_score_written_in_non_ascii_digits_is_refused_not_a_server_error(clien
     page = client.post(url(token), answers_for(invitation.survey, nps="²"))
     assert page.status_code == 400
     assert not SurveyResponse.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["submit", "save"])
+def test_a_nul_character_in_a_free_text_answer_is_refused_in_the_contacts_language(client, linked, action):
+    invitation, token = linked
+    data = {**answers_for(invitation.survey, nps="4", text="bad\x00comment"), "action": action}
+    page = client.post(url(token), data)
+    assert page.status_code == 400
+    assert "您的回答中含有无法保存的字符" in page.content.decode()
+    assert not SurveyResponse.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.responded_at is None
+
+
+def test_a_nul_character_anywhere_else_on_the_page_is_refused_not_a_server_error(client, linked):
+    invitation, token = linked
+    answers = answers_for(invitation.survey, nps="4")
+    assert client.get(f"/s/{token}%00/").status_code == 404
+    assert client.post(f"/s/{token}%00/", answers).status_code == 404
+    assert client.post(f"/s/{token}%00/opt-out/").status_code == 404
+    assert client.get(url(token), {"lang": "en\x00"}).status_code == 200
+    assert client.post(url(token), {**answers, "q_\x00": "x"}).status_code == 400
+    assert client.post(url(token), {**answers, "lang": "\x00", "action": "save\x00"}).status_code == 302
+    assert SurveyResponse.objects.get().nps == 4

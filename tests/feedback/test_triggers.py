@@ -100,10 +100,16 @@ def test_a_contact_of_another_client_is_refused(project, relationship_survey):
 
 def test_the_recovery_survey_goes_out_with_its_reason(project, contact):
     shipped_survey("recovery")
-    result = services.survey_send_recovery(project=project, contact=contact, reason="Complaint C-12 resolved")
+    result = services.survey_send_recovery(
+        project=project, contact=contact, complaint_reference="CP-2026-000012"
+    )
     invitation = result.invitation
     assert invitation.survey == shipped_survey("recovery")
-    assert (invitation.trigger, invitation.reason) == (Trigger.RECOVERY, "Complaint C-12 resolved")
+    assert (invitation.trigger, invitation.reason_params) == (
+        Trigger.RECOVERY,
+        {"complaint": "CP-2026-000012"},
+    )
+    assert invitation.reason_text("en") == "Your complaint CP-2026-000012 has been resolved."
 
 
 def test_a_manual_send_issues_a_link_that_opens_the_survey(client, project, contact, relationship_survey):

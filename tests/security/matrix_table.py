@@ -71,6 +71,9 @@ TABLE: dict[str, Spec] = {
     "complaints:followup-done": Spec(
         "object", lambda w: {"pk": w.complaint.pk, "followup_id": w.followup.pk}, post_only=True
     ),
+    "complaints:from-survey-response": Spec(
+        "object", lambda w: {"response_id": w.response.pk}, post_only=True
+    ),
     "complaints:cases": Spec("page"),
     "complaints:case": Spec(
         "object",
@@ -127,6 +130,7 @@ TABLE: dict[str, Spec] = {
     "survey-invitation-revoke@api": api_action("invitation"),
     "survey-response-detail@api": api_object("response"),
     "survey-response-follow-up@api": api_action("response"),
+    "survey-response-complaint@api": api_action("response"),
     "complaint-detail@api": api_object("complaint"),
     "complaint-acknowledge@api": api_action("complaint"),
     "complaint-assign@api": api_action("complaint"),
