@@ -18,15 +18,6 @@ from tests.factories import AlertFactory, ClientFactory, CommitmentFactory, Proj
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def browser(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 def assign_menu_html(body: str, alert: Alert) -> str:
     """The options of the assign menu of the alert's row ("" without a menu)."""
     menu = re.search(rf'<select name="assignee" id="assign-{alert.pk}">(.*?)</select>', body, re.S)

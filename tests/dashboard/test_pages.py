@@ -19,15 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def browser(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
 def foreign_project(outsider):
     return ProjectFactory(client__relationship_manager=outsider, client__team=outsider.team)
 
