@@ -30,8 +30,9 @@ and when `alert_raise` raises the same alert again. Instead `scans.run_scan` not
 moment once (`ScanRun`), and the API and the admin show an open alert as last seen then
 (`selectors.with_last_seen`): the run would have resolved it had its condition no longer held.
 
-An alert that becomes critical is handled anew: its acknowledgement and snooze are cleared (they
-were given to something less urgent), so its owner is e-mailed and, left alone, it escalates.
+An alert that becomes critical is handled anew: its acknowledgement, snooze and e-mail mark are
+cleared (they belonged to something less urgent), so its owner is e-mailed and, left alone, it
+escalates (once per alert).
 
 Set-based writes bypass django-simple-history (no historical rows for scan inserts/resolutions);
 the alert's own timestamps (`opened_at`, `resolved_at`) carry that history. Actions taken by
@@ -100,7 +101,7 @@ def alert_raise(
 
     A refresh moves `last_seen_at`, raises the severity when the new one is higher (never
     lowers it) and keeps the message, assignee and the acknowledgement as they were, except
-    that becoming critical clears the acknowledgement and the snooze (`_REARMED`).
+    that becoming critical clears the acknowledgement, the snooze and the e-mail mark (`_REARMED`).
     """
     at = at or timezone.now()
     message = message[: Alert._meta.get_field("message").max_length]
@@ -211,8 +212,9 @@ def alert_assign(*, alert: Alert, assignee: User, by: User) -> Alert:
 
 # --- The set-based engine ------------------------------------------------------------------
 
-# What a person did about an alert that no longer holds once it becomes critical.
-_REARMED = ["acknowledged_at", "acknowledged_by", "snoozed_until"]
+# What no longer holds once an alert becomes critical: what a person did about it, and the
+# owner's e-mail of an earlier critical spell (they are told again; the manager only once).
+_REARMED = ["acknowledged_at", "acknowledged_by", "snoozed_until", "notified_at"]
 
 
 def _rearm_if_critical(alert: str, severity: str) -> str:

@@ -185,7 +185,12 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
     marks_alerts = bool({"code", "name", "status"} & fields.keys())
     if marks_alerts:
         hold_scan_locks(MIRRORED_SCAN_KINDS)
-    outgoing_rm_id = project.relationship_manager_id
+    # From the database: a form may already have written the new RM onto `project`.
+    outgoing_rm_id = (
+        FinancingProject.objects.filter(pk=project.pk).values_list("relationship_manager_id", flat=True).get()
+        if "relationship_manager" in fields
+        else project.relationship_manager_id
+    )
     for name, value in fields.items():
         setattr(project, name, value)
     project.team_id = project.client.team_id
@@ -200,14 +205,15 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
             raise ValidationError({"update_cadence_days": _("The update cadence must be at least one day.")})
         _schedule_next_update(project)
     project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
-    project.save()
-    if marks_alerts:
-        _mark_project_alerts_stale(project)
     if project.relationship_manager_id != outgoing_rm_id:
-        # An RM sees only their own projects: what the outgoing one had to handle goes to the new one.
+        # An RM sees only their own projects: what the outgoing one had to handle goes to the new
+        # one. Before the project's row, in the order a beat locks them (alerts, then subjects).
         Alert.objects.filter(project=project, resolved_at__isnull=True, assignee_id=outgoing_rm_id).update(
             assignee_id=project.relationship_manager_id
         )
+    project.save()
+    if marks_alerts:
+        _mark_project_alerts_stale(project)
     return project
 
 

@@ -49,6 +49,25 @@ def store_reason_params(apps, schema_editor):
     SurveyInvitation.objects.bulk_update(changed, ["reason_params", "reason"], batch_size=BATCH)
 
 
+def restore_reasons(apps, schema_editor):
+    """Back to a sentence before the parameters go: in English, as the code before this wrote no
+    one language for everybody either."""
+    SurveyInvitation = apps.get_model("feedback", "SurveyInvitation")
+    changed = []
+    for invitation in SurveyInvitation.objects.filter(reason="").exclude(reason_params={}).iterator(
+        chunk_size=BATCH
+    ):
+        params = invitation.reason_params or {}
+        if params.get("stage"):
+            invitation.reason = f"The project entered the stage “{params['stage']}”."
+        elif params.get("complaint"):
+            invitation.reason = f"Recovery survey after complaint {params['complaint']}"
+        else:
+            continue
+        changed.append(invitation)
+    SurveyInvitation.objects.bulk_update(changed, ["reason"], batch_size=BATCH)
+
+
 class Migration(migrations.Migration):
     dependencies = [("feedback", "0005_contact_request_option")]
 
@@ -58,5 +77,5 @@ class Migration(migrations.Migration):
             name="reason_params",
             field=models.JSONField(blank=True, default=dict, verbose_name="reason parameters"),
         ),
-        migrations.RunPython(store_reason_params, migrations.RunPython.noop),
+        migrations.RunPython(store_reason_params, restore_reasons),
     ]

@@ -109,4 +109,10 @@ def test_automatic_reasons_become_parameters_and_typed_ones_stay_as_typed():
     assert rows[recovery.pk] == ("", {"complaint": "CP-2026-000042"})
     assert rows[unreadable.pk] == ("After the complaint about the fees", {})
     assert rows[manual.pk] == ("您上周提到的提款安排，想听听您的意见。", {})
+
+    back = _migrate_to([("feedback", "0005_contact_request_option")])
+    reasons = dict(back.get_model("feedback", "SurveyInvitation").objects.values_list("pk", "reason"))
+    assert reasons[milestone.pk] == "The project entered the stage “credit_approval”."
+    assert reasons[recovery.pk] == "Recovery survey after complaint CP-2026-000042"
+    assert reasons[manual.pk] == "您上周提到的提款安排，想听听您的意见。"
     call_command("migrate", verbosity=0)

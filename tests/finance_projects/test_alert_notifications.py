@@ -216,3 +216,28 @@ def test_a_recipient_with_an_unknown_time_zone_still_gets_their_critical_alerts(
 
     assert notifications.notify_critical_alerts(at=NOW) == 1
     assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+def test_an_alert_critical_again_after_a_warning_spell_is_emailed_again(project, owner):
+    from finance_projects import alerts
+
+    def sync(severity, at):
+        alerts.sync_alerts(
+            kind="stage_overrun",
+            subject_type="project",
+            candidates_sql=(
+                "SELECT p.id AS project_id, p.id AS subject_id, %s AS severity, p.code AS message, "
+                "p.relationship_manager_id AS assignee_id "
+                "FROM finance_projects_financingproject p WHERE p.id = %s"
+            ),
+            params=[severity, project.pk],
+            at=at,
+        )
+
+    sync("critical", NOW)
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    sync("warning", NOW + timedelta(hours=1))
+    sync("critical", NOW + timedelta(hours=2))
+
+    assert notifications.notify_critical_alerts(at=NOW + timedelta(hours=2)) == 1
+    assert notifications.notify_critical_alerts(at=NOW + timedelta(hours=3)) == 0

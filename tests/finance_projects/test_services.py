@@ -133,3 +133,15 @@ def test_editing_a_project_without_changing_its_rm_leaves_its_alerts_alone(proje
 
     alert.refresh_from_db()
     assert alert.assignee == manager
+
+
+def test_an_rm_change_already_written_on_the_project_by_a_form_still_hands_over_the_alerts(
+    project, owner, teammate
+):
+    alert = AlertFactory(project=project, assignee=owner)
+    project.relationship_manager = teammate  # as the admin's form does before calling the service
+
+    services.project_update(project=project, relationship_manager=teammate)
+
+    alert.refresh_from_db()
+    assert alert.assignee == teammate
