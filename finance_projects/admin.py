@@ -480,6 +480,7 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
         "acknowledged_by",
         "snoozed_until",
         "resolved_at",
+        "critical_since",
         "notified_at",
         "escalated_at",
     ]

@@ -120,6 +120,7 @@ def alert_raise(
                     message=message,
                     opened_at=at,
                     last_seen_at=at,
+                    critical_since=at if severity == AlertSeverity.CRITICAL else None,
                     assignee=assignee or project.relationship_manager,
                 )
         except IntegrityError:
@@ -133,7 +134,8 @@ def alert_raise(
         if severity == AlertSeverity.CRITICAL:
             for column in _REARMED:
                 setattr(existing, column, None)
-            fields += _REARMED
+            existing.critical_since = at
+            fields += [*_REARMED, "critical_since"]
         existing.severity = severity
         fields.append("severity")
     existing.save(update_fields=fields)
@@ -219,13 +221,23 @@ _REARMED = ["acknowledged_at", "acknowledged_by", "snoozed_until", "notified_at"
 
 def _rearm_if_critical(alert: str, severity: str) -> str:
     """SQL for the SET list of an UPDATE of alerts (`alert` the table or its alias) that writes
-    `severity`: clears `_REARMED` when the alert becomes critical by it."""
+    `severity`: clears `_REARMED` when the alert becomes critical by it, and keeps
+    `critical_since`. Ends with one placeholder: the moment of the write."""
     critical = f"'{AlertSeverity.CRITICAL.value}'"
     became = f"{severity} = {critical} AND {alert}.severity <> {critical}"
     columns = [Alert._meta.get_field(name).column for name in _REARMED]
-    return ", ".join(
-        f"{column} = CASE WHEN {became} THEN NULL ELSE {alert}.{column} END" for column in columns
+    cleared = [f"{column} = CASE WHEN {became} THEN NULL ELSE {alert}.{column} END" for column in columns]
+    since = (
+        f"critical_since = CASE WHEN {became} THEN %s WHEN {severity} <> {critical} THEN NULL "
+        f"ELSE {alert}.critical_since END"
     )
+    return ", ".join([*cleared, since])
+
+
+def _critical_since(severity: str) -> str:
+    """SQL for the `critical_since` of an alert inserted with `severity`: the placeholder for the
+    moment of the write when it is critical."""
+    return f"CASE WHEN {severity} = '{AlertSeverity.CRITICAL.value}' THEN %s END"
 
 
 def _table() -> str:
@@ -277,8 +289,9 @@ changed AS (
 ),
 opened AS (
     INSERT INTO {table} (kind, severity, project_id, subject_type, subject_id, message,
-                         opened_at, last_seen_at, assignee_id)
-    SELECT %s, d.severity, d.project_id, %s, d.subject_id, d.message, %s, %s, d.assignee_id
+                         opened_at, last_seen_at, assignee_id, critical_since)
+    SELECT %s, d.severity, d.project_id, %s, d.subject_id, d.message, %s, %s, d.assignee_id,
+           {since}
     FROM d WHERE d.alert_id IS NULL
     ORDER BY d.subject_id
     RETURNING 1
@@ -310,9 +323,13 @@ def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) ->
     if not (to_open or to_resolve or to_change):
         return ScanResult(opened=0, kept=kept, resolved=0)
     sql = _POSTGRES_SYNC.format(
-        candidates=candidates_sql, open=open_sql, table=table, rearm=_rearm_if_critical("a", "d.severity")
+        candidates=candidates_sql,
+        open=open_sql,
+        table=table,
+        rearm=_rearm_if_critical("a", "d.severity"),
+        since=_critical_since("d.severity"),
     )
-    sql_params = [*params, *key, at, at, *key, at, at]
+    sql_params = [*params, *key, at, at, at, *key, at, at, at]
     attempts = 0
     while True:
         try:
@@ -345,7 +362,7 @@ def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) ->
         f"WHERE {table}.kind = %s AND {table}.subject_type = %s AND {table}.resolved_at IS NULL "
         f"AND {table}.subject_id = c.subject_id "
         f"AND ({table}.severity <> c.severity OR {table}.message <> c.message)",
-        [at, *params, *key],
+        [at, at, *params, *key],
     )
     # After the resolution above, every open alert of this kind is about a current candidate.
     cursor.execute(
@@ -354,11 +371,12 @@ def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) ->
     kept = cursor.fetchone()[0]
     cursor.execute(
         f"INSERT INTO {table} (kind, severity, project_id, subject_type, subject_id, message, "
-        "opened_at, last_seen_at, assignee_id) "
-        f"SELECT %s, c.severity, c.project_id, %s, c.subject_id, c.message, %s, %s, c.assignee_id "
+        "opened_at, last_seen_at, assignee_id, critical_since) "
+        f"SELECT %s, c.severity, c.project_id, %s, c.subject_id, c.message, %s, %s, c.assignee_id, "
+        f"{_critical_since('c.severity')} "
         f"FROM ({candidates_sql}) AS c WHERE true ORDER BY c.subject_id "
         "ON CONFLICT (kind, subject_type, subject_id) WHERE resolved_at IS NULL DO NOTHING",
-        [kind, subject_type, at, at, *params],
+        [kind, subject_type, at, at, at, *params],
     )
     opened = cursor.rowcount
     return ScanResult(opened=opened, kept=kept, resolved=resolved)
@@ -525,17 +543,18 @@ def sync_changed_alerts(
             f"WHERE {table}.kind = %s AND {table}.subject_type = %s AND {table}.resolved_at IS NULL "
             f"AND {table}.subject_id = t.subject_id AND t.severity NOT IN {_NO_ALERT} "
             f"AND ({table}.severity <> t.severity OR {table}.message <> t.message)",
-            [at, *key],
+            [at, at, *key],
         )
         cursor.execute(
             f"INSERT INTO {table} (kind, severity, project_id, subject_type, subject_id, message, "
-            "opened_at, last_seen_at, assignee_id) "
-            "SELECT %s, t.severity, t.project_id, %s, t.subject_id, t.message, %s, %s, t.assignee_id "
+            "opened_at, last_seen_at, assignee_id, critical_since) "
+            "SELECT %s, t.severity, t.project_id, %s, t.subject_id, t.message, %s, %s, t.assignee_id, "
+            f"{_critical_since('t.severity')} "
             f"FROM {_TARGET_TABLE} AS t WHERE t.severity NOT IN {_NO_ALERT} AND NOT EXISTS ("
             f"SELECT 1 FROM {table} AS a WHERE a.kind = %s AND a.subject_type = %s "
             "AND a.subject_id = t.subject_id AND a.resolved_at IS NULL) "
             "ORDER BY t.subject_id",
-            [kind, subject_type, at, at, *key],
+            [kind, subject_type, at, at, at, *key],
         )
         opened = cursor.rowcount
         # Kept: the alerts the mirror counted, less the changed subjects' (by their stored value),

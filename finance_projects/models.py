@@ -628,6 +628,8 @@ class Alert(models.Model):
         db_index=False,  # see `alert_open_assignee`
     )
     # Outbox markers: set by the claim that sends the email, never twice.
+    # When the alert last became critical (None while it is not): the escalation's clock.
+    critical_since = models.DateTimeField(_("critical since"), null=True, blank=True)
     notified_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["last_seen_at"])

@@ -9,9 +9,10 @@ recipient's claim is released (and retried on the next run), the others are unaf
 - `notify_critical_alerts`: new critical alerts, ONE message per recipient per run (the
   alert's assignee, else the project's relationship manager).
 - `escalate_unacknowledged_alerts`: critical alerts nobody acknowledged within
-  CEM["ALERT_ESCALATION_HOURS"] of their owner's e-mail, ONE message per team manager, once per
-  alert. The clock starts at that e-mail, not at the alert's opening: an alert open for days as a
-  warning that turns critical gives its owner the full window first. A snooze does not stop it.
+  CEM["ALERT_ESCALATION_HOURS"] of becoming critical (`critical_since`, not the alert's opening:
+  an alert open for days as a warning that turns critical gives its owner the full window first),
+  ONE message per team manager, once per alert. A snooze does not stop it, nor a failing e-mail to
+  the owner.
 """
 
 import logging
@@ -119,7 +120,7 @@ def notify_critical_alerts(*, at: datetime | None = None) -> int:
 
 def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
     """E-mail each team manager, once per alert, the critical alerts of their team left
-    unacknowledged CEM["ALERT_ESCALATION_HOURS"] after their owner was e-mailed; returns the
+    unacknowledged CEM["ALERT_ESCALATION_HOURS"] after they became critical; returns the
     messages sent."""
     at = at or timezone.now()
     hours = settings.CEM.get("ALERT_ESCALATION_HOURS", 24)
@@ -130,7 +131,7 @@ def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
     db = connection.ops.adapt_datetimefield_value
     ids = _claim(
         "escalated_at",
-        f"{condition} AND notified_at <= %s AND project_id IN ("
+        f"{condition} AND critical_since <= %s AND project_id IN ("
         f"SELECT p.id FROM {project} AS p JOIN {team} AS t ON t.id = p.team_id "
         "WHERE t.manager_id IS NOT NULL)",
         [*params, db(at - timedelta(hours=hours))],

@@ -136,3 +136,5 @@ class AlertFactory(factory.django.DjangoModelFactory):
     subject_id = factory.Sequence(lambda n: n + 1)
     message = "A commitment was missed."
     assignee = factory.LazyAttribute(lambda a: a.project.relationship_manager)
+    opened_at = factory.LazyFunction(timezone.now)
+    critical_since = factory.LazyAttribute(lambda a: a.opened_at if a.severity == "critical" else None)

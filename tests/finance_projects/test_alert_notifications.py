@@ -11,6 +11,7 @@ from accounts.models import Role
 from finance_projects import notifications, tasks
 from finance_projects.models import Alert, AlertKind
 from tests.factories import AlertFactory, ClientFactory, CommitmentFactory, ProjectFactory, UserFactory
+from tests.finance_projects.alert_engine import sync_project_alert
 
 pytestmark = pytest.mark.django_db
 
@@ -100,11 +101,11 @@ def test_a_recipient_whose_mail_fails_is_retried_next_run_and_the_others_are_sen
     assert [m.to for m in mail.outbox] == [[owner.email], [teammate.email]]
 
 
-def test_an_alert_unacknowledged_24_hours_after_its_email_is_escalated_to_the_team_manager_once(
+def test_an_alert_unacknowledged_24_hours_after_turning_critical_is_escalated_to_the_team_manager_once(
     project, manager
 ):
-    alert = critical(project, notified_at=NOW - timedelta(hours=24))
-    fresh = critical(project, notified_at=NOW - timedelta(hours=1))
+    alert = critical(project, critical_since=NOW - timedelta(hours=24))
+    fresh = critical(project, critical_since=NOW - timedelta(hours=1))
 
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
     assert notifications.escalate_unacknowledged_alerts(at=NOW + timedelta(hours=1)) == 0
@@ -118,7 +119,7 @@ def test_an_alert_unacknowledged_24_hours_after_its_email_is_escalated_to_the_te
 
 def test_the_escalation_window_follows_the_setting(project, manager, settings):
     settings.CEM = {**settings.CEM, "ALERT_ESCALATION_HOURS": 2}
-    critical(project, notified_at=NOW - timedelta(hours=2))
+    critical(project, critical_since=NOW - timedelta(hours=2))
 
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
 
@@ -126,8 +127,8 @@ def test_the_escalation_window_follows_the_setting(project, manager, settings):
 def test_an_old_warning_that_turns_critical_gives_its_owner_the_full_window_before_escalation(
     project, owner, manager
 ):
-    alert = AlertFactory(project=project, severity="warning", opened_at=NOW - timedelta(days=10))
-    Alert.objects.filter(pk=alert.pk).update(severity="critical")
+    sync_project_alert(project, "warning", NOW - timedelta(days=10))
+    sync_project_alert(project, "critical", NOW)
 
     assert notifications.notify_critical_alerts(at=NOW) == 1
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 0
@@ -137,7 +138,7 @@ def test_an_old_warning_that_turns_critical_gives_its_owner_the_full_window_befo
 
 
 def test_a_snoozed_critical_alert_still_escalates_when_nobody_acknowledged_it(project, manager):
-    critical(project, notified_at=NOW - timedelta(days=2), snoozed_until=NOW + timedelta(days=5))
+    critical(project, critical_since=NOW - timedelta(days=2), snoozed_until=NOW + timedelta(days=5))
 
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
 
@@ -145,7 +146,7 @@ def test_a_snoozed_critical_alert_still_escalates_when_nobody_acknowledged_it(pr
 def test_an_acknowledged_alert_is_not_escalated(project, manager, owner):
     critical(
         project,
-        notified_at=NOW - timedelta(days=3),
+        critical_since=NOW - timedelta(days=3),
         acknowledged_at=NOW - timedelta(hours=20),
         acknowledged_by=owner,
     )
@@ -156,7 +157,7 @@ def test_an_acknowledged_alert_is_not_escalated(project, manager, owner):
 def test_alerts_of_a_team_without_a_manager_are_not_claimed_for_escalation(db):
     lone = UserFactory(username="lone-rm", team__name="No manager team", role=Role.RELATIONSHIP_MANAGER)
     project = ProjectFactory(client=ClientFactory(relationship_manager=lone))
-    alert = critical(project, notified_at=NOW - timedelta(days=2))
+    alert = critical(project, critical_since=NOW - timedelta(days=2))
 
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 0
     alert.refresh_from_db()
@@ -219,25 +220,27 @@ def test_a_recipient_with_an_unknown_time_zone_still_gets_their_critical_alerts(
 
 
 def test_an_alert_critical_again_after_a_warning_spell_is_emailed_again(project, owner):
-    from finance_projects import alerts
-
-    def sync(severity, at):
-        alerts.sync_alerts(
-            kind="stage_overrun",
-            subject_type="project",
-            candidates_sql=(
-                "SELECT p.id AS project_id, p.id AS subject_id, %s AS severity, p.code AS message, "
-                "p.relationship_manager_id AS assignee_id "
-                "FROM finance_projects_financingproject p WHERE p.id = %s"
-            ),
-            params=[severity, project.pk],
-            at=at,
-        )
-
-    sync("critical", NOW)
+    sync_project_alert(project, "critical", NOW)
     assert notifications.notify_critical_alerts(at=NOW) == 1
-    sync("warning", NOW + timedelta(hours=1))
-    sync("critical", NOW + timedelta(hours=2))
+    sync_project_alert(project, "warning", NOW + timedelta(hours=1))
+    assert Alert.objects.get().critical_since is None
+    sync_project_alert(project, "critical", NOW + timedelta(hours=2))
+    assert Alert.objects.get().critical_since == NOW + timedelta(hours=2)
 
     assert notifications.notify_critical_alerts(at=NOW + timedelta(hours=2)) == 1
     assert notifications.notify_critical_alerts(at=NOW + timedelta(hours=3)) == 0
+
+
+def test_an_alert_whose_owner_cannot_be_emailed_is_still_escalated(project, manager, monkeypatch):
+    critical(project, critical_since=NOW - timedelta(hours=25))
+    real_send = notifications.EmailMultiAlternatives.send
+
+    def send(message, *args, **kwargs):
+        if message.to != [manager.email]:
+            raise ConnectionRefusedError("the owner's mailbox is down")
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(notifications.EmailMultiAlternatives, "send", send)
+    assert notifications.notify_critical_alerts(at=NOW) == 0
+    assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
+    assert [m.to for m in mail.outbox] == [[manager.email]]

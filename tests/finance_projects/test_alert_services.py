@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from finance_projects import alerts
 from finance_projects.models import Alert
 from tests.factories import AlertFactory
+from tests.finance_projects.alert_engine import sync_project_alert
 
 pytestmark = pytest.mark.django_db
 
@@ -201,42 +202,27 @@ def test_raising_an_acknowledged_critical_alert_again_keeps_its_acknowledgement(
     assert alert.acknowledged_by == owner
 
 
-def _sync_project_alert(project, severity, at):
-    """The set-based engine with one candidate, the project, at `severity`."""
-    return alerts.sync_alerts(
-        kind="stage_overrun",
-        subject_type="project",
-        candidates_sql=(
-            "SELECT p.id AS project_id, p.id AS subject_id, %s AS severity, p.code AS message, "
-            "p.relationship_manager_id AS assignee_id "
-            "FROM finance_projects_financingproject p WHERE p.id = %s"
-        ),
-        params=[severity, project.pk],
-        at=at,
-    )
-
-
 def test_a_scan_turning_an_acknowledged_warning_critical_clears_the_acknowledgement_and_snooze(
     project, owner
 ):
-    _sync_project_alert(project, "warning", NOW)
+    sync_project_alert(project, "warning", NOW)
     alert = Alert.objects.get(kind="stage_overrun")
     alerts.alert_acknowledge(alert=alert, by=owner)
     alerts.alert_snooze(alert=alert, until=timezone.now() + timedelta(days=1), by=owner)
 
-    _sync_project_alert(project, "critical", NOW + timedelta(minutes=5))
+    sync_project_alert(project, "critical", NOW + timedelta(minutes=5))
 
     assert handling(alert) == ("critical", None, None, None)
 
 
 def test_a_scan_keeping_an_acknowledged_critical_alert_keeps_the_acknowledgement(project, owner):
-    _sync_project_alert(project, "critical", NOW)
+    sync_project_alert(project, "critical", NOW)
     alert = Alert.objects.get(kind="stage_overrun")
     alerts.alert_acknowledge(alert=alert, by=owner)
     project.code = "RENAMED-1"
     project.save()
 
-    _sync_project_alert(project, "critical", NOW + timedelta(minutes=5))
+    sync_project_alert(project, "critical", NOW + timedelta(minutes=5))
 
     alert.refresh_from_db()
     assert (alert.message, alert.acknowledged_by) == ("RENAMED-1", owner)

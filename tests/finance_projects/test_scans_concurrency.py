@@ -92,7 +92,7 @@ def test_two_workers_notifying_at_once_send_each_manager_one_email(owner, teamma
 
 def test_two_workers_escalating_at_once_escalate_once(manager, project):
     alert = AlertFactory(project=project, severity="critical")
-    Alert.objects.filter(pk=alert.pk).update(notified_at=NOW - timedelta(days=2))
+    Alert.objects.filter(pk=alert.pk).update(critical_since=NOW - timedelta(days=2))
 
     results = in_two_threads(lambda: notifications.escalate_unacknowledged_alerts(at=NOW))
 
