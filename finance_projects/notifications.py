@@ -93,18 +93,16 @@ def _load(ids: list[int]) -> list[Alert]:
     )
 
 
-def _live_severity_condition() -> tuple[str, list]:
-    return (
-        "severity = %s AND resolved_at IS NULL AND acknowledged_at IS NULL "
-        "AND (snoozed_until IS NULL OR snoozed_until <= %s)"
-    ), [AlertSeverity.CRITICAL.value]
-
-
 def notify_critical_alerts(*, at: datetime | None = None) -> int:
     """E-mail every new, unhandled critical alert to its owner; returns the messages sent."""
     at = at or timezone.now()
-    condition, params = _live_severity_condition()
-    ids = _claim("notified_at", condition, [*params, connection.ops.adapt_datetimefield_value(at)], at)
+    # Unhandled: not acknowledged, and not snoozed past now (a snooze only delays the e-mail).
+    condition = (
+        "severity = %s AND resolved_at IS NULL AND acknowledged_at IS NULL "
+        "AND (snoozed_until IS NULL OR snoozed_until <= %s)"
+    )
+    params = [AlertSeverity.CRITICAL.value, connection.ops.adapt_datetimefield_value(at)]
+    ids = _claim("notified_at", condition, params, at)
     batches: dict[User, list[Alert]] = defaultdict(list)
     unaddressed = []
     for alert in _load(ids):

@@ -82,25 +82,18 @@ def test_the_last_possible_end_date_is_refused_not_a_server_error(api_as, owner)
 # --- deleting a survey ---------------------------------------------------------------------
 
 
-def test_a_survey_that_was_sent_cannot_be_deleted_and_says_why(api_as, admin_user, project):
+@pytest.mark.parametrize("language, why", [("en", "Deactivate it instead"), ("zh-hans", "不能删除")])
+def test_a_survey_that_was_sent_cannot_be_deleted_and_says_why_in_the_callers_language(
+    api_as, admin_user, project, language, why
+):
     survey = SurveyFactory()
     InvitationFactory(project=project, survey=survey)
 
-    refused = api_as(admin_user).delete(f"/api/v1/surveys/{survey.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    refused = api_as(admin_user).delete(f"/api/v1/surveys/{survey.pk}/", HTTP_ACCEPT_LANGUAGE=language)
 
     assert refused.status_code == 409
-    assert "Deactivate it instead" in refused.data["detail"]
+    assert why in refused.data["detail"]
     assert Survey.objects.filter(pk=survey.pk).exists()
-
-
-def test_a_survey_that_was_sent_is_refused_in_the_callers_language(api_as, admin_user, project):
-    survey = SurveyFactory()
-    InvitationFactory(project=project, survey=survey)
-
-    refused = api_as(admin_user).delete(f"/api/v1/surveys/{survey.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
-
-    assert refused.status_code == 409
-    assert "不能删除" in refused.data["detail"]
 
 
 def test_a_survey_nobody_was_sent_can_be_deleted(api_as, admin_user):
