@@ -10,12 +10,14 @@ from .services import complaint_raise_from_client, survey_response_source_key
 
 
 def raise_complaint_from_survey(response) -> None:
-    """A respondent who asked to be contacted gets a complaint on the regulator's clock, once.
+    """A dissatisfied respondent who asked to be contacted gets a complaint on the regulator's
+    clock, once. A satisfied one who asks for a call is no complaint: feedback raises a
+    contact-request alert for the RM instead.
 
     The request is the answer flagged as such in the survey's options (see
     `feedback.models.CONTACT_REQUEST_FLAG`), not a fixed value: the shipped survey says "yes".
     """
-    if not asks_to_be_contacted(response):
+    if not response.is_detractor or not asks_to_be_contacted(response):
         return
     invitation = response.invitation
     with translation.override(invitation.contact.language):

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -126,8 +127,23 @@ class CategoryFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SurveyResponseAdminForm(forms.ModelForm):
+    # Ticked boxes, not raw JSON: only the five known categories can be chosen.
+    categories = forms.MultipleChoiceField(
+        label=gettext_lazy("failure categories"),
+        choices=FailureCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = SurveyResponse
+        fields = ["categories"]
+
+
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(admin.ModelAdmin):
+    form = SurveyResponseAdminForm
     list_display = [
         "invitation",
         "submitted_at",

@@ -291,9 +291,11 @@ class ResponseViewSet(
             raise DRFValidationError({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
         serializer = self.get_serializer(response, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        if "categories" not in serializer.validated_data:  # nothing to change; not an edit either
+            return Response(self.get_serializer(response).data)
         try:
             services.response_set_categories(
-                response=response, categories=serializer.validated_data.get("categories", []), by=request.user
+                response=response, categories=serializer.validated_data["categories"], by=request.user
             )
         except DjangoValidationError as error:
             raise _drf_error(error) from error
@@ -389,13 +391,13 @@ class MetricsView(APIView):
         group_by = request.query_params.get("group_by", "none")
         if group_by not in selectors.GROUPS:
             raise DRFValidationError({"group_by": [_("Choose one of: %s.") % ", ".join(selectors.GROUPS)]})
-        zone = request.user.zone  # an API token request has no time zone activated for it
+        zone = request.user.zone
         start = _bound(request.query_params.get("start"), "start", zone=zone)
         end = _bound(request.query_params.get("end"), "end", zone=zone, end=True)
         if start and end and end <= start:  # bare dates: an end the day before the start
             raise DRFValidationError({"end": [_("The end is before the start.")]})
         rows = selectors.survey_metrics(
-            projects=portfolio_for(request.user), group_by=group_by, start=start, end=end
+            projects=portfolio_for(request.user), group_by=group_by, start=start, end=end, tz=zone
         )
         return Response({"group_by": group_by, "start": start, "end": end, "results": rows})
 

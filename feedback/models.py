@@ -5,6 +5,7 @@ from contextlib import nullcontext
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -112,6 +113,21 @@ class Question(models.Model):
 
     def text(self, language: str | None = None) -> str:
         return _bilingual(self.text_zh, self.text_en, language)
+
+    def clean(self):
+        # A survey is answered by clients nobody can call to explain: a question that cannot be
+        # answered must not be saved (a required choice without options blocks every submission).
+        if self.type != QuestionType.CHOICE:
+            if self.choices.strip():
+                raise ValidationError({"choices": _("Only single-choice questions have options.")})
+            return
+        values = [line.split("|", 1)[0].strip() for line in self.choices.splitlines() if line.strip()]
+        if any(not value for value in values):
+            raise ValidationError({"choices": _("Every option needs a value before the first |.")})
+        if len(set(values)) != len(values):
+            raise ValidationError({"choices": _("Two options have the same value.")})
+        if len(values) < 2:
+            raise ValidationError({"choices": _("A single-choice question needs at least two options.")})
 
     @property
     def scale(self) -> tuple[int, int] | None:

@@ -49,6 +49,7 @@ from .models import (
     SurveySkip,
     Trigger,
 )
+from .selectors import asks_to_be_contacted
 
 # Sibling apps react to a submitted response here: called with the response (its invitation,
 # project and contact loaded) after the response was processed and that commit went through;
@@ -740,6 +741,9 @@ def response_process(*, response_id: int, at: datetime | None = None) -> SurveyR
             response.categories = categories
     if response.is_detractor:
         _raise_detractor_alert(response, at=response.submitted_at)
+    elif asks_to_be_contacted(response):
+        # A satisfied client who asks for a call is not a complaint, but someone must call.
+        _raise_contact_request_alert(response, at=response.submitted_at)
     for hook in RESPONSE_HOOKS:
         # robust: a failing hook is logged and the others still run.
         transaction.on_commit(lambda hook=hook: hook(response), robust=True)
@@ -773,29 +777,42 @@ def responses_process_pending(*, at: datetime | None = None, batch: int = 200) -
                 failed.add(response_id)
 
 
-def _raise_detractor_alert(response: SurveyResponse, *, at: datetime) -> None:
-    from finance_projects.alerts import alert_raise
-
+def _alert_message(response: SurveyResponse) -> str:
+    # The message names the subject (data, the same in both languages); the alert kind's label
+    # around it is translated where the alert is shown.
     invitation = response.invitation
-    critical = response.nps is not None and response.nps <= CRITICAL_NPS_AT_OR_BELOW
     scores = ", ".join(
         f"{label} {value}"
         for label, value in (("NPS", response.nps), ("CSAT", response.csat), ("CES", response.ces))
         if value is not None
     )
-    # The message names the subject (data, the same in both languages); the alert kind's label
-    # around it is translated where the alert is shown.
-    message = f"{invitation.contact.name} · {invitation.project.code} {invitation.project.name} · {scores}"
+    return f"{invitation.contact.name} · {invitation.project.code} {invitation.project.name} · {scores}"
+
+
+def _raise_response_alert(response: SurveyResponse, *, kind: str, severity: str, at: datetime) -> None:
+    from finance_projects.alerts import alert_raise
+
+    project = response.invitation.project
     alert_raise(
-        kind=AlertKind.DETRACTOR_RESPONSE,
-        severity=AlertSeverity.CRITICAL if critical else AlertSeverity.WARNING,
-        project=invitation.project,
+        kind=kind,
+        severity=severity,
+        project=project,
         subject_type=ALERT_SUBJECT,
         subject_id=response.pk,
-        message=message,
-        assignee=invitation.project.relationship_manager,
+        message=_alert_message(response),
+        assignee=project.relationship_manager,
         at=at,
     )
+
+
+def _raise_detractor_alert(response: SurveyResponse, *, at: datetime) -> None:
+    critical = response.nps is not None and response.nps <= CRITICAL_NPS_AT_OR_BELOW
+    severity = AlertSeverity.CRITICAL if critical else AlertSeverity.WARNING
+    _raise_response_alert(response, kind=AlertKind.DETRACTOR_RESPONSE, severity=severity, at=at)
+
+
+def _raise_contact_request_alert(response: SurveyResponse, *, at: datetime) -> None:
+    _raise_response_alert(response, kind=AlertKind.CONTACT_REQUEST, severity=AlertSeverity.WARNING, at=at)
 
 
 @transaction.atomic
@@ -815,7 +832,8 @@ def contact_opt_out(*, invitation: SurveyInvitation, at: datetime | None = None)
 def response_record_follow_up(
     *, response: SurveyResponse, by: User, contacted_at: datetime, outcome: str, at: datetime | None = None
 ) -> SurveyResponse:
-    """The RM called the client back; recording it closes the detractor alert."""
+    """The RM called the client back; recording it closes the response's alert (a detractor's,
+    or a contact request's)."""
     at = at or timezone.now()
     response = (
         SurveyResponse.objects.select_for_update().select_related("invitation__project").get(pk=response.pk)
@@ -834,9 +852,8 @@ def response_record_follow_up(
     response.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_outcome"])
     from finance_projects.alerts import alerts_resolve
 
-    alerts_resolve(
-        kind=AlertKind.DETRACTOR_RESPONSE, subject_type=ALERT_SUBJECT, subject_id=response.pk, at=at
-    )
+    for kind in (AlertKind.DETRACTOR_RESPONSE, AlertKind.CONTACT_REQUEST):
+        alerts_resolve(kind=kind, subject_type=ALERT_SUBJECT, subject_id=response.pk, at=at)
     return response
 
 

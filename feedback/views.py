@@ -230,8 +230,10 @@ def opt_out_page(request, token: str):
         request, scope="survey", limit=feedback_setting("PUBLIC_RATE_PER_MINUTE"), window_seconds=60
     ):
         return _too_many(request)
+    # Any link the contact was sent still unsubscribes, expired or revoked: the e-mail that
+    # carried it promised as much (and its List-Unsubscribe header is clicked long after).
     invitation = services.invitation_for_token(token)
-    if invitation is None or invitation.revoked_at is not None:
+    if invitation is None:
         return _invalid(request)
     language = _requested_language(request) or invitation.contact.language
     if request.method == "POST":

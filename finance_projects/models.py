@@ -576,6 +576,7 @@ class AlertKind(models.TextChoices):
     COMPLAINT_RESOLUTION_OVERDUE = "complaint_resolution_overdue", _("Complaint resolution overdue")
     FOLLOWUP_OVERDUE = "followup_overdue", _("Follow-up overdue")
     DETRACTOR_RESPONSE = "detractor_response", _("Detractor survey response")
+    CONTACT_REQUEST = "contact_request", _("Client asked to be contacted")
 
 
 class AlertSeverity(models.TextChoices):

@@ -117,6 +117,18 @@ def contact_create(
 
 @transaction.atomic
 def contact_update(*, contact: Contact, **fields) -> Contact:
+    """Change a contact's details. An opt-out of surveys is the client's own choice: staff may
+    record one, but undoing it is left to an administrator (in the admin site), at the
+    client's request."""
+    if contact.opted_out and fields.get("opted_out") is False:
+        raise ValidationError(
+            {
+                "opted_out": _(
+                    "This contact opted out of surveys. Only an administrator can opt them back in, "
+                    "at their request."
+                )
+            }
+        )
     for name, value in fields.items():
         setattr(contact, name, value)
     _check_contact_email(contact)

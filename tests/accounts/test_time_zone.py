@@ -57,3 +57,17 @@ def test_a_date_range_is_read_in_the_viewers_zone(client, manager, project, cont
     export = client.get(reverse("complaints:export", args=["csv"]), {"start": "2026-03-02"})
 
     assert late.reference not in export.content.decode("utf-8-sig")
+
+
+def test_an_api_token_caller_reads_and_writes_times_in_their_own_time_zone(manager, complaint):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    manager.time_zone = "Europe/London"
+    manager.save()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+
+    shown = api.get(f"/api/v1/complaints/{complaint.pk}/").json()
+
+    assert shown["received_at"] == "2026-03-02T02:30:00Z"  # London in March is UTC, not +08:00

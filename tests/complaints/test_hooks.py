@@ -1,4 +1,5 @@
-"""A client who asks to be contacted in a survey gets a complaint, from the surveys as shipped."""
+"""A dissatisfied client who asks to be contacted in a survey gets a complaint, from the surveys
+as shipped; a satisfied one does not."""
 
 import pytest
 
@@ -86,10 +87,21 @@ def test_a_client_who_asks_to_be_contacted_in_the_shipped_survey_gets_one_compla
 def test_a_contact_request_without_a_comment_is_described_in_the_contacts_language(
     project, contact, django_capture_on_commit_callbacks
 ):
-    submitted = answer_shipped_survey(project, contact, contact_me="yes", nps="8")
+    submitted = answer_shipped_survey(project, contact, contact_me="yes", nps="6")
     process(submitted, django_capture_on_commit_callbacks)
 
     assert Complaint.objects.get().description == "客户在问卷中要求与其联系。"
+
+
+def test_a_satisfied_client_who_asks_to_be_contacted_gets_no_complaint(
+    project, contact, django_capture_on_commit_callbacks
+):
+    submitted = answer_shipped_survey(
+        project, contact, contact_me="yes", nps="10", comment="Excellent service, please call me."
+    )
+    process(submitted, django_capture_on_commit_callbacks)
+
+    assert not Complaint.objects.exists()
 
 
 def test_a_client_who_declines_to_be_contacted_gets_no_complaint(

@@ -91,6 +91,15 @@ def test_the_rm_corrects_the_categories(api_as, owner, response):
     assert edited.data["categories_edited_by"] == owner.pk
 
 
+def test_an_empty_patch_keeps_the_categories_and_is_not_recorded_as_an_edit(api_as, owner, response):
+    unchanged = api_as(owner).patch(f"/api/v1/survey-responses/{response.pk}/", {}, format="json")
+
+    assert unchanged.status_code == 200
+    assert unchanged.data["categories"] == ["complex_process"]
+    response.refresh_from_db()
+    assert (response.categories, response.categories_edited_at) == (["complex_process"], None)
+
+
 def test_a_bad_category_or_another_field_is_refused(api_as, owner, response):
     api = api_as(owner)
     bad = api.patch(f"/api/v1/survey-responses/{response.pk}/", {"categories": ["weather"]}, format="json")

@@ -173,3 +173,18 @@ def test_an_invitation_answered_before_its_email_counts_in_the_period_it_was_ans
 
     assert (row["invited"], row["responded"], row["response_rate"]) == (1, 1, 100.0)
     assert survey_metrics(projects=FinancingProject.objects.all(), start=at(1), end=at(10)) == []
+
+
+def test_the_metrics_api_groups_by_month_in_the_callers_time_zone(api_as, owner, project):
+    # 18:00 UTC on 31 October is still October in London, but already November in Shanghai.
+    answered(project, sent=datetime(2026, 10, 31, 18, tzinfo=ZoneInfo("UTC")), nps=9)
+    owner.time_zone = "Europe/London"
+    owner.save()
+
+    rows = (
+        api_as(owner)
+        .get("/api/v1/metrics/", {"group_by": "month", "start": "2026-10-01", "end": "2026-10-31"})
+        .data["results"]
+    )
+
+    assert [(row["group"], row["nps"]["n"]) for row in rows] == [("2026-10-01", 1)]

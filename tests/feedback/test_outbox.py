@@ -69,6 +69,21 @@ def test_a_row_claimed_by_another_worker_is_skipped(queued):
     assert mail.outbox == []
 
 
+def test_a_project_name_with_html_characters_reads_as_written_in_the_subject(project, relationship_survey):
+    project.name = "Smith & O'Brien <Toll> Road"
+    project.save(update_fields=["name"])
+    contact = ContactFactory(client=project.client, language="en")
+    services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
+    start = timezone.now()
+    outbox.deliver_invitations(at=start)
+    outbox.send_reminders(at=start + timedelta(days=3, minutes=1))
+
+    assert [message.subject for message in mail.outbox] == [
+        "Two minutes for your view on “Smith & O'Brien <Toll> Road”?",
+        "Reminder: your view on “Smith & O'Brien <Toll> Road”",
+    ]
+
+
 def test_non_responders_get_two_reminders_at_most(queued):
     start = timezone.now()
     outbox.deliver_invitations(at=start)

@@ -49,6 +49,27 @@ def test_a_passive_or_promoter_score_raises_no_alert(linked, answers):
     assert not Alert.objects.exists()
 
 
+def test_a_satisfied_client_who_asks_to_be_contacted_gets_a_contact_request_alert_for_the_rm(linked, owner):
+    invitation, _token = linked
+    response = submit(invitation, nps="10", choice="yes")
+
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.severity, alert.assignee) == ("contact_request", "warning", owner)
+    assert alert.subject == {"type": "survey_response", "id": response.pk}
+
+    services.response_record_follow_up(
+        response=response, by=owner, contacted_at=timezone.now(), outcome="Called; they want a new loan."
+    )
+    assert Alert.objects.get().resolved_at is not None
+
+
+def test_a_detractor_who_asks_to_be_contacted_gets_only_the_detractor_alert(linked):
+    invitation, _token = linked
+    submit(invitation, nps="4", choice="yes")
+
+    assert list(Alert.objects.values_list("kind", flat=True)) == ["detractor_response"]
+
+
 @pytest.mark.parametrize("answers", [{"csat": "3", "ces": "4"}])
 def test_middling_milestone_scores_raise_no_alert(project, contact, answers):
     invitation, _token = invitation_with_link(

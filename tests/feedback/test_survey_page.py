@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from feedback import services
 from feedback.models import SurveyInvitation, SurveyResponse
 from tests.factories import invitation_with_link
 from tests.feedback.conftest import answers_for
@@ -144,6 +145,22 @@ def test_the_opt_out_link_asks_first_then_stops_surveys(client, linked):
     invitation.contact.refresh_from_db()
     assert invitation.contact.opted_out is True
     assert done["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("dead", ["revoked", "expired"])
+def test_the_opt_out_link_of_a_revoked_or_expired_invitation_still_unsubscribes(client, linked, dead):
+    invitation, token = linked
+    if dead == "revoked":
+        services.invitation_revoke(invitation=invitation)
+    else:
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(
+            expires_at=timezone.now() - timedelta(days=1)
+        )
+
+    assert client.post(url(token) + "opt-out/").status_code == 200
+    invitation.contact.refresh_from_db()
+    assert invitation.contact.opted_out is True
+    assert client.get(url(token)).status_code == 404  # the survey itself stays closed
 
 
 def test_a_saved_draft_is_completed_by_the_submission(client, linked):

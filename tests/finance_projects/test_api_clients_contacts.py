@@ -108,6 +108,21 @@ def test_a_contact_for_another_teams_client_is_a_400_on_client(api_as, owner, ou
     assert "client" in response.json()
 
 
+def test_staff_may_record_an_opt_out_but_not_undo_one(api_as, owner, contact):
+    api = api_as(owner)
+
+    assert api.patch(f"/api/v1/contacts/{contact.pk}/", {"opted_out": True}, format="json").status_code == 200
+    undo = api.patch(f"/api/v1/contacts/{contact.pk}/", {"opted_out": False, "phone": "123"}, format="json")
+
+    assert undo.status_code == 400
+    assert "opted_out" in undo.json()
+    contact.refresh_from_db()
+    assert contact.opted_out is True
+    assert contact.phone != "123"  # nothing of the refused change is saved
+    # Other changes to an opted-out contact still go through.
+    assert api.patch(f"/api/v1/contacts/{contact.pk}/", {"phone": "123"}, format="json").status_code == 200
+
+
 def test_contacts_filter_by_client_language_and_opt_out(api_as, owner, contact, client_org):
     english = ContactFactory(client=client_org, language="en", opted_out=True)
     api = api_as(owner)
