@@ -20,12 +20,13 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self):
         from feedback.services import RESPONSE_HOOKS
-        from finance_projects.scans import SCAN_REGISTRY
+        from finance_projects.scans import OWN_BEAT_SCANS, SCAN_REGISTRY
 
         from .hooks import raise_complaint_from_survey
         from .scans import SCANS
 
         SCAN_REGISTRY.update(SCANS)
+        OWN_BEAT_SCANS.update(SCANS)  # "complaints: SLA scans and escalation"
         if raise_complaint_from_survey not in RESPONSE_HOOKS:
             RESPONSE_HOOKS.append(raise_complaint_from_survey)
         post_migrate.connect(ensure_beat, sender=self, dispatch_uid="complaints.ensure_beat")

@@ -52,4 +52,5 @@ class FeedbackConfig(AppConfig):
         if _on_stage_change not in STAGE_CHANGE_HOOKS:
             STAGE_CHANGE_HOOKS.append(_on_stage_change)
         core_scans.SCAN_REGISTRY.setdefault("relationship_surveys", scans.scan_relationship_surveys)
+        core_scans.OWN_BEAT_SCANS.add("relationship_surveys")  # daily, "feedback: relationship surveys"
         post_migrate.connect(_ensure_beat_entries, sender=self, dispatch_uid="feedback_beat_entries")

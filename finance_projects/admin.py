@@ -305,6 +305,9 @@ class TouchpointAdmin(admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     readonly_fields = ["logged_by", "created_at"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a log, like the API's: a deleted client update would still count as sent
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields
@@ -461,7 +464,13 @@ class AlertAdminForm(forms.ModelForm):
 class AlertAdmin(ReadOnlyHistoryAdmin):
     form = AlertAdminForm
     list_display = ["kind", "severity", "project", "assignee", "opened_at", "acknowledged_at", "resolved_at"]
-    list_filter = [OpenAlertFilter, "kind", "severity"]
+    list_filter = [
+        OpenAlertFilter,
+        "kind",
+        "severity",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+        ("project__team", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["project", "assignee"]
     search_fields = ["message", "project__code", "project__name"]
     autocomplete_fields = ["assignee"]

@@ -101,7 +101,7 @@ def alert_raise(
 
     A refresh moves `last_seen_at`, raises the severity when the new one is higher (never
     lowers it) and keeps the message, assignee and the acknowledgement as they were, except
-    that becoming critical clears the acknowledgement, the snooze and the e-mail mark (`_REARMED`).
+    that becoming critical clears the acknowledgement and the snooze (`_REARMED`).
     """
     at = at or timezone.now()
     message = message[: Alert._meta.get_field("message").max_length]
@@ -214,9 +214,9 @@ def alert_assign(*, alert: Alert, assignee: User, by: User) -> Alert:
 
 # --- The set-based engine ------------------------------------------------------------------
 
-# What no longer holds once an alert becomes critical: what a person did about it, and the
-# owner's e-mail of an earlier critical spell (they are told again; the manager only once).
-_REARMED = ["acknowledged_at", "acknowledged_by", "snoozed_until", "notified_at"]
+# What no longer holds once an alert becomes critical: what a person did about it. The owner's
+# e-mail of an earlier critical spell stands: an alert is e-mailed once, ever (the manager's too).
+_REARMED = ["acknowledged_at", "acknowledged_by", "snoozed_until"]
 
 
 def _rearm_if_critical(alert: str, severity: str) -> str:

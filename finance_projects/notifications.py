@@ -50,6 +50,10 @@ def make_message(*, kind: str, recipient: User, context: dict) -> EmailMultiAlte
     return message
 
 
+# The people an alert e-mail can reach.
+_REACHABLE = f"SELECT u.id FROM {User._meta.db_table} AS u WHERE u.is_active AND u.email <> ''"
+
+
 def _claim(column: str, where: str, params: list, at: datetime) -> list[int]:
     """Set `column` = at on the matching alerts still unclaimed; the ids this call claimed."""
     table = connection.ops.quote_name(Alert._meta.db_table)
@@ -101,18 +105,16 @@ def notify_critical_alerts(*, at: datetime | None = None) -> int:
         "severity = %s AND resolved_at IS NULL AND acknowledged_at IS NULL "
         "AND (snoozed_until IS NULL OR snoozed_until <= %s)"
     )
+    project = connection.ops.quote_name(FinancingProject._meta.db_table)
+    # Only alerts whose owner can be e-mailed are claimed: one whose owner is inactive or has no
+    # address waits, unclaimed, until it is handed to someone who can be (or theirs is fixed).
+    rm = f"(SELECT p.relationship_manager_id FROM {project} AS p WHERE p.id = project_id)"
+    owner = f"COALESCE(assignee_id, {rm})"
     params = [AlertSeverity.CRITICAL.value, connection.ops.adapt_datetimefield_value(at)]
-    ids = _claim("notified_at", condition, params, at)
+    ids = _claim("notified_at", f"{condition} AND {owner} IN ({_REACHABLE})", params, at)
     batches: dict[User, list[Alert]] = defaultdict(list)
-    unaddressed = []
     for alert in _load(ids):
-        recipient = alert.assignee or alert.project.relationship_manager
-        if recipient.is_active and recipient.email:
-            batches[recipient].append(alert)
-        else:
-            unaddressed.append(alert.pk)
-    if unaddressed:
-        logger.warning("Critical alerts %s have no reachable recipient", unaddressed)
+        batches[alert.assignee or alert.project.relationship_manager].append(alert)
     return _deliver(kind="alerts-critical", column="notified_at", batches=batches, at=at)
 
 
@@ -131,13 +133,11 @@ def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
         "escalated_at",
         f"{condition} AND critical_since <= %s AND project_id IN ("
         f"SELECT p.id FROM {project} AS p JOIN {team} AS t ON t.id = p.team_id "
-        "WHERE t.manager_id IS NOT NULL)",
+        f"WHERE t.manager_id IN ({_REACHABLE}))",  # else it waits for a manager who can be told
         [*params, db(at - timedelta(hours=hours))],
         at,
     )
     batches: dict[User, list[Alert]] = defaultdict(list)
     for alert in _load(ids):
-        manager = alert.project.team.manager
-        if manager.is_active and manager.email:
-            batches[manager].append(alert)
+        batches[alert.project.team.manager].append(alert)
     return _deliver(kind="alerts-escalation", column="escalated_at", batches=batches, at=at)

@@ -46,6 +46,10 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 SCAN_REGISTRY: dict[str, Callable[[datetime], ScanResult]] = {}
+# Registered scans that have a beat entry of their own (their app's schedule, editable in the
+# admin). `run_scans` runs them too, but the early-warning beat leaves them out: otherwise
+# switching their entry off, or setting it to once a day, would change nothing.
+OWN_BEAT_SCANS: set[str] = set()
 
 PROJECT = FinancingProject._meta.db_table
 COMMITMENT = Commitment._meta.db_table
@@ -387,8 +391,14 @@ def _record_run(name: str, at: datetime) -> None:
         )
 
 
-def run_all(*, at: datetime | None = None) -> dict[str, ScanResult]:
-    """Every registered scan once, in registration order, each in its own transaction.
+def beat_scans() -> list[str]:
+    """The scans the early-warning beat runs: every registered one without a beat of its own."""
+    return [name for name in SCAN_REGISTRY if name not in OWN_BEAT_SCANS]
+
+
+def run_all(*, at: datetime | None = None, names: list[str] | None = None) -> dict[str, ScanResult]:
+    """Every registered scan (or those `names`) once, in registration order, each in its own
+    transaction.
 
     A scan that fails on its own data is logged and left out of the result; the others still
     run, and the failed one catches up on the next run (its deadlines are stored on the rows).
@@ -397,7 +407,7 @@ def run_all(*, at: datetime | None = None) -> dict[str, ScanResult]:
     """
     at = at or timezone.now()
     results = {}
-    for name in list(SCAN_REGISTRY):
+    for name in list(SCAN_REGISTRY) if names is None else names:
         try:
             results[name] = run_scan(name, at=at)
         except (OperationalError, InterfaceError):

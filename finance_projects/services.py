@@ -137,6 +137,31 @@ def contact_update(*, contact: Contact, **fields) -> Contact:
     return contact
 
 
+# What goes with a deleted contact: their links to the client status page (access, not history).
+_CONTACT_ACCESS_RELATIONS = {"status_links"}
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    """Remove a contact entered by mistake. A contact with a history (touchpoints, surveys,
+    complaints, in any app) stays: the record needs them, and deleting would take survey answers
+    with it or be refused by the database. Opt them out, or correct their details, instead."""
+    for relation in contact._meta.related_objects:
+        if relation.get_accessor_name() in _CONTACT_ACCESS_RELATIONS:
+            continue
+        if relation.related_model._base_manager.filter(**{relation.field.name: contact}).exists():
+            raise ValidationError(
+                {
+                    "contact": _(
+                        "This contact has a history with the bank (touchpoints, surveys or "
+                        "complaints) and cannot be deleted. Opt them out of surveys or correct "
+                        "their details instead."
+                    )
+                }
+            )
+    contact.delete()
+
+
 def _schedule_next_update(project: FinancingProject) -> None:
     since = project.last_client_update_at or project.created_at or timezone.now()
     project.next_update_due_at = since + timedelta(days=project.update_cadence_days)

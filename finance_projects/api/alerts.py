@@ -6,15 +6,15 @@ only acknowledge, snooze and assign them, each through `finance_projects.alerts`
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from accounts.models import User
+from cem.filter_backends import StrictFilterBackend, StrictOrderingFilter
 
 from .. import alerts, selectors
 from ..filters import BooleanFilter, IdFilter
@@ -81,7 +81,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["open", "kind", "severity", "project", "assignee"]
 
 
-class AlertOrdering(OrderingFilter):
+class AlertOrdering(StrictOrderingFilter):
     """`last_seen_at` orders by what the list shows under that name (`with_last_seen`)."""
 
     def get_ordering(self, request, queryset, view):
@@ -96,7 +96,7 @@ class AlertOrdering(OrderingFilter):
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
-    filter_backends = [DjangoFilterBackend, AlertOrdering, SearchFilter]
+    filter_backends = [StrictFilterBackend, AlertOrdering, SearchFilter]
     search_fields = ["message"]
     ordering_fields = ["opened_at", "last_seen_at", "resolved_at", "id"]
 

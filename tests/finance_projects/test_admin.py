@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance_projects.models import Commitment, FinancingProject, StageTransition
-from tests.factories import AlertFactory, CommitmentFactory, ProjectFactory, TouchpointFactory
+from tests.factories import AlertFactory, ClientFactory, CommitmentFactory, ProjectFactory, TouchpointFactory
 
 MODELS = [
     "client",
@@ -184,3 +184,30 @@ def test_a_resolved_alert_is_read_only_in_the_admin(staff, project, owner, manag
 
     alert.refresh_from_db()
     assert alert.assignee == owner
+
+
+def test_touchpoints_cannot_be_deleted_in_the_admin(staff, filled, project):
+    touchpoint = project.touchpoints.get()
+
+    page = staff.post(
+        reverse("admin:finance_projects_touchpoint_delete", args=[touchpoint.pk]), {"post": "yes"}
+    )
+
+    assert page.status_code == 403
+    assert project.touchpoints.filter(pk=touchpoint.pk).exists()
+
+
+def test_alerts_filter_by_assignee_and_team_in_the_admin(staff, project, owner, teammate, outsider):
+    mine = AlertFactory(project=project, assignee=owner)
+    AlertFactory(project=project, assignee=teammate)
+    elsewhere = AlertFactory(
+        project=ProjectFactory(client=ClientFactory(relationship_manager=outsider)), assignee=outsider
+    )
+    url = reverse("admin:finance_projects_alert_changelist")
+
+    def listed(**query):
+        return {alert.pk for alert in staff.get(url, query).context["cl"].result_list}
+
+    assert listed(assignee__id__exact=owner.pk) == {mine.pk}
+    assert elsewhere.pk not in listed(project__team__id__exact=project.team_id)
+    assert listed(project__team__id__exact=outsider.team_id) == {elsewhere.pk}

@@ -8,9 +8,16 @@ from django.core.management import call_command
 from django.utils import timezone, translation
 
 from accounts.models import Role
-from finance_projects import notifications, tasks
+from finance_projects import notifications, scans, tasks
 from finance_projects.models import Alert, AlertKind
-from tests.factories import AlertFactory, ClientFactory, CommitmentFactory, ProjectFactory, UserFactory
+from tests.factories import (
+    AlertFactory,
+    ClientFactory,
+    CommitmentFactory,
+    ContactFactory,
+    ProjectFactory,
+    UserFactory,
+)
 from tests.finance_projects.alert_engine import sync_project_alert
 
 pytestmark = pytest.mark.django_db
@@ -184,6 +191,18 @@ def test_the_scan_task_raises_alerts_and_emails_the_critical_ones(project, owner
     assert tasks.run_scan.delay("commitment_missed").get() == [0, 1, 0]
 
 
+def test_the_scan_beat_leaves_out_scans_that_have_a_beat_entry_of_their_own(project, eager_celery):
+    ContactFactory(client=project.client)  # never surveyed: the relationship scan would invite them
+
+    results = tasks.run_all_scans.delay().get()
+
+    assert {"update_overdue", "commitment_due_soon", "commitment_missed", "stage_overrun"} <= set(results)
+    assert "relationship_surveys" not in results  # its own daily entry, which the admin may switch off
+    assert "complaint_ack_overdue" not in results  # the complaints' own SLA beat
+    assert not project.survey_invitations.exists()
+    assert "relationship_surveys" in scans.SCAN_REGISTRY  # `run_scans` still runs it by hand
+
+
 def test_the_run_scans_command_prints_each_scans_counts_and_sends_the_emails(project, owner, capsys):
     CommitmentFactory(project=project, kind="pricing", due_at=timezone.now() - timedelta(hours=3))
 
@@ -219,7 +238,7 @@ def test_a_recipient_with_an_unknown_time_zone_still_gets_their_critical_alerts(
     assert [m.to for m in mail.outbox] == [[owner.email]]
 
 
-def test_an_alert_critical_again_after_a_warning_spell_is_emailed_again(project, owner):
+def test_an_alert_critical_again_after_a_warning_spell_is_not_emailed_twice(project, owner):
     sync_project_alert(project, "critical", NOW)
     assert notifications.notify_critical_alerts(at=NOW) == 1
     sync_project_alert(project, "warning", NOW + timedelta(hours=1))
@@ -227,8 +246,40 @@ def test_an_alert_critical_again_after_a_warning_spell_is_emailed_again(project,
     sync_project_alert(project, "critical", NOW + timedelta(hours=2))
     assert Alert.objects.get().critical_since == NOW + timedelta(hours=2)
 
-    assert notifications.notify_critical_alerts(at=NOW + timedelta(hours=2)) == 1
-    assert notifications.notify_critical_alerts(at=NOW + timedelta(hours=3)) == 0
+    assert notifications.notify_critical_alerts(at=NOW + timedelta(hours=2)) == 0
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("unreachable", [{"is_active": False}, {"email": ""}])
+def test_an_alert_whose_owner_cannot_be_emailed_waits_unclaimed_for_someone_who_can_be(
+    project, owner, teammate, unreachable
+):
+    alert = critical(project, assignee=owner)
+    for name, value in unreachable.items():
+        setattr(owner, name, value)
+    owner.save()
+
+    assert notifications.notify_critical_alerts(at=NOW) == 0
+    alert.refresh_from_db()
+    assert alert.notified_at is None
+
+    Alert.objects.filter(pk=alert.pk).update(assignee=teammate)
+    assert notifications.notify_critical_alerts(at=NOW + timedelta(minutes=5)) == 1
+    assert [m.to for m in mail.outbox] == [[teammate.email]]
+
+
+def test_an_escalation_waits_for_a_manager_who_can_be_emailed(project, manager):
+    critical(project, critical_since=NOW - timedelta(hours=25))
+    manager.is_active = False
+    manager.save()
+
+    assert notifications.escalate_unacknowledged_alerts(at=NOW) == 0
+    assert Alert.objects.get().escalated_at is None
+
+    manager.is_active = True
+    manager.save()
+    assert notifications.escalate_unacknowledged_alerts(at=NOW + timedelta(minutes=5)) == 1
+    assert [m.to for m in mail.outbox] == [[manager.email]]
 
 
 def test_an_alert_whose_owner_cannot_be_emailed_is_still_escalated(project, manager, monkeypatch):

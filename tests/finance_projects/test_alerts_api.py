@@ -215,6 +215,35 @@ def test_a_yes_no_filter_with_another_value_is_refused_not_ignored(api_as, owner
     assert response.json() == {"open": ["Use true or false."]}
 
 
+@pytest.mark.parametrize("query", ["is_open=true", "status=open", "open=true&colour=red"])
+def test_an_unknown_filter_is_refused_not_ignored(api_as, owner, alert, query):
+    response = api_as(owner).get(f"{URL}?{query}", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    [(name, [message])] = response.json().items()
+    assert name == query.split("&")[-1].split("=")[0]
+    assert (
+        message
+        == "Unknown filter. This list accepts: assignee, kind, open, ordering, project, search, severity."
+    )
+
+
+@pytest.mark.parametrize("ordering", ["severity", "-colour", "opened_at,colour"])
+def test_sorting_by_a_field_the_list_cannot_sort_by_is_refused(api_as, owner, alert, ordering):
+    response = api_as(owner).get(URL, {"ordering": ordering}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "ordering": ["Cannot sort by that. Sort by: opened_at, last_seen_at, resolved_at, id."]
+    }
+
+
+def test_paging_searching_and_sorting_are_still_accepted(api_as, owner, alert):
+    query = {"page": 1, "page_size": 10, "ordering": "-last_seen_at,id", "search": "", "format": "json"}
+
+    assert api_as(owner).get(URL, query).status_code == 200
+
+
 @pytest.mark.parametrize("value, expected", [("1", True), ("Yes", True), ("0", False), ("FALSE", False)])
 def test_a_yes_no_filter_also_takes_1_0_yes_and_no(api_as, owner, project, alert, value, expected):
     resolved = AlertFactory(project=project, resolved_at=timezone.now())

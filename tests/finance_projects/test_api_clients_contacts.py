@@ -1,7 +1,16 @@
 import pytest
 
 from finance_projects.models import Client, Contact
-from tests.factories import ClientFactory, CommitmentFactory, ContactFactory
+from tests.factories import (
+    ClientFactory,
+    CommitmentFactory,
+    ComplaintFactory,
+    ContactFactory,
+    InvitationFactory,
+    SurveyResponseFactory,
+    TouchpointFactory,
+    ensure_sla_policies,
+)
 
 
 def test_an_rm_adds_a_client_to_their_own_team(api_as, owner):
@@ -142,3 +151,23 @@ def test_the_client_rm_may_remove_a_contact_but_department_staff_may_not(
 
     assert api_as(department_user).delete(f"/api/v1/contacts/{contact.pk}/").status_code == 403
     assert api_as(owner).delete(f"/api/v1/contacts/{contact.pk}/").status_code == 204
+
+
+@pytest.mark.parametrize("history", ["touchpoint", "survey_response", "complaint"])
+def test_a_contact_with_a_history_is_not_deleted_and_the_refusal_says_why(
+    api_as, owner, project, contact, history
+):
+    if history == "touchpoint":
+        kept = TouchpointFactory(project=project, contact=contact)
+    elif history == "survey_response":
+        kept = SurveyResponseFactory(invitation=InvitationFactory(project=project, contact=contact))
+    else:
+        ensure_sla_policies()
+        kept = ComplaintFactory(project=project, contact=contact)
+
+    refused = api_as(owner).delete(f"/api/v1/contacts/{contact.pk}/")
+
+    assert refused.status_code == 400
+    assert "contact" in refused.json()
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    assert type(kept).objects.filter(pk=kept.pk).exists()

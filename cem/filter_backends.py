@@ -1,0 +1,65 @@
+"""List filters that refuse what they do not understand.
+
+A misspelt or unsupported query parameter (`?is_open=true`, `?status=open`, `?ordering=colour`)
+used to be ignored, so the caller got the whole list and took it for the filtered one. Each is
+now a 400 naming the parameter and what the list accepts.
+"""
+
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.settings import api_settings
+
+# Understood by every list, whatever its filters: paging and the renderer choice.
+ALWAYS_ACCEPTED = {"page", "page_size", api_settings.URL_FORMAT_OVERRIDE}
+
+
+def _accepted_parameters(backend, request, queryset, view) -> set[str]:
+    accepted = set(ALWAYS_ACCEPTED)
+    filterset_class = backend.get_filterset_class(view, queryset)
+    if filterset_class is not None:
+        for name, filter_ in filterset_class.base_filters.items():
+            # A range filter reads two parameters, named by its widget's suffixes.
+            widget = filter_.extra.get("widget") or filter_.field_class.widget
+            suffixes = getattr(widget, "suffixes", None) or [""]
+            accepted.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
+    for other in getattr(view, "filter_backends", None) or api_settings.DEFAULT_FILTER_BACKENDS:
+        other = other if isinstance(other, type) else type(other)
+        if issubclass(other, OrderingFilter):
+            accepted.add(other.ordering_param)
+        elif issubclass(other, SearchFilter) and getattr(view, "search_fields", None):
+            accepted.add(other.search_param)
+    return accepted
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, answering 400 to a query parameter the list does not know."""
+
+    def filter_queryset(self, request, queryset, view):
+        accepted = _accepted_parameters(self, request, queryset, view)
+        unknown = sorted(set(request.query_params) - accepted)
+        if unknown:
+            known = ", ".join(sorted(accepted - ALWAYS_ACCEPTED)) or "-"
+            raise ValidationError(
+                {
+                    name: [_("Unknown filter. This list accepts: %(names)s.") % {"names": known}]
+                    for name in unknown
+                }
+            )
+        return super().filter_queryset(request, queryset, view)
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`?ordering=` that answers 400 to a field the list cannot be sorted by."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        if len(valid) != len([term for term in fields if term]):
+            allowed = ", ".join(
+                name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
+            )
+            raise ValidationError(
+                {self.ordering_param: [_("Cannot sort by that. Sort by: %(names)s.") % {"names": allowed}]}
+            )
+        return valid
