@@ -46,7 +46,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "cem_bench_survey"
 PROJECT_CODE = "BENCH-SURVEY"
-CSRF = "benchcsrfsecret0123456789abcdefA"  # a 32-character CSRF secret, sent as cookie and field
 TARGET_RATIO = 0.5
 # A realistic mix: two detractors in ten (each raises an alert), comments in both languages.
 ANSWERS = [
@@ -289,7 +288,6 @@ function request()
   local token = tokens[((index - 1) %% #tokens) + 1]
   return wrk.format("POST", "/s/" .. token .. "/", {
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = "csrftoken=%(csrf)s",
   }, bodies[(index %% #bodies) + 1])
 end
 function response(status, headers, body)
@@ -413,10 +411,7 @@ def main() -> None:
     prepare_database(args)
     tokens, forms = seed(args.scale)
     purge_queue()
-    bodies = [
-        urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": CSRF, "action": "submit"})
-        for fields in forms
-    ]
+    bodies = [urllib.parse.urlencode({**fields, "action": "submit"}) for fields in forms]
     server = start_server(args)
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -427,9 +422,7 @@ def main() -> None:
 
         def post(token: str, number: int = 0) -> int:
             body = bodies[number % len(bodies)]
-            request = urllib.request.Request(
-                f"{base}/s/{token}/", data=body.encode(), headers={"Cookie": f"csrftoken={CSRF}"}
-            )
+            request = urllib.request.Request(f"{base}/s/{token}/", data=body.encode())
             try:
                 return opener.open(request, timeout=10).status
             except urllib.error.HTTPError as error:
@@ -453,7 +446,6 @@ def main() -> None:
                         % {
                             "tokens": token_file,
                             "bodies": ", ".join(json.dumps(body) for body in bodies),
-                            "csrf": CSRF,
                             "threads": args.threads,
                         }
                     )

@@ -19,6 +19,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from feedback.services import is_detractor_score
 
 from .health import factor_text
 
@@ -58,6 +59,27 @@ def health_title(factors: Iterable[dict] | None) -> SafeString:
     if not factors:
         return format_html("{}", _("No problems found"))
     return format_html_join("", "{}&#10;", ((factor_text(factor),) for factor in factors))
+
+
+# The lowest score of each scale's top box, as the survey metrics count them (promoters 9–10,
+# satisfied 4–5, easy 5–7).
+TOP_BOX_FROM = {"nps": 9, "csat": 4, "ces": 5}
+_NO_SCORES = dict.fromkeys(TOP_BOX_FROM)
+
+
+def is_low_score(kind: str, value: int | None) -> bool:
+    """Whether this one score (`nps`, `csat` or `ces`) makes its response a detractor."""
+    return value is not None and is_detractor_score(**{**_NO_SCORES, kind: value})
+
+
+def score_tone(kind: str, value: int | None) -> str:
+    """The colour of a survey score, the same on every page: at or below its detractor mark red
+    (`sev-critical`), in the top box green (`ok`), amber (`sev-warning`) between; "" for None."""
+    if value is None:
+        return ""
+    if is_low_score(kind, value):
+        return "sev-critical"
+    return "ok" if value >= TOP_BOX_FROM[kind] else "sev-warning"
 
 
 # Date patterns of the pages that need no translation, as strftime patterns.

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from feedback.forms import FailureCategoriesField
 from finance_projects.models import CommitmentKind, Contact, Stage, TouchpointChannel
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -83,6 +84,29 @@ class StatusLinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         if project is not None:
             self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id)
+
+
+class ResponseCategoriesForm(forms.Form):
+    """The failure categories of a survey response, as the RM corrects them (none is allowed)."""
+
+    categories = FailureCategoriesField(label=_("Failure categories"))
+
+
+class FollowUpForm(forms.Form):
+    """The call back to the client after a survey response."""
+
+    contacted_at = forms.DateTimeField(label=_("Client contacted at"), widget=DATETIME_INPUT)
+    outcome = forms.CharField(label=_("Outcome"), max_length=4000, widget=TEXTAREA)
+
+
+def error_text(form: forms.Form) -> str:
+    """The form's errors in one sentence, each after the label of the field it is about."""
+    parts = []
+    for name, errors in form.errors.items():
+        text = " ".join(errors)
+        field = form.fields.get(name)
+        parts.append(f"{field.label}: {text}" if field is not None else text)
+    return " ".join(parts)
 
 
 class SnoozeForm(forms.Form):

@@ -54,6 +54,7 @@ _ALERTS_SCORED_ELSEWHERE = [
     AlertKind.COMPLAINT_ACK_OVERDUE,
     AlertKind.COMPLAINT_RESOLUTION_OVERDUE,
     AlertKind.DETRACTOR_RESPONSE,
+    AlertKind.CONTACT_REQUEST,  # a satisfied client asking for a call is no sign of trouble
 ]
 
 

@@ -31,6 +31,7 @@ from finance_projects.selectors import can_edit_project
 from . import display, selectors
 from .forms import CommitmentForm, RenegotiateForm, StageMoveForm, StatusLinkForm, TouchpointForm
 from .health import compute_health, factor_text
+from .project_responses import ResponseBlocks, response_facts
 from .sql import as_datetime, fetch
 
 TIMELINE_LIMIT = 60
@@ -79,37 +80,64 @@ def _event(at, kind, title, detail="", *, tone="", who=None, link=None):
     return {"at": at, "kind": kind, "title": title, "detail": detail, "tone": tone, "who": who, "link": link}
 
 
+# The columns `_survey_events` reads, in order; `editor` and `follower` are name triples.
+SURVEY_COLUMNS = (
+    "r.id, r.submitted_at, r.nps, r.csat, r.ces, r.comment, ct.name, r.categories, r.categories_edited_at,"
+    " e.first_name, e.last_name, e.username, r.followed_up_at, r.follow_up_outcome,"
+    " f.first_name, f.last_name, f.username"
+)
+
+
 def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> list[dict]:
-    """The project's survey responses; with `complaint_actions`, each with its complaint: the one
-    opened from it to view, or a button to open one. One query: the complaint comes along by its
-    source key (unique, so indexed)."""
+    """The project's survey responses, each with its scores, failure categories (and who
+    corrected them) and follow-up; with `complaint_actions`, each with its complaint: the one
+    opened from it to view, or a button to open one. One query: the people come along by their
+    keys, the complaint by its source key (unique, so indexed)."""
     complaint_column, complaint_join, params = "NULL", "", [project.pk, TIMELINE_LIMIT]
     if complaint_actions:
         complaint_column = "c.id"
         complaint_join = " LEFT JOIN complaints_complaint c ON c.source_key = %s || CAST(r.id AS VARCHAR(20))"
         params = [SURVEY_RESPONSE_SOURCE, *params]
     rows = fetch(
-        f"SELECT r.id, r.submitted_at, r.nps, r.csat, r.comment, r.is_detractor, ct.name, {complaint_column}"
+        f"SELECT {SURVEY_COLUMNS}, {complaint_column}"
         " FROM feedback_surveyresponse r JOIN feedback_surveyinvitation i ON i.id = r.invitation_id"
-        f" JOIN finance_projects_contact ct ON ct.id = i.contact_id{complaint_join}"
+        " JOIN finance_projects_contact ct ON ct.id = i.contact_id"
+        " LEFT JOIN accounts_user e ON e.id = r.categories_edited_by_id"
+        f" LEFT JOIN accounts_user f ON f.id = r.followed_up_by_id{complaint_join}"
         " WHERE i.project_id = %s AND r.submitted_at IS NOT NULL ORDER BY r.submitted_at DESC LIMIT %s",
         params,
     )
     view_url = display.id_link("complaints:detail")
     open_url = display.id_link("complaints:from-survey-response")
+    people = display.People()
     events = []
-    for response_id, submitted_at, nps, csat, comment, detractor, name, complaint_id in rows:
-        scores = ", ".join(
-            f"{label} {value}" for label, value in (("NPS", nps), ("CSAT", csat)) if value is not None
+    for values in rows:
+        response_id, submitted_at, nps, csat, ces, comment, name, categories, edited_at = values[:9]
+        response = response_facts(
+            {
+                "id": response_id,
+                "nps": nps,
+                "csat": csat,
+                "ces": ces,
+                "categories": categories,
+                "categories_edited_at": as_datetime(edited_at),
+                "editor": values[9:12],
+                "followed_up_at": as_datetime(values[12]),
+                "follow_up_outcome": values[13],
+                "follower": values[14:17],
+            },
+            people=people,
         )
         event = _event(
             as_datetime(submitted_at),
             "survey",
             _("Survey answered by %(name)s") % {"name": name},
-            f"{scores} {comment}".strip(),
-            tone="bad" if detractor else "good",
+            comment.strip(),
+            tone="bad" if response["detractor"] else "good",
         )
+        event["response"], event["anchor"] = response, f"response-{response_id}"
         if complaint_actions:
+            complaint_id = values[17]
             event["complaint_link"] = view_url(complaint_id) if complaint_id else None
             event["complaint_form"] = None if complaint_id else open_url(response_id)
         events.append(event)
@@ -249,21 +277,35 @@ def _complaint_action(*, csrf_token: str, next_url: str):
     return action
 
 
-def timeline_rows(events: list[dict], *, csrf_token: str = "", next_url: str = "") -> SafeString:
+def _no_response_block(event: dict) -> tuple[str, str]:
+    return "", ""
+
+
+def timeline_rows(
+    events: list[dict],
+    *,
+    csrf_token: str = "",
+    next_url: str = "",
+    responses: ResponseBlocks | None = None,
+) -> SafeString:
     """The timeline's rows as HTML, in one pass: the page's longest list, it would otherwise cost
     a dozen template nodes a row. Text is escaped here; `detail` comes escaped from `timeline`.
-    `csrf_token` and `next_url` go into the survey responses' complaint forms."""
+    `csrf_token` and `next_url` go into the survey responses' complaint forms; `responses` adds
+    each survey response's scores, categories, follow-up and forms (see `project_responses`)."""
     action = _complaint_action(csrf_token=csrf_token, next_url=next_url)
+    response_block = responses or _no_response_block
     rows = []
     for event in events:
         tone = f"tone-{event['tone']}" if event["tone"] else ""
+        anchor = f' id="{event["anchor"]}"' if event.get("anchor") else ""
         who = f' <span class="muted small">· {escape(event["who"])}</span>' if event["who"] else ""
         detail = f'<div class="small">{event["detail"]}</div>' if event["detail"] else ""
+        before, after = response_block(event)
         rows.append(
-            f'\n        <li class="tl-{event["kind"]} {tone}">'
+            f'\n        <li class="tl-{event["kind"]} {tone}"{anchor}>'
             f'\n          <time datetime="{event["at_iso"]}">{event["at_text"]}</time>'
             f'\n          <span class="tl-kind">{escape(event["title"])}</span>{who}{action(event)}'
-            f"\n          {detail}\n        </li>"
+            f"\n          {before}{detail}{after}\n        </li>"
         )
     return mark_safe("".join(rows))  # every value above is escaped
 
@@ -512,6 +554,7 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
     user = request.user
     commitments = project_commitments(project)
     can_edit = can_edit_project(user, project)
+    csrf_token = get_token(request)
     # As the complaints app rules: everyone who sees the project but department staff.
     may_record_complaints = not user.is_department_staff
     renegotiate_form = forms.get("renegotiate_form") or RenegotiateForm()
@@ -539,8 +582,15 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
         "open_commitments": open_commitment_rows(commitments, at=now),
         "timeline": timeline_rows(
             timeline(project, commitments, complaint_actions=may_record_complaints),
-            csrf_token=get_token(request),
+            csrf_token=csrf_token,
             next_url=reverse("dashboard:project", args=[project.pk]),
+            responses=ResponseBlocks(
+                project_pk=project.pk,
+                csrf_token=csrf_token,
+                editable=can_edit,
+                at=now,
+                sent_back=forms.get("response_sent_back"),
+            ),
         ),
         "audit": audit_trail(project),
         "health": health,

@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from feedback import selectors as feedback_selectors
+from feedback import services as feedback_services
 from finance_projects import alerts as alert_services
 from finance_projects import services
 from finance_projects.models import (
@@ -47,17 +49,21 @@ from . import display, kpis, selectors
 from .forms import (
     AssignForm,
     CommitmentForm,
+    FollowUpForm,
     PeriodForm,
     RenegotiateForm,
+    ResponseCategoriesForm,
     SnoozeForm,
     StageMoveForm,
     StatusLinkForm,
     TouchpointForm,
     add_service_errors,
+    error_text,
 )
 from .health import Health, band, client_health, compute_health, factor_text
 from .labels import KPI_LABELS, KPI_UNITS, LOWER_IS_BETTER
 from .project_page import PAGE_FORMS, blank_form, form_context, project_context
+from .project_responses import RESPONSE_ACTIONS, SentBack
 from .sql import Scope
 
 PAGE_SIZE = 25
@@ -177,9 +183,7 @@ def _responses(scope: Scope) -> list[dict]:
         {
             **row,
             "url": project_url(row["project_id"]),
-            "tone": "ok"
-            if row["nps"] is not None and row["nps"] >= 9
-            else ("sev-critical" if row["nps"] is not None and row["nps"] <= 6 else "sev-warning"),
+            "tone": display.score_tone("nps", row["nps"]),
             "day": display.local(row["submitted_at"], "m-d"),
             "quote": display.truncate(row["comment"], 120),
         }
@@ -402,6 +406,8 @@ def project_action(request, pk: int, action: str):
     project = get_project_for(request.user, pk)
     if not can_edit_project(request.user, project):
         raise PermissionDenied
+    if action in RESPONSE_ACTIONS:
+        return _response_action(request, project, action)
     user = request.user
     forms = {}
     shown_token = None
@@ -453,6 +459,56 @@ def project_action(request, pk: int, action: str):
 def _back(project, message, request):
     messages.success(request, message)
     return redirect("dashboard:project", pk=project.pk)
+
+
+def _response_action(request, project, action: str):
+    """Correct the failure categories of one of the project's survey responses, or record the
+    follow-up with its client: the response named by `response` in the form, 404 when it is not
+    one of the project's submitted responses (the caller may act on the project: checked above).
+    Bad input: the page again (400) with a message naming the field, the form open, nothing saved."""
+    response_id = request.POST.get("response", "")
+    # An id as digits short enough for a bigint; anything else names no response.
+    survey_response = (
+        feedback_selectors.responses_for(request.user)
+        .filter(pk=int(response_id), invitation__project_id=project.pk)
+        .first()
+        if response_id.isascii() and response_id.isdigit() and len(response_id) < 19
+        else None
+    )
+    if survey_response is None:
+        raise Http404
+    form = (ResponseCategoriesForm if action == "categories" else FollowUpForm)(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if action == "categories":
+                feedback_services.response_set_categories(
+                    response=survey_response, categories=data["categories"], by=request.user
+                )
+                done = _("Failure categories saved.")
+            else:
+                feedback_services.response_record_follow_up(
+                    response=survey_response,
+                    by=request.user,
+                    contacted_at=data["contacted_at"],
+                    outcome=data["outcome"],
+                )
+                done = _("Follow-up recorded.")
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, done)
+            url = reverse("dashboard:project", args=[project.pk])
+            return redirect(f"{url}#response-{survey_response.pk}")
+    error = _("Nothing was saved. %(errors)s") % {"errors": error_text(form)}
+    messages.error(request, error)
+    if action == "categories":
+        sent = {"categories": request.POST.getlist("categories")}
+    else:
+        sent = {name: request.POST.get(name, "") for name in ("contacted_at", "outcome")}
+    sent_back = SentBack(response_id=survey_response.pk, action=action, error=error, data=sent)
+    context = project_context(request, project, response_sent_back=sent_back)
+    return render(request, "dashboard/project.html", context, status=400)
 
 
 @require_POST

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from finance_projects.models import FailureCategory
 
 from . import services
+from .forms import FailureCategoriesField
 from .models import Question, Survey, SurveyInvitation, SurveyResponse, SurveySkip, Trigger
 
 
@@ -129,12 +130,7 @@ class CategoryFilter(admin.SimpleListFilter):
 
 class SurveyResponseAdminForm(forms.ModelForm):
     # Ticked boxes, not raw JSON: only the five known categories can be chosen.
-    categories = forms.MultipleChoiceField(
-        label=gettext_lazy("failure categories"),
-        choices=FailureCategory.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    categories = FailureCategoriesField(label=gettext_lazy("failure categories"))
 
     class Meta:
         model = SurveyResponse

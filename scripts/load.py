@@ -16,7 +16,6 @@ import argparse
 import http.client
 import os
 import queue
-import re
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,6 @@ ENV = {
     "AXES_ENABLED": "false",
     "LOG_LEVEL": "WARNING",
 }
-CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
 
 
 def seed(invitations: int) -> tuple[str, list[str], dict[str, str]]:
@@ -218,11 +216,10 @@ def main() -> int:
             except queue.Empty:
                 return False
             path = f"/s/{token}/"
-            _status, set_cookie = get(connection, path)
-            csrf = CSRF_COOKIE.search(set_cookie).group(1)
-            body = urllib.parse.urlencode({**answers, "csrfmiddlewaretoken": csrf})
+            get(connection, path)  # the client opens the page, then answers
+            body = urllib.parse.urlencode(answers)
             started = time.perf_counter()
-            headers = {"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded"}
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             response.read()

@@ -77,6 +77,12 @@ def test_critical_alerts_count_but_alerts_about_scored_subjects_do_not(project):
     assert result.factors == [{"points": -10, "code": "alert_critical", "count": 1}]
 
 
+def test_a_satisfied_clients_request_for_a_call_costs_no_health(project):
+    AlertFactory(project=project, kind="contact_request", severity="warning")
+
+    assert score_of(project).factors == []
+
+
 def test_bands():
     assert [health.band(s) for s in (100, 75, 74, 50, 49, 0)] == [
         "green",
