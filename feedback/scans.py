@@ -23,12 +23,13 @@ from .services import active_survey
 def scan_relationship_surveys(*, at: datetime | None = None) -> int:
     """Invite every contact of each client with no relationship survey in the last N months.
 
-    Returns the number of invitations created; the delivery task emails them.
+    Returns the number of invitations created; the delivery task emails them. A contact who is
+    due but cannot be invited (opted out, no e-mail, surveyed recently, or no relationship
+    survey active) gets a skip with its reason, once per due period (the same key as the
+    invitation would have had).
     """
     at = at or timezone.now()
-    survey = active_survey(SurveyKind.RELATIONSHIP)
-    if survey is None:
-        return 0
+    survey = active_survey(SurveyKind.RELATIONSHIP)  # None: every due contact is a recorded skip
     due_since = at - relativedelta(months=feedback_setting("RELATIONSHIP_EVERY_MONTHS"))
     cap_since = at - timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS"))
     relationship = SurveyInvitation.objects.filter(
@@ -57,7 +58,9 @@ def scan_relationship_surveys(*, at: datetime | None = None) -> int:
     for row in candidates:
         key = f"relationship:{row['client_id']}:{row['previous_id'] or 0}:{row['id']}"
         reason = (
-            SkipReason.OPTED_OUT
+            SkipReason.SURVEY_MISSING
+            if survey is None
+            else SkipReason.OPTED_OUT
             if row["opted_out"]
             else SkipReason.NO_EMAIL
             if not row["email"]

@@ -227,13 +227,39 @@ def _deliver_after_commit() -> None:
 
 @transaction.atomic
 def survey_send_milestone(*, transition: StageTransition, at: datetime | None = None) -> list[SendResult]:
-    """Milestone surveys to every contact of the client when the project entered a survey stage."""
+    """Milestone surveys to every contact of the client when the project entered a survey stage.
+
+    A survey that was due but cannot go out (the project is on hold or closed, or no milestone
+    survey is active) is recorded as a skip per contact, with its reason, like any other rule.
+    """
     project = transition.project
-    if transition.stage not in feedback_setting("MILESTONE_STAGES") or project.status != ProjectStatus.ACTIVE:
+    if transition.stage not in feedback_setting("MILESTONE_STAGES"):
         return []
+    contacts = Contact.objects.filter(client_id=project.client_id).order_by("id")
     survey = active_survey(SurveyKind.MILESTONE)
-    if survey is None:
-        return []
+    blocked = (
+        SkipReason.PROJECT_INACTIVE
+        if project.status != ProjectStatus.ACTIVE
+        else SkipReason.SURVEY_MISSING
+        if survey is None
+        else None
+    )
+    if blocked:
+        at = at or timezone.now()
+        return [
+            SendResult(
+                skip=_record_skip(
+                    contact=contact,
+                    project=project,
+                    survey=survey,
+                    trigger=Trigger.MILESTONE,
+                    reason=blocked,
+                    key=f"milestone:{transition.pk}:{contact.pk}",
+                    at=at,
+                )
+            )
+            for contact in contacts
+        ]
     return [
         survey_send(
             project=project,
@@ -244,7 +270,7 @@ def survey_send_milestone(*, transition: StageTransition, at: datetime | None = 
             dedupe_key=f"milestone:{transition.pk}:{contact.pk}",
             at=at,
         )
-        for contact in Contact.objects.filter(client_id=project.client_id).order_by("id")
+        for contact in contacts
     ]
 
 

@@ -53,6 +53,19 @@ def test_a_contact_inside_the_frequency_cap_is_skipped_once_and_recorded(
     assert SurveyInvitation.objects.filter(trigger=Trigger.RELATIONSHIP).count() == 0
 
 
+def test_without_an_active_relationship_survey_each_due_contact_is_skipped_once_and_recorded(
+    project, contact, relationship_survey
+):
+    relationship_survey.is_active = False
+    relationship_survey.save(update_fields=["is_active"])
+
+    assert scan_relationship_surveys() == 0
+    assert scan_relationship_surveys() == 0
+
+    skip = SurveySkip.objects.get()
+    assert (skip.contact, skip.reason, skip.survey) == (contact, SkipReason.SURVEY_MISSING, None)
+
+
 def test_opted_out_contacts_and_clients_without_an_active_project_are_not_invited(
     project, relationship_survey
 ):

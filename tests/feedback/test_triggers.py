@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from feedback import services
 from feedback.models import SkipReason, SurveyInvitation, SurveySkip, Trigger
+from finance_projects.models import StageTransition
 from finance_projects.services import project_move_stage
 from tests.factories import ContactFactory, InvitationFactory, ProjectFactory, shipped_survey
 
@@ -37,6 +38,27 @@ def test_a_stage_outside_the_configured_list_sends_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
     assert not SurveyInvitation.objects.exists()
+
+
+@pytest.mark.parametrize("blocked", [SkipReason.PROJECT_INACTIVE, SkipReason.SURVEY_MISSING])
+def test_a_milestone_survey_that_cannot_go_out_is_recorded_as_a_skip_once(
+    owner, project, contact, milestone_survey, blocked
+):
+    transition = project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
+    if blocked == SkipReason.PROJECT_INACTIVE:
+        project.status = "on_hold"
+        project.save(update_fields=["status"])
+    else:
+        milestone_survey.is_active = False
+        milestone_survey.save(update_fields=["is_active"])
+
+    transition = StageTransition.objects.get(pk=transition.pk)  # as the task reads it
+    services.survey_send_milestone(transition=transition)
+    services.survey_send_milestone(transition=transition)  # a redelivered task
+
+    assert not SurveyInvitation.objects.exists()
+    skip = SurveySkip.objects.get()
+    assert (skip.contact, skip.trigger, skip.reason) == (contact, Trigger.MILESTONE, blocked)
 
 
 def test_the_same_milestone_twice_creates_one_invitation_per_contact(
