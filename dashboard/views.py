@@ -368,6 +368,8 @@ def alert_action(request, pk: int, action: str):
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if not request.htmx:
+        if error:  # shown on the page the browser goes back to
+            messages.error(request, error)
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()

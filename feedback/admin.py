@@ -78,9 +78,8 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
             messages.error(request, " ".join(error.messages))
             return
         if result.skip is not None:
-            messages.warning(
-                request, _("Not sent: %(reason)s") % {"reason": result.skip.get_reason_display()}
-            )
+            reason = services.skip_message(result.skip)
+            messages.warning(request, _("Not sent: %(reason)s") % {"reason": reason})
             return
         obj.pk = result.invitation.pk
         messages.success(

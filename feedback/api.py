@@ -179,7 +179,7 @@ class InvitationViewSet(
         except DjangoValidationError as error:
             raise _drf_error(error) from error
         if result.skip is not None:
-            raise DRFValidationError({"contact": [str(result.skip.get_reason_display())]})
+            raise DRFValidationError({"contact": [services.skip_message(result.skip)]})
         body = InvitationCreatedSerializer(result.invitation, context=self.get_serializer_context()).data
         body["url"] = result.url
         return Response(body, status=status.HTTP_201_CREATED)

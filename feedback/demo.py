@@ -94,10 +94,16 @@ def seed_feedback(stdout) -> dict[str, int]:
             key = f"demo:{project.code}:{number}"
             if SurveyInvitation.objects.filter(dedupe_key=key).exists():
                 continue
-            kind = SurveyKind.RELATIONSHIP if rng.random() < 0.5 else SurveyKind.MILESTONE
+            # As in a bank that has used the product for a while: each client had its relationship
+            # survey in the last six months (so the scan does not invite them all at once), more
+            # than a month ago (so the RM may still send one by hand); milestones came and went.
+            if number == 0:
+                kind, days = SurveyKind.RELATIONSHIP, rng.randint(35, 170)
+            else:
+                kind, days = SurveyKind.MILESTONE, rng.randint(5, 180)
             if surveys[kind] is None:
                 continue
-            sent_at = now - timedelta(days=rng.randint(5, 180), hours=rng.randint(0, 23))
+            sent_at = now - timedelta(days=days, hours=rng.randint(0, 23))
             invitation = SurveyInvitation.objects.create(
                 project=project,
                 contact=contact,

@@ -145,6 +145,27 @@ def _record_skip(
     )
 
 
+def skip_message(skip: SurveySkip) -> str:
+    """Why a survey was not sent, for the person who tried to send it; for the frequency cap,
+    also from when (in the current time zone) the contact may be surveyed again."""
+    reason = str(skip.get_reason_display())
+    if skip.reason != SkipReason.FREQUENCY_CAP:
+        return reason
+    last = (
+        SurveyInvitation.objects.filter(contact_id=skip.contact_id)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return reason
+    again = timezone.localtime(last + timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS")))
+    return _("%(reason)s: they can be surveyed again from %(date)s.") % {
+        "reason": reason,
+        "date": again.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
 def invitation_issue_link(*, invitation: SurveyInvitation, at: datetime | None = None) -> str:
     """A new personal link to the invitation; the token is returned and never stored."""
     token = new_token()
@@ -765,7 +786,9 @@ def response_process(*, response_id: int, at: datetime | None = None) -> SurveyR
         if categories != response.categories:
             SurveyResponse.objects.filter(pk=response_id).update(categories=categories)
             response.categories = categories
-    if response.is_detractor:
+    if response.followed_up_at is not None:
+        pass  # the RM already called the client back: nothing left to alert about
+    elif response.is_detractor:
         _raise_detractor_alert(response, at=response.submitted_at)
     elif asks_to_be_contacted(response):
         # A satisfied client who asks for a call is not a complaint, but someone must call.
@@ -870,7 +893,8 @@ def response_record_follow_up(
         raise ValidationError({"outcome": _("Say what came out of the conversation.")})
     if contacted_at is None or contacted_at > at + timedelta(minutes=5):
         raise ValidationError({"contacted_at": _("The client cannot be contacted in the future.")})
-    if contacted_at < response.submitted_at:
+    # Times are typed to the minute: a call in the minute of the response is after it.
+    if contacted_at < response.submitted_at.replace(second=0, microsecond=0):
         raise ValidationError({"contacted_at": _("The follow-up cannot be before the response.")})
     response.followed_up_at = contacted_at
     response.followed_up_by = by

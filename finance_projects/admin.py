@@ -61,6 +61,7 @@ class ContactInline(admin.TabularInline):
     fields = ["name", "title", "email", "phone", "language", "opted_out"]
     extra = 0
     show_change_link = True
+    can_delete = False  # from the contact's own page, where the rule below applies
 
 
 @admin.register(Client)
@@ -113,6 +114,18 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ["client"]
     search_fields = ["name", "email", "phone", "client__name"]
     autocomplete_fields = ["client"]
+
+    def has_delete_permission(self, request, obj=None):
+        # One with a history is part of the record (deleting would take their survey answers
+        # along): the same rule as `services.contact_delete`, so the page offers no delete.
+        if obj is not None and selectors.contact_has_history(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would skip the rule above
+        return actions
 
 
 @admin.register(StageDefinition)

@@ -30,9 +30,10 @@ and when `alert_raise` raises the same alert again. Instead `scans.run_scan` not
 moment once (`ScanRun`), and the API and the admin show an open alert as last seen then
 (`selectors.with_last_seen`): the run would have resolved it had its condition no longer held.
 
-An alert that becomes critical is handled anew: its acknowledgement, snooze and e-mail mark are
-cleared (they belonged to something less urgent), so its owner is e-mailed and, left alone, it
-escalates (once per alert).
+An alert that becomes critical is handled anew: its acknowledgement and snooze are cleared
+(they belonged to something less urgent), so it is back in the lists and, left alone, escalates.
+Each e-mail goes once per alert, ever: the owner's when it is first critical, the manager's on
+escalation.
 
 Set-based writes bypass django-simple-history (no historical rows for scan inserts/resolutions);
 the alert's own timestamps (`opened_at`, `resolved_at`) carry that history. Actions taken by

@@ -190,3 +190,18 @@ def get_project_for(user: User, pk) -> FinancingProject:
     if project is None:
         raise Http404
     return project
+
+
+# What goes with a deleted contact: their links to the client status page (access, not history).
+_CONTACT_ACCESS_RELATIONS = {"status_links"}
+
+
+def contact_has_history(contact: Contact) -> bool:
+    """Whether anything in any app refers to the contact (touchpoints, surveys, complaints...)
+    besides their status-page links: such a contact is part of the record and is not deleted."""
+    for relation in contact._meta.related_objects:
+        if relation.get_accessor_name() in _CONTACT_ACCESS_RELATIONS:
+            continue
+        if relation.related_model._base_manager.filter(**{relation.field.name: contact}).exists():
+            return True
+    return False

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from . import selectors
 from .alerts import hold_scan_locks
 from .models import (
     STALE_SEVERITY,
@@ -120,6 +121,9 @@ def contact_update(*, contact: Contact, **fields) -> Contact:
     """Change a contact's details. An opt-out of surveys is the client's own choice: staff may
     record one, but undoing it is left to an administrator (in the admin site), at the
     client's request."""
+    # The stored row, locked: the client may have opted out since the caller read it, and a
+    # save of the caller's copy would write its stale `opted_out` back.
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact.opted_out and fields.get("opted_out") is False:
         raise ValidationError(
             {
@@ -133,12 +137,8 @@ def contact_update(*, contact: Contact, **fields) -> Contact:
         setattr(contact, name, value)
     _check_contact_email(contact)
     contact.full_clean()
-    contact.save()
+    contact.save(update_fields=list(fields))
     return contact
-
-
-# What goes with a deleted contact: their links to the client status page (access, not history).
-_CONTACT_ACCESS_RELATIONS = {"status_links"}
 
 
 @transaction.atomic
@@ -146,19 +146,18 @@ def contact_delete(*, contact: Contact) -> None:
     """Remove a contact entered by mistake. A contact with a history (touchpoints, surveys,
     complaints, in any app) stays: the record needs them, and deleting would take survey answers
     with it or be refused by the database. Opt them out, or correct their details, instead."""
-    for relation in contact._meta.related_objects:
-        if relation.get_accessor_name() in _CONTACT_ACCESS_RELATIONS:
-            continue
-        if relation.related_model._base_manager.filter(**{relation.field.name: contact}).exists():
-            raise ValidationError(
-                {
-                    "contact": _(
-                        "This contact has a history with the bank (touchpoints, surveys or "
-                        "complaints) and cannot be deleted. Opt them out of surveys or correct "
-                        "their details instead."
-                    )
-                }
-            )
+    # Locked, so nothing new can point at the contact between the check and the delete.
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if selectors.contact_has_history(contact):
+        raise ValidationError(
+            {
+                "contact": _(
+                    "This contact has a history with the bank (touchpoints, surveys or "
+                    "complaints) and cannot be deleted. Opt them out of surveys or correct "
+                    "their details instead."
+                )
+            }
+        )
     contact.delete()
 
 

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# Links in e-mails and API answers (survey links, status pages) point at this server.
+export SITE_URL=${SITE_URL:-http://$HOST:$PORT}
 mkdir -p var
 
 .venv/bin/celery -A cem worker --beat --loglevel=INFO --concurrency=2 \

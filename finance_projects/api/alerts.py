@@ -5,6 +5,7 @@ only acknowledge, snooze and assign them, each through `finance_projects.alerts`
 """
 
 import django_filters
+from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -17,6 +18,7 @@ from accounts.models import User
 from cem.filter_backends import StrictFilterBackend, StrictOrderingFilter
 
 from .. import alerts, selectors
+from ..alerts import SEVERITY_RANK
 from ..filters import BooleanFilter, IdFilter
 from ..models import Alert, AlertKind, AlertSeverity
 
@@ -81,12 +83,24 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["open", "kind", "severity", "project", "assignee"]
 
 
-class AlertOrdering(StrictOrderingFilter):
-    """`last_seen_at` orders by what the list shows under that name (`with_last_seen`)."""
+# What `?ordering=` names, ordered by: the value the list shows as `last_seen_at`
+# (`with_last_seen`), and severity by rank (info < warning < critical), not alphabetically.
+_ORDERED_BY = {"last_seen_at": "seen_at", "severity": "severity_rank"}
 
+
+class AlertOrdering(StrictOrderingFilter):
     def get_ordering(self, request, queryset, view):
         ordering = super().get_ordering(request, queryset, view)
-        return [term.replace("last_seen_at", "seen_at") for term in ordering] if ordering else ordering
+        if not ordering:
+            return ordering
+        return [
+            ("-" if term.startswith("-") else "") + _ORDERED_BY.get(term.lstrip("-"), term.lstrip("-"))
+            for term in ordering
+        ]
+
+    def filter_queryset(self, request, queryset, view):
+        ranks = [When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()]
+        return super().filter_queryset(request, queryset.alias(severity_rank=Case(*ranks)), view)
 
 
 @extend_schema_view(
@@ -98,7 +112,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = AlertFilter
     filter_backends = [StrictFilterBackend, AlertOrdering, SearchFilter]
     search_fields = ["message"]
-    ordering_fields = ["opened_at", "last_seen_at", "resolved_at", "id"]
+    ordering_fields = ["opened_at", "last_seen_at", "severity", "resolved_at", "id"]
 
     def get_queryset(self):
         alerts = selectors.alerts_for(self.request.user).order_by("-opened_at", "-id")

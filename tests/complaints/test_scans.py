@@ -22,6 +22,28 @@ def test_the_complaint_scans_are_registered():
     assert {"complaint_ack_overdue", "complaint_resolution_overdue", "followup_overdue"} <= set(SCAN_REGISTRY)
 
 
+def test_the_complaint_beat_runs_every_complaint_scan_notes_its_runs_and_emails_what_is_critical(
+    complaint, time_machine
+):
+    from cem.celery import app
+    from complaints.tasks import run_sla_scans
+    from finance_projects.models import ScanRun
+
+    time_machine.move_to(complaint.ack_due_at + timedelta(minutes=1), tick=False)
+    app.conf.task_always_eager = True
+    try:
+        results = run_sla_scans.delay().get()
+    finally:
+        app.conf.task_always_eager = False
+
+    assert set(results) == set(scans.SCANS)
+    assert results["complaint_ack_overdue"] == [1, 0, 0]
+    # Each run is noted, so the open alerts show as last seen by it.
+    assert set(ScanRun.objects.values_list("name", flat=True)) == set(scans.SCANS)
+    assert open_alerts("complaint_ack_overdue").get().notified_at is not None  # critical: e-mailed
+    assert mail.outbox
+
+
 def test_an_unacknowledged_complaint_past_its_deadline_raises_exactly_one_alert(complaint):
     assert scans.complaint_ack_overdue(complaint.ack_due_at - timedelta(minutes=1)).opened == 0
     later = complaint.ack_due_at + timedelta(minutes=1)

@@ -209,6 +209,26 @@ def test_assigning_an_alert_to_a_teammate_who_cannot_see_it_shows_the_error(
     assert 'role="alert"' in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("action", "data", "message"),
+    [
+        ("snooze", {"hours": 999}, "Choose how long to snooze."),
+        ("assign", {"assignee": "nobody"}, "Choose someone to assign the alert to."),
+    ],
+)
+def test_bad_alert_input_without_htmx_comes_back_as_a_message_and_saves_nothing(
+    browser, owner, project, action, data, message, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    alert = AlertFactory(project=project)
+
+    page = browser(owner).post(reverse("dashboard:alert-action", args=[alert.pk, action]), data, follow=True)
+
+    assert message in page.content.decode()
+    alert.refresh_from_db()
+    assert (alert.snoozed_until, alert.assignee) == (None, owner)
+
+
 def test_an_outsider_cannot_act_on_an_alert(browser, outsider, project):
     alert = AlertFactory(project=project)
 

@@ -1,6 +1,9 @@
 """The survey API: scoped to the caller's portfolio, the link shown once, the RM's category edit."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.utils import timezone
 
 from finance_projects.models import Alert
@@ -36,14 +39,23 @@ def test_a_manual_send_returns_the_link_once(api_as, owner, project, contact, re
     assert "url" not in listing.data["results"][0]
 
 
-def test_a_capped_contact_is_refused_with_the_reason(api_as, owner, project, contact, relationship_survey):
-    InvitationFactory(project=project, contact=contact)
-    refused = api_as(owner).post(
-        "/api/v1/survey-invitations/",
-        {"project": project.pk, "contact": contact.pk, "survey": relationship_survey.pk},
-    )
+def test_a_capped_contact_is_refused_with_the_reason_and_when_they_may_be_surveyed_again(
+    api_as, owner, project, contact, relationship_survey
+):
+    owner.time_zone = "Asia/Shanghai"
+    owner.save()
+    # 2026-03-01 18:00 UTC is 02:00 on 2 March in Shanghai; thirty days on is 1 April, 02:00.
+    InvitationFactory(project=project, contact=contact, created_at=datetime(2026, 3, 1, 18, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 3, 10, tzinfo=UTC)):
+        refused = api_as(owner).post(
+            "/api/v1/survey-invitations/",
+            {"project": project.pk, "contact": contact.pk, "survey": relationship_survey.pk},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
     assert refused.status_code == 400
-    assert "contact" in refused.data
+    assert refused.json() == {
+        "contact": ["Contact was surveyed recently: they can be surveyed again from 2026-04-01 02:00."]
+    }
 
 
 def test_an_outsider_cannot_send_about_another_teams_project(

@@ -90,6 +90,19 @@ def test_recording_the_follow_up_resolves_the_alert(linked, owner):
     assert Alert.objects.get().resolved_at is not None
 
 
+def test_a_follow_up_recorded_before_the_worker_processed_the_response_leaves_no_alert(linked, owner):
+    invitation, _token = linked
+    response = services.response_submit(invitation=invitation, raw=answers_for(invitation.survey, nps="2"))
+    services.response_record_follow_up(
+        response=response, by=owner, contacted_at=timezone.now(), outcome="Called them at once."
+    )
+
+    services.response_process(response_id=response.pk)
+
+    assert not Alert.objects.exists()
+    assert SurveyResponse.objects.get().is_detractor
+
+
 def test_a_follow_up_without_an_outcome_is_refused_and_the_alert_stays_open(linked, owner):
     invitation, _token = linked
     response = submit(invitation, nps="2")
@@ -104,6 +117,22 @@ def test_a_follow_up_without_an_outcome_is_refused_and_the_alert_stays_open(link
             response=response, by=owner, contacted_at=timezone.now() + timedelta(days=1), outcome="x"
         )
     assert "contacted_at" in error.value.message_dict
+
+
+def test_a_follow_up_typed_to_the_minute_of_the_response_is_accepted(linked, owner):
+    invitation, _token = linked
+    response = submit(invitation, nps="2")
+    same_minute = response.submitted_at.replace(second=0, microsecond=0)
+    SurveyResponse.objects.filter(pk=response.pk).update(submitted_at=same_minute + timedelta(seconds=18))
+    response.refresh_from_db()
+
+    services.response_record_follow_up(
+        response=response, by=owner, contacted_at=same_minute, outcome="Called."
+    )
+    with pytest.raises(ValidationError):
+        services.response_record_follow_up(
+            response=response, by=owner, contacted_at=same_minute - timedelta(minutes=1), outcome="Called."
+        )
 
 
 def test_response_hooks_run_once_after_the_processing_commits(linked, django_capture_on_commit_callbacks):

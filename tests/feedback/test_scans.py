@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from feedback.models import SkipReason, SurveyInvitation, SurveySkip, Trigger
 from feedback.scans import scan_relationship_surveys
-from tests.factories import ClientFactory, ContactFactory, InvitationFactory, ProjectFactory
+from tests.factories import ClientFactory, ContactFactory, InvitationFactory, ProjectFactory, shipped_survey
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +42,26 @@ def test_a_client_surveyed_within_the_period_is_left_alone_until_it_ends(
     assert SurveyInvitation.objects.count() == 2
 
 
+def test_a_relationship_survey_sent_by_hand_counts_as_the_clients_survey_for_the_period(
+    project, contact, relationship_survey
+):
+    InvitationFactory(
+        project=project,
+        contact=contact,
+        survey=relationship_survey,
+        created_at=timezone.now() - timedelta(days=60),
+    )
+
+    assert scan_relationship_surveys() == 0
+    assert not SurveySkip.objects.exists()  # not due, so nothing was held back either
+
+
 def test_a_contact_inside_the_frequency_cap_is_skipped_once_and_recorded(
     project, contact, relationship_survey
 ):
-    InvitationFactory(project=project, contact=contact, trigger="milestone")
+    InvitationFactory(
+        project=project, contact=contact, survey=shipped_survey("milestone"), trigger="milestone"
+    )
     scan_relationship_surveys()
     scan_relationship_surveys()
     skip = SurveySkip.objects.get()

@@ -7,7 +7,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance_projects.models import Commitment, FinancingProject, StageTransition
-from tests.factories import AlertFactory, ClientFactory, CommitmentFactory, ProjectFactory, TouchpointFactory
+from tests.factories import (
+    AlertFactory,
+    ClientFactory,
+    CommitmentFactory,
+    ContactFactory,
+    ProjectFactory,
+    TouchpointFactory,
+)
 
 MODELS = [
     "client",
@@ -211,3 +218,19 @@ def test_alerts_filter_by_assignee_and_team_in_the_admin(staff, project, owner, 
     assert listed(assignee__id__exact=owner.pk) == {mine.pk}
     assert elsewhere.pk not in listed(project__team__id__exact=project.team_id)
     assert listed(project__team__id__exact=outsider.team_id) == {elsewhere.pk}
+
+
+def test_a_contact_with_a_history_cannot_be_deleted_in_the_admin(staff, filled, contact):
+    page = staff.post(reverse("admin:finance_projects_contact_delete", args=[contact.pk]), {"post": "yes"})
+
+    assert page.status_code == 403
+    assert type(contact).objects.filter(pk=contact.pk).exists()
+
+
+def test_a_contact_without_a_history_can_be_deleted_in_the_admin(staff, client_org):
+    mistake = ContactFactory(client=client_org)
+
+    page = staff.post(reverse("admin:finance_projects_contact_delete", args=[mistake.pk]), {"post": "yes"})
+
+    assert page.status_code == 302
+    assert not type(mistake).objects.filter(pk=mistake.pk).exists()

@@ -228,13 +228,13 @@ def test_an_unknown_filter_is_refused_not_ignored(api_as, owner, alert, query):
     )
 
 
-@pytest.mark.parametrize("ordering", ["severity", "-colour", "opened_at,colour"])
+@pytest.mark.parametrize("ordering", ["colour", "-colour", "opened_at,colour"])
 def test_sorting_by_a_field_the_list_cannot_sort_by_is_refused(api_as, owner, alert, ordering):
     response = api_as(owner).get(URL, {"ordering": ordering}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 400
     assert response.json() == {
-        "ordering": ["Cannot sort by that. Sort by: opened_at, last_seen_at, resolved_at, id."]
+        "ordering": ["Cannot sort by that. Sort by: opened_at, last_seen_at, severity, resolved_at, id."]
     }
 
 
@@ -290,3 +290,21 @@ def test_an_alert_no_scan_keeps_shows_its_own_last_seen(api_as, owner, alert):
     body = api_as(owner).get(f"{URL}{alert.pk}/").json()
 
     assert body["last_seen_at"] == timezone.localtime(alert.last_seen_at).isoformat()
+
+
+def test_a_missing_alert_is_a_404_in_the_callers_language_without_the_model_name(api_as, owner):
+    response = api_as(owner).get(f"{URL}999999/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "未找到。"}
+
+
+def test_alerts_sort_by_severity_rank_most_urgent_first(api_as, owner, project):
+    ids = {
+        severity: AlertFactory(project=project, severity=severity).pk
+        for severity in ("warning", "critical", "info")
+    }
+
+    rows = api_as(owner).get(URL, {"ordering": "-severity,id"}).json()["results"]
+
+    assert [row["id"] for row in rows] == [ids["critical"], ids["warning"], ids["info"]]

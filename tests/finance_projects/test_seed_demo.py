@@ -71,3 +71,9 @@ def test_every_demo_login_works_with_the_documented_password(seeded):
         assert authenticate(username=username, password=DEMO_PASSWORD) is not None
     assert User.objects.get(username="demo.admin").is_superuser
     assert Team.objects.filter(manager__isnull=True, name__contains="Infrastructure East").count() == 0
+
+
+def test_the_demo_is_past_its_relationship_surveys_so_the_scan_invites_no_one(seeded):
+    from feedback.scans import scan_relationship_surveys
+
+    assert scan_relationship_surveys() == 0

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from finance_projects import services
-from finance_projects.models import Alert, Commitment, CommitmentStatus, StageTransition
+from finance_projects.models import Alert, Commitment, CommitmentStatus, Contact, StageTransition
 from tests.factories import AlertFactory, CommitmentFactory
 
 
@@ -145,3 +145,13 @@ def test_an_rm_change_already_written_on_the_project_by_a_form_still_hands_over_
 
     alert.refresh_from_db()
     assert alert.assignee == teammate
+
+
+def test_a_contact_edit_does_not_undo_an_opt_out_made_since_the_contact_was_read(contact):
+    stale = Contact.objects.get(pk=contact.pk)
+    Contact.objects.filter(pk=contact.pk).update(opted_out=True)  # the client unsubscribed meanwhile
+
+    services.contact_update(contact=stale, phone="+86 21 5555 0100")
+
+    contact.refresh_from_db()
+    assert (contact.opted_out, contact.phone) == (True, "+86 21 5555 0100")
