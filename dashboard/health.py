@@ -109,6 +109,13 @@ def factor_text(factor: dict) -> str:
 def _factor_words(language: str, code: str, number: int) -> str:
     """The sentence of a factor before its numbers go in, in `language` (part of the cache key:
     the active language picks the catalogue)."""
+    # Less than a whole day: "today", not "0 days".
+    if number == 0 and code == "commitment_missed":
+        return _("commitment missed today")
+    if number == 0 and code == "update_overdue":
+        return _("client update overdue since today")
+    if number == 0 and code == "complaint_open":
+        return _("complaint received today")
     if code == "commitment_missed":
         return ngettext("commitment missed %(days)d day ago", "commitment missed %(days)d days ago", number)
     if code == "update_overdue":
@@ -156,16 +163,17 @@ def compute_health(
     at = at or timezone.now()
     if isinstance(projects, QuerySet):
         ids = projects
-        deadlines = projects.values_list("pk", "next_update_due_at")
+        deadlines = projects.values_list("pk", "next_update_due_at", "status")
     else:
         ids = [project.pk for project in projects]
-        deadlines = [(project.pk, project.next_update_due_at) for project in projects]
+        deadlines = [(project.pk, project.next_update_due_at, project.status) for project in projects]
         if not ids:
             return {}
     scores: dict[int, Health] = {}
-    for pk, due in deadlines:
+    for pk, due, status in deadlines:
         scores[pk] = Health()
-        if due is not None and due < at:
+        # Only an active project owes its client updates (the update_overdue scan's rule too).
+        if status == ProjectStatus.ACTIVE and due is not None and due < at:
             scores[pk].add("update_overdue", POINTS["update_overdue"], days=_days(due, at))
 
     # The reads are raw SQL: a page scores one project, and their ORM form cost more to build

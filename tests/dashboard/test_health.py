@@ -77,6 +77,28 @@ def test_critical_alerts_count_but_alerts_about_scored_subjects_do_not(project):
     assert result.factors == [{"points": -10, "code": "alert_critical", "count": 1}]
 
 
+def test_a_project_on_hold_owes_no_client_update(project):
+    FinancingProject.objects.filter(pk=project.pk).update(
+        status="on_hold", next_update_due_at=NOW - timedelta(days=3)
+    )
+
+    assert score_of(project).factors == []
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("update_overdue", "-15: client update overdue since today"),
+        ("commitment_missed", "-20: commitment missed today"),
+        ("complaint_open", "-10: complaint received today"),
+    ],
+)
+def test_less_than_a_day_reads_as_today_not_zero_days(code, text):
+    points = {"update_overdue": -15, "commitment_missed": -20, "complaint_open": -10}[code]
+    with translation.override("en"):
+        assert health.factor_text({"points": points, "code": code, "days": 0}) == text
+
+
 def test_a_satisfied_clients_request_for_a_call_costs_no_health(project):
     AlertFactory(project=project, kind="contact_request", severity="warning")
 
