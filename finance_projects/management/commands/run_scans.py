@@ -27,7 +27,8 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(_("Unknown scan: %(names)s") % {"names": ", ".join(unknown)})
         at = timezone.now()
-        self.stdout.write(f"{'scan':<32} {'opened':>7} {'kept':>7} {'resolved':>9} {'seconds':>8}")
+        header = (_("scan"), _("opened"), _("kept"), _("resolved"), _("seconds"))
+        self.stdout.write("{:<32} {:>7} {:>7} {:>9} {:>8}".format(*header))
         for name in names or list(scans.SCAN_REGISTRY):
             started = time.perf_counter()
             result = scans.run_scan(name, at=at)
