@@ -250,9 +250,43 @@ def team(request):
             "names": {key: str(label) for key, label in KPI_LABELS.items()},
         },
         **_alert_list(selectors.open_alerts(scope, mine_only=False), people=list(people.values())),
+        **_feedback_tables(projects=projects, start=start, end=end, tz=user.zone),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
     return render(request, "dashboard/team.html", context)
+
+
+# A figure resting on fewer answers than this is shown greyed out.
+SMALL_SAMPLE = 5
+
+
+def _feedback_tables(*, projects, start, end, tz) -> dict:
+    """Client feedback of the period by RM and by stage: the figures `/api/v1/metrics/` gives
+    (`survey_metrics`, two queries per table whatever the data size), each score marked when
+    it rests on fewer than `SMALL_SAMPLE` answers."""
+
+    def rows(group_by: str) -> list[dict]:
+        metrics = feedback_selectors.survey_metrics(
+            projects=projects, group_by=group_by, start=start, end=end, tz=tz
+        )
+        return [
+            {
+                **row,
+                **{
+                    score: {**row[score], "small": 0 < row[score]["n"] < SMALL_SAMPLE}
+                    for score in ("nps", "csat", "ces")
+                },
+            }
+            for row in metrics
+        ]
+
+    by_rm = sorted(rows("rm"), key=lambda row: row["label"].casefold())
+    by_stage = [
+        {**row, "label": Stage(row["group"]).label} if row["group"] in Stage.values else row
+        for row in rows("stage")
+    ]
+    by_stage.sort(key=lambda row: Stage.order(row["group"]) if row["group"] in Stage.values else len(Stage))
+    return {"feedback_by_rm": by_rm, "feedback_by_stage": by_stage, "small_sample": SMALL_SAMPLE}
 
 
 def _kpi_rows(current: dict, previous: dict) -> list[dict]:

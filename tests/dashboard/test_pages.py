@@ -614,8 +614,9 @@ def test_team_query_count_does_not_grow(
     _grow(project, owner, size)
     page = browser(manager)
 
-    # Two of them draw the assign menus, as on the home page.
-    with django_assert_max_num_queries(28):
+    # Two of them draw the assign menus, as on the home page; four read the client-feedback
+    # tables (survey_metrics' two aggregates, by RM and by stage), whatever the data size.
+    with django_assert_max_num_queries(32):
         assert page.get("/team/").status_code == 200
 
 
