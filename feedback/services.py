@@ -786,13 +786,13 @@ def response_process(*, response_id: int, at: datetime | None = None) -> SurveyR
         if categories != response.categories:
             SurveyResponse.objects.filter(pk=response_id).update(categories=categories)
             response.categories = categories
-    if response.followed_up_at is not None:
-        pass  # the RM already called the client back: nothing left to alert about
-    elif response.is_detractor:
-        _raise_detractor_alert(response, at=response.submitted_at)
-    elif asks_to_be_contacted(response):
-        # A satisfied client who asks for a call is not a complaint, but someone must call.
-        _raise_contact_request_alert(response, at=response.submitted_at)
+    # Once the RM has called the client back (possibly before this ran), nothing is left to alert.
+    if response.followed_up_at is None:
+        if response.is_detractor:
+            _raise_detractor_alert(response, at=response.submitted_at)
+        elif asks_to_be_contacted(response):
+            # A satisfied client who asks for a call is not a complaint, but someone must call.
+            _raise_contact_request_alert(response, at=response.submitted_at)
     for hook in RESPONSE_HOOKS:
         # robust: a failing hook is logged and the others still run.
         transaction.on_commit(lambda hook=hook: hook(response), robust=True)
