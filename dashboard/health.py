@@ -109,13 +109,13 @@ def factor_text(factor: dict) -> str:
 def _factor_words(language: str, code: str, number: int) -> str:
     """The sentence of a factor before its numbers go in, in `language` (part of the cache key:
     the active language picks the catalogue)."""
-    # Less than a whole day: "today", not "0 days".
+    # Less than a whole day (24 hours, not a calendar day): not "0 days".
     if number == 0 and code == "commitment_missed":
-        return _("commitment missed today")
+        return _("commitment missed less than a day ago")
     if number == 0 and code == "update_overdue":
-        return _("client update overdue since today")
+        return _("client update overdue by less than a day")
     if number == 0 and code == "complaint_open":
-        return _("complaint received today")
+        return _("complaint open for less than a day")
     if code == "commitment_missed":
         return ngettext("commitment missed %(days)d day ago", "commitment missed %(days)d days ago", number)
     if code == "update_overdue":

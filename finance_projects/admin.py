@@ -5,6 +5,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -126,6 +128,18 @@ class ContactAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # it would skip the rule above
         return actions
+
+    def delete_model(self, request, obj):
+        # Through the service: it checks again under the contact's row lock, in case a survey or
+        # touchpoint arrived since the page was shown.
+        services.contact_delete(contact=obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:  # rolled back with the admin's transaction
+            messages.error(request, " ".join(error.messages))
+            return redirect(reverse("admin:finance_projects_contact_change", args=[object_id]))
 
 
 @admin.register(StageDefinition)

@@ -93,10 +93,14 @@ class AlertOrdering(StrictOrderingFilter):
         ordering = super().get_ordering(request, queryset, view)
         if not ordering:
             return ordering
-        return [
+        terms = [
             ("-" if term.startswith("-") else "") + _ORDERED_BY.get(term.lstrip("-"), term.lstrip("-"))
             for term in ordering
         ]
+        # Ties (three severities) would come back in any order, so pages could repeat or skip rows.
+        if not any(term.lstrip("-") == "id" for term in terms):
+            terms += ["-opened_at", "-id"]
+        return terms
 
     def filter_queryset(self, request, queryset, view):
         ranks = [When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()]

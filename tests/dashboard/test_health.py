@@ -88,12 +88,12 @@ def test_a_project_on_hold_owes_no_client_update(project):
 @pytest.mark.parametrize(
     ("code", "text"),
     [
-        ("update_overdue", "-15: client update overdue since today"),
-        ("commitment_missed", "-20: commitment missed today"),
-        ("complaint_open", "-10: complaint received today"),
+        ("update_overdue", "-15: client update overdue by less than a day"),
+        ("commitment_missed", "-20: commitment missed less than a day ago"),
+        ("complaint_open", "-10: complaint open for less than a day"),
     ],
 )
-def test_less_than_a_day_reads_as_today_not_zero_days(code, text):
+def test_less_than_a_day_reads_as_such_not_zero_days(code, text):
     points = {"update_overdue": -15, "commitment_missed": -20, "complaint_open": -10}[code]
     with translation.override("en"):
         assert health.factor_text({"points": points, "code": code, "days": 0}) == text

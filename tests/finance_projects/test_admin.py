@@ -234,3 +234,20 @@ def test_a_contact_without_a_history_can_be_deleted_in_the_admin(staff, client_o
 
     assert page.status_code == 302
     assert not type(mistake).objects.filter(pk=mistake.pk).exists()
+
+
+def test_a_history_that_arrives_after_the_delete_page_was_shown_still_stops_the_delete(
+    staff, filled, contact, monkeypatch
+):
+    from finance_projects.admin import ContactAdmin
+
+    # The page was shown while the contact had no history; a touchpoint arrived since.
+    monkeypatch.setattr(ContactAdmin, "has_delete_permission", lambda self, request, obj=None: True)
+
+    page = staff.post(
+        reverse("admin:finance_projects_contact_delete", args=[contact.pk]), {"post": "yes"}, follow=True
+    )
+
+    assert type(contact).objects.filter(pk=contact.pk).exists()
+    assert filled.project.touchpoints.filter(contact=contact).exists()
+    assert "不能删除" in page.content.decode()  # the service's reason, in the admin's language

@@ -308,3 +308,16 @@ def test_alerts_sort_by_severity_rank_most_urgent_first(api_as, owner, project):
     rows = api_as(owner).get(URL, {"ordering": "-severity,id"}).json()["results"]
 
     assert [row["id"] for row in rows] == [ids["critical"], ids["warning"], ids["info"]]
+
+
+def test_pages_sorted_by_severity_neither_repeat_nor_skip_alerts(api_as, owner, project):
+    made = {AlertFactory(project=project, severity="warning").pk for _ in range(60)}
+    api = api_as(owner)
+
+    seen = [
+        row["id"]
+        for page in (1, 2, 3)
+        for row in api.get(URL, {"ordering": "-severity", "page_size": 25, "page": page}).json()["results"]
+    ]
+
+    assert sorted(seen) == sorted(made)
