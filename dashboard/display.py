@@ -19,7 +19,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from feedback.services import is_detractor_score
+from feedback.models import DETRACTOR_AT_OR_BELOW, TOP_BOX_FROM
 
 from .health import factor_text
 
@@ -61,15 +61,9 @@ def health_title(factors: Iterable[dict] | None) -> SafeString:
     return format_html_join("", "{}&#10;", ((factor_text(factor),) for factor in factors))
 
 
-# The lowest score of each scale's top box, as the survey metrics count them (promoters 9–10,
-# satisfied 4–5, easy 5–7).
-TOP_BOX_FROM = {"nps": 9, "csat": 4, "ces": 5}
-_NO_SCORES = dict.fromkeys(TOP_BOX_FROM)
-
-
 def is_low_score(kind: str, value: int | None) -> bool:
     """Whether this one score (`nps`, `csat` or `ces`) makes its response a detractor."""
-    return value is not None and is_detractor_score(**{**_NO_SCORES, kind: value})
+    return value is not None and value <= DETRACTOR_AT_OR_BELOW[kind]
 
 
 def score_tone(kind: str, value: int | None) -> str:

@@ -56,6 +56,12 @@ def commitment_owners(project: FinancingProject) -> QuerySet[User]:
     return User.objects.filter(is_active=True, team_id=project.team_id).order_by("first_name", "username")
 
 
+def parse_id(text: str) -> int | None:
+    """A row id typed into a query or a form, or None. ASCII only: str.isdigit() accepts "²",
+    which int() refuses; 18 digits fit any id column."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 @dataclass(frozen=True)
 class PortfolioFilters:
     q: str = ""
@@ -75,8 +81,7 @@ class PortfolioFilters:
             q=params.get("q", "").strip()[:100],
             stage=params.get("stage", "") if params.get("stage", "") in Stage.values else "",
             band=params.get("band", "") if params.get("band", "") in ("green", "amber", "red") else "",
-            # ASCII only: str.isdigit() accepts "²", which int() refuses; 18 digits fit any id column.
-            rm=int(rm) if rm.isascii() and rm.isdigit() and len(rm) <= 18 else None,
+            rm=parse_id(rm),
             sort=sort if sort in SORT_SQL else "health",
             descending=descending,
         )

@@ -502,13 +502,12 @@ def _response_action(request, project, action: str):
     follow-up with its client: the response named by `response` in the form, 404 when it is not
     one of the project's submitted responses (the caller may act on the project: checked above).
     Bad input: the page again (400) with a message naming the field, the form open, nothing saved."""
-    response_id = request.POST.get("response", "")
-    # An id as digits short enough for a bigint; anything else names no response.
+    response_id = selectors.parse_id(request.POST.get("response", ""))
     survey_response = (
         feedback_selectors.responses_for(request.user)
-        .filter(pk=int(response_id), invitation__project_id=project.pk)
+        .filter(pk=response_id, invitation__project_id=project.pk)
         .first()
-        if response_id.isascii() and response_id.isdigit() and len(response_id) < 19
+        if response_id is not None
         else None
     )
     if survey_response is None:

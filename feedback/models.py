@@ -40,6 +40,8 @@ CONTACT_REQUEST_FLAG = "contact_request"
 
 # A score at or below these marks a detractor who must be called back.
 DETRACTOR_AT_OR_BELOW = {QuestionType.NPS: 6, QuestionType.CSAT: 2, QuestionType.CES: 3}
+# The top box of each scale, as the metrics count it: promoters 9–10, satisfied 4–5, easy 5–7.
+TOP_BOX_FROM = {QuestionType.NPS: 9, QuestionType.CSAT: 4, QuestionType.CES: 5}
 CRITICAL_NPS_AT_OR_BELOW = 3
 
 

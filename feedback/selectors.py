@@ -19,7 +19,14 @@ from accounts.models import User
 from finance_projects.models import FinancingProject
 from finance_projects.selectors import portfolio_for
 
-from .models import Question, QuestionType, SurveyInvitation, SurveyResponse
+from .models import (
+    DETRACTOR_AT_OR_BELOW,
+    TOP_BOX_FROM,
+    Question,
+    QuestionType,
+    SurveyInvitation,
+    SurveyResponse,
+)
 
 GROUPS = ("none", "rm", "team", "client", "stage", "week", "month")
 
@@ -155,14 +162,14 @@ def survey_metrics(
         .annotate(
             responses=Count("id"),
             nps_n=Count("nps"),
-            promoters=Count("id", filter=Q(nps__gte=9)),
-            detractors=Count("id", filter=Q(nps__lte=6)),
+            promoters=Count("id", filter=Q(nps__gte=TOP_BOX_FROM[QuestionType.NPS])),
+            detractors=Count("id", filter=Q(nps__lte=DETRACTOR_AT_OR_BELOW[QuestionType.NPS])),
             csat_n=Count("csat"),
             csat_sum=Sum("csat"),
-            csat_top=Count("id", filter=Q(csat__gte=4)),
+            csat_top=Count("id", filter=Q(csat__gte=TOP_BOX_FROM[QuestionType.CSAT])),
             ces_n=Count("ces"),
             ces_sum=Sum("ces"),
-            ces_top=Count("id", filter=Q(ces__gte=5)),
+            ces_top=Count("id", filter=Q(ces__gte=TOP_BOX_FROM[QuestionType.CES])),
         )
         .order_by()
     )

@@ -52,10 +52,8 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 
-from .models import DORMANT_SEVERITY, STALE_SEVERITY, Alert, AlertSeverity, FinancingProject
+from .models import DORMANT_SEVERITY, SEVERITY_RANK, STALE_SEVERITY, Alert, AlertSeverity, FinancingProject
 from .selectors import portfolio_for
-
-SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
 
 
 class SeverityMirror(NamedTuple):

@@ -585,6 +585,10 @@ class AlertSeverity(models.TextChoices):
     CRITICAL = "critical", _("Critical")
 
 
+# The order of urgency: a raise never lowers a severity, and lists sort by it.
+SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
+
+
 class Alert(models.Model):
     """Something the relationship manager should act on before the client complains.
 

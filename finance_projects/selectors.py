@@ -18,6 +18,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
@@ -28,6 +29,7 @@ from accounts.models import Role, User
 from accounts.selectors import team_ids_led_by
 
 from .models import (
+    SEVERITY_RANK,
     Alert,
     Client,
     Commitment,
@@ -154,6 +156,13 @@ def with_last_seen(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
             default=F("last_seen_at"),
         )
     )
+
+
+def with_severity_rank(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """`severity_rank` to sort by (info 0 < warning 1 < critical 2), not by the word; an alias, so
+    it costs nothing unless ordered by."""
+    ranks = [When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()]
+    return alerts.alias(severity_rank=Case(*ranks))
 
 
 def assignable_users_for(user: User) -> QuerySet[User]:

@@ -5,7 +5,6 @@ only acknowledge, snooze and assign them, each through `finance_projects.alerts`
 """
 
 import django_filters
-from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -18,7 +17,6 @@ from accounts.models import User
 from cem.filter_backends import StrictFilterBackend, StrictOrderingFilter
 
 from .. import alerts, selectors
-from ..alerts import SEVERITY_RANK
 from ..filters import BooleanFilter, IdFilter
 from ..models import Alert, AlertKind, AlertSeverity
 
@@ -102,10 +100,6 @@ class AlertOrdering(StrictOrderingFilter):
             terms += ["-opened_at", "-id"]
         return terms
 
-    def filter_queryset(self, request, queryset, view):
-        ranks = [When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()]
-        return super().filter_queryset(request, queryset.alias(severity_rank=Case(*ranks)), view)
-
 
 @extend_schema_view(
     list=extend_schema(summary=_("Alerts on the projects the caller may see")),
@@ -120,7 +114,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         alerts = selectors.alerts_for(self.request.user).order_by("-opened_at", "-id")
-        return selectors.with_last_seen(alerts)
+        return selectors.with_severity_rank(selectors.with_last_seen(alerts))
 
     def _respond(self, alert):
         # Read back through the list's queryset, for the fields it computes.
