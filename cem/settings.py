@@ -178,10 +178,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # Longer than the longest task, so an unacknowledged task is redelivered only when its
+    # worker really died (acks_late + task_reject_on_worker_lost).
+    _VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Longer than the longest task, so an unacknowledged task is redelivered only when its
-        # worker really died (acks_late + task_reject_on_worker_lost).
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": _VISIBILITY_TIMEOUT,
+        # Look for such tasks often enough that one comes back soon after its timeout: kombu's
+        # default scans every 10 s but only acts on every tenth scan (100 s).
+        "unacked_restore_interval": max(1, min(60, _VISIBILITY_TIMEOUT // 4)),
+        "unacked_restore_throttle": 1,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
