@@ -3,8 +3,9 @@
 Everything is `cem.settings` under DJANGO_ENV=production, except:
 
 - the per-IP budget of the public pages is so large it is never reached (every request of the
-  benchmark comes from 127.0.0.1), but the limiter still counts every request, so its cost is
-  measured;
+  benchmark comes from 127.0.0.1), but the limiter still counts what it counts (a stored
+  submission uses up its link and spends no budget; anything else would be counted), so its
+  cost is measured;
 - without REDIS_URL the cache is each process's memory instead of files on disk (production
   runs Redis; a file cache would measure the disk, not the product);
 - tasks go to their own queue, which only the benchmark's worker consumes.

@@ -652,25 +652,24 @@ def _store_submission(fields: dict, *, at: datetime, **target) -> SurveyResponse
 def response_submit_for_link(
     *, token: str, raw: dict[str, str], language: str | None = None, at: datetime | None = None
 ) -> SurveyResponse | None:
-    """The common case of the survey page in one statement: the link is open and the answers
-    are complete and valid for the survey's current version (its questions cached here).
+    """Store the answers sent from a personal link when they can be: the link is open and the
+    answers are complete and valid. Returns the stored response, or None (nothing stored):
+    the caller then takes `invitation_for_token` and `response_submit`, which tell the client
+    why, in their language.
 
-    Returns the stored response, or None when this shortcut does not apply (another database,
-    a survey not cached yet or edited since, answers with errors, a link unknown, answered,
-    expired or revoked): the caller then takes `invitation_for_token` and `response_submit`,
-    which tell the client why, in their language.
+    On PostgreSQL, with the survey's current questions cached here, this is one statement;
+    otherwise the link is looked up first (another database, a survey not cached yet or edited
+    since).
     """
-    if connection.vendor != "postgresql":
-        return None
-    cached = _cached_survey_of(raw)
+    at = at or timezone.now()
+    cached = _cached_survey_of(raw) if connection.vendor == "postgresql" else None
     if cached is None:
-        return None
+        return _submit_looked_up(token=token, raw=raw, language=language, at=at)
     survey_id, survey_version, questions = cached
     try:
         answers = clean_answers(questions, raw, final=True)
     except ValidationError:
         return None
-    at = at or timezone.now()
     stored = _store_submission(
         _submission_fields(questions, answers, language=language, at=at),
         at=at,
@@ -682,6 +681,18 @@ def response_submit_for_link(
     if stored is not None:
         transaction.on_commit(_process_soon, robust=True)
     return stored
+
+
+def _submit_looked_up(*, token: str, raw: dict[str, str], language: str | None, at: datetime):
+    invitation = invitation_for_token(token, for_page=False)
+    if invitation is None or invitation.responded_at is not None or not invitation.is_usable(at=at):
+        return None
+    try:
+        return response_submit(
+            invitation=invitation, raw=raw, language=language or invitation.contact.language, at=at
+        )
+    except ValidationError:  # InvitationClosed included
+        return None
 
 
 def response_submit(

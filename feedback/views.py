@@ -69,6 +69,12 @@ def _invalid(request):
     )
 
 
+def _over_budget(request) -> bool:
+    """This address has used up its requests of the minute on the public link pages."""
+    limit = feedback_setting("PUBLIC_RATE_PER_MINUTE")
+    return over_limit(request, scope="survey", limit=limit, window_seconds=60)
+
+
 def _too_many(request):
     return _render(
         request, "feedback/rate_limited.html", {}, language=_fallback_language(request), status=429
@@ -146,18 +152,18 @@ def _submitting(request) -> bool:
 @public_page
 @require_http_methods(["GET", "POST"])
 def survey_page(request, token: str):
-    if over_limit(
-        request, scope="survey", limit=feedback_setting("PUBLIC_RATE_PER_MINUTE"), window_seconds=60
-    ):
-        return _too_many(request)
     if _submitting(request):
         # The common case in one statement; anything else (a dead link, answers to correct)
-        # falls through to the full path below, which explains it.
+        # falls through to the full path below, which explains it. A stored submission spends
+        # no request budget: it used up its one-time link, so it cannot be repeated, and what
+        # an address can try (page views, failed submissions) is still counted below.
         stored = services.response_submit_for_link(
             token=token, raw=_answers(request), language=_requested_language(request)
         )
         if stored is not None:
             return _submitted(request, stored.language)
+    if _over_budget(request):
+        return _too_many(request)
     # A submission mostly ends in a redirect: the project and its RM are only read to render a page.
     invitation = services.invitation_for_token(token, for_page=not _submitting(request))
     if invitation is None:
@@ -207,9 +213,7 @@ def _rm_name(invitation: SurveyInvitation) -> str:
 @public_page
 @require_http_methods(["GET", "POST"])
 def opt_out_page(request, token: str):
-    if over_limit(
-        request, scope="survey", limit=feedback_setting("PUBLIC_RATE_PER_MINUTE"), window_seconds=60
-    ):
+    if _over_budget(request):
         return _too_many(request)
     # Any link the contact was sent still unsubscribes, expired or revoked: the e-mail that
     # carried it promised as much (and its List-Unsubscribe header is clicked long after).

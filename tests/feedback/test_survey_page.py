@@ -137,6 +137,26 @@ def test_too_many_requests_from_one_address_are_slowed_down(client, linked, sett
     assert codes == [200, 200, 200, 429]
 
 
+def test_stored_submissions_spend_no_request_budget_but_views_and_failures_do(
+    client, project, contact, relationship_survey, settings
+):
+    settings.FEEDBACK = {"PUBLIC_RATE_PER_MINUTE": 2}
+    links = [invitation_with_link(project=project, contact=contact) for _ in range(4)]
+    answers = answers_for(relationship_survey, nps="9")
+
+    stored = [client.post(url(token), answers).status_code for _invitation, token in links]
+    thanks_pages = [client.get(url(links[0][1]) + "?done=1").status_code for _ in range(3)]
+    unknown = client.post(url("no-such-token-at-all-000000000000"), answers)
+    _fresh, fresh_token = invitation_with_link(project=project, contact=contact)
+    still_stored = client.post(url(fresh_token), answers)
+
+    assert stored == [302, 302, 302, 302]
+    assert SurveyResponse.objects.filter(submitted_at__isnull=False).count() == 5
+    assert thanks_pages == [200, 200, 429]
+    assert unknown.status_code == 429
+    assert still_stored.status_code == 302
+
+
 def test_the_opt_out_link_asks_first_then_stops_surveys(client, linked):
     invitation, token = linked
     confirm = client.get(url(token) + "opt-out/")
