@@ -110,8 +110,19 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Revoke the links"))
     def revoke(self, request, queryset):
+        revoked = answered = 0
         for invitation in queryset:
-            services.invitation_revoke(invitation=invitation)
+            try:
+                services.invitation_revoke(invitation=invitation)
+            except ValidationError:
+                answered += 1
+            else:
+                revoked += 1
+        messages.info(
+            request,
+            _("%(revoked)d revoked, %(answered)d already answered (kept).")
+            % {"revoked": revoked, "answered": answered},
+        )
 
 
 class CategoryFilter(admin.SimpleListFilter):

@@ -167,6 +167,13 @@ class Trigger(models.TextChoices):
     DEMO = "demo", _("Demonstration")
 
 
+class SurveyInvitationQuerySet(models.QuerySet):
+    def reached(self, **filters):
+        """Invitations that count as asking the client (the frequency cap, a client's
+        relationship-survey period): all but those revoked before they were e-mailed."""
+        return self.filter(**filters).exclude(revoked_at__isnull=False, sent_at__isnull=True)
+
+
 class SurveyInvitation(models.Model):
     """One survey sent to one contact about one project.
 
@@ -224,6 +231,8 @@ class SurveyInvitation(models.Model):
     opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True)
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = SurveyInvitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("survey invitation")

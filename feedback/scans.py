@@ -34,7 +34,7 @@ def scan_relationship_surveys(*, at: datetime | None = None) -> int:
     cap_since = at - timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS"))
     # Any relationship survey counts, whatever sent it: one an RM sent by hand (or the demo's)
     # resets the client's period as much as the scan's own.
-    relationship = SurveyInvitation.objects.filter(
+    relationship = SurveyInvitation.objects.reached(
         contact__client_id=OuterRef("client_id"), survey__kind=SurveyKind.RELATIONSHIP
     )
     latest_project = FinancingProject.objects.filter(
@@ -46,7 +46,7 @@ def scan_relationship_surveys(*, at: datetime | None = None) -> int:
             project_stage=Subquery(latest_project.values("stage")[:1]),
             previous_id=Subquery(relationship.order_by("-created_at", "-id").values("id")[:1]),
             capped=Exists(
-                SurveyInvitation.objects.filter(contact_id=OuterRef("pk"), created_at__gt=cap_since)
+                SurveyInvitation.objects.reached(contact_id=OuterRef("pk")).filter(created_at__gt=cap_since)
             ),
         )
         .filter(project_id__isnull=False)

@@ -119,7 +119,7 @@ def _skip_reason(contact: Contact, *, at: datetime) -> str | None:
     if not contact.email:
         return SkipReason.NO_EMAIL
     window_start = at - timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS"))
-    if SurveyInvitation.objects.filter(contact=contact, created_at__gt=window_start).exists():
+    if SurveyInvitation.objects.reached(contact_id=contact.pk).filter(created_at__gt=window_start).exists():
         return SkipReason.FREQUENCY_CAP
     return None
 
@@ -152,7 +152,7 @@ def skip_message(skip: SurveySkip) -> str:
     if skip.reason != SkipReason.FREQUENCY_CAP:
         return reason
     last = (
-        SurveyInvitation.objects.filter(contact_id=skip.contact_id)
+        SurveyInvitation.objects.reached(contact_id=skip.contact_id)
         .order_by("-created_at")
         .values_list("created_at", flat=True)
         .first()
@@ -324,10 +324,17 @@ def survey_send_recovery(
 
 
 def invitation_revoke(*, invitation: SurveyInvitation, at: datetime | None = None) -> SurveyInvitation:
-    SurveyInvitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
-        revoked_at=at or timezone.now(), next_reminder_at=None
-    )
+    """Kill the invitation's links and reminders. An answered invitation is refused: its
+    answers stand, and there is nothing left to stop."""
+    revoked = SurveyInvitation.objects.filter(
+        pk=invitation.pk, revoked_at__isnull=True, responded_at__isnull=True
+    ).update(revoked_at=at or timezone.now(), next_reminder_at=None)
     invitation.refresh_from_db()
+    if not revoked and invitation.responded_at is not None:
+        raise ValidationError(
+            {"__all__": _("This survey has already been answered: there is nothing to revoke.")},
+            code="answered",
+        )
     return invitation
 
 

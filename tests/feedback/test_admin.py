@@ -3,7 +3,9 @@
 import pytest
 from django.core import mail
 
+from feedback import services
 from feedback.models import Question, Survey, SurveyInvitation
+from tests.factories import invitation_with_link
 from tests.feedback.conftest import answers_for
 
 pytestmark = pytest.mark.django_db
@@ -11,8 +13,6 @@ pytestmark = pytest.mark.django_db
 
 def test_the_admin_lists_surveys_invitations_and_responses(client, admin_user, linked, relationship_survey):
     invitation, _token = linked
-    from feedback import services
-
     response = services.response_submit(invitation=invitation, raw=answers_for(invitation.survey, nps="4"))
     client.force_login(admin_user)
     for path in (
@@ -105,8 +105,6 @@ def test_the_admin_saves_a_single_choice_question_with_two_options(client, admin
 
 def test_categories_are_ticked_in_the_admin_and_kept_as_the_edit(client, admin_user, linked):
     invitation, _token = linked
-    from feedback import services
-
     response = services.response_submit(invitation=invitation, raw=answers_for(invitation.survey, nps="4"))
     client.force_login(admin_user)
     path = f"/admin/feedback/surveyresponse/{response.pk}/change/"
@@ -121,8 +119,6 @@ def test_categories_are_ticked_in_the_admin_and_kept_as_the_edit(client, admin_u
 
 def test_an_unknown_category_in_the_admin_is_a_form_error_not_a_server_error(client, admin_user, linked):
     invitation, _token = linked
-    from feedback import services
-
     response = services.response_submit(invitation=invitation, raw=answers_for(invitation.survey, nps="4"))
     client.force_login(admin_user)
 
@@ -132,3 +128,25 @@ def test_an_unknown_category_in_the_admin_is_a_form_error_not_a_server_error(cli
     assert page.context["adminform"].form.errors["categories"]
     response.refresh_from_db()
     assert response.categories_edited_at is None
+
+
+def test_revoking_in_the_admin_keeps_answered_invitations_and_says_so(
+    client, admin_user, project, contact, linked
+):
+    answered, _token = linked
+    services.response_submit(invitation=answered, raw=answers_for(answered.survey, nps="9"))
+    open_one, _other_token = invitation_with_link(project=project, contact=contact)
+    client.force_login(admin_user)
+
+    page = client.post(
+        "/admin/feedback/surveyinvitation/",
+        {"action": "revoke", "_selected_action": [answered.pk, open_one.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert page.status_code == 200
+    assert "1 revoked, 1 already answered (kept)." in page.content.decode()
+    answered.refresh_from_db()
+    open_one.refresh_from_db()
+    assert (answered.revoked_at, open_one.revoked_at is not None) == (None, True)

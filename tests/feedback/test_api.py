@@ -58,6 +58,19 @@ def test_a_capped_contact_is_refused_with_the_reason_and_when_they_may_be_survey
     }
 
 
+def test_an_answered_invitation_cannot_be_revoked(api_as, owner, response):
+    refused = api_as(owner).post(
+        f"/api/v1/survey-invitations/{response.invitation_id}/revoke/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "non_field_errors": ["This survey has already been answered: there is nothing to revoke."]
+    }
+    response.invitation.refresh_from_db()
+    assert response.invitation.revoked_at is None
+
+
 def test_an_outsider_cannot_send_about_another_teams_project(
     api_as, outsider, project, contact, relationship_survey
 ):

@@ -69,6 +69,24 @@ def test_a_contact_inside_the_frequency_cap_is_skipped_once_and_recorded(
     assert SurveyInvitation.objects.filter(trigger=Trigger.RELATIONSHIP).count() == 0
 
 
+def test_a_relationship_survey_revoked_before_it_was_emailed_neither_caps_nor_counts(
+    project, contact, relationship_survey
+):
+    InvitationFactory(
+        project=project,
+        contact=contact,
+        survey=relationship_survey,
+        trigger="manual",
+        sent_at=None,
+        revoked_at=timezone.now(),
+    )
+
+    assert scan_relationship_surveys() == 1
+
+    assert not SurveySkip.objects.exists()
+    assert SurveyInvitation.objects.filter(trigger=Trigger.RELATIONSHIP, contact=contact).count() == 1
+
+
 def test_without_an_active_relationship_survey_each_due_contact_is_skipped_once_and_recorded(
     project, contact, relationship_survey
 ):

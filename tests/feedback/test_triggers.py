@@ -90,6 +90,38 @@ def test_a_contact_is_not_invited_twice_within_the_frequency_cap(project, contac
     assert (capped.skip.contact, capped.skip.project) == (contact, other_project)
 
 
+def test_a_survey_revoked_before_it_was_emailed_does_not_hold_back_the_right_one(
+    project, contact, relationship_survey, milestone_survey
+):
+    mistaken = services.survey_send(
+        project=project, contact=contact, survey=milestone_survey, trigger="manual"
+    )
+    services.invitation_revoke(invitation=mistaken.invitation)
+
+    right = services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual"
+    )
+
+    assert right.invitation is not None
+
+
+def test_a_survey_revoked_after_it_was_emailed_still_counts_against_the_frequency_cap(
+    project, contact, relationship_survey
+):
+    first = services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual"
+    )
+    SurveyInvitation.objects.filter(pk=first.invitation.pk).update(sent_at=timezone.now())
+    services.invitation_revoke(invitation=first.invitation)
+
+    again = services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual"
+    )
+
+    assert again.invitation is None
+    assert again.skip.reason == SkipReason.FREQUENCY_CAP
+
+
 def test_the_frequency_cap_window_is_configurable(project, contact, relationship_survey, settings):
     settings.FEEDBACK = {"FREQUENCY_CAP_DAYS": 5}
     services.survey_send(project=project, contact=contact, survey=relationship_survey, trigger="manual")
