@@ -5,6 +5,8 @@ used to be ignored, so the caller got the whole list and took it for the filtere
 now a 400 naming the parameter and what the list accepts.
 """
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -50,8 +52,39 @@ class StrictFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+def _may_be_empty(model, path: str) -> bool:
+    """Whether the field at `path` (`a__b`) can be NULL, through a nullable relation too."""
+    for name in path.split("__"):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # an annotation: its own ordering rules
+            return False
+        if getattr(field, "null", False):
+            return True
+        model = field.related_model or model
+    return False
+
+
 class StrictOrderingFilter(OrderingFilter):
-    """`?ordering=` that answers 400 to a field the list cannot be sorted by."""
+    """`?ordering=` that answers 400 to a field the list cannot be sorted by, and lists empty
+    values last in either direction on every database (PostgreSQL puts them first when
+    descending, SQLite first when ascending)."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        return queryset.order_by(*(self._empty_last(queryset.model, term) for term in ordering))
+
+    @staticmethod
+    def _empty_last(model, term):
+        # Only nullable fields: NULLS LAST on a NOT NULL column would keep PostgreSQL from
+        # reading a descending order off its index.
+        if not isinstance(term, str) or not _may_be_empty(model, term.lstrip("-")):
+            return term
+        if term.startswith("-"):
+            return F(term[1:]).desc(nulls_last=True)
+        return F(term).asc(nulls_last=True)
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = super().remove_invalid_fields(queryset, fields, view, request)

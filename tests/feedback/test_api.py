@@ -195,3 +195,15 @@ def test_metrics_refuse_an_impossible_calendar_date(api_as, owner, param):
     response = api_as(owner).get(f"/api/v1/metrics/?{param}")
     assert response.status_code == 400
     assert param.split("=")[0] in response.data
+
+
+def test_sorting_responses_by_a_score_lists_those_without_it_last_either_way(api_as, owner, project):
+    for nps in (None, 3, None, 9):
+        SurveyResponseFactory(invitation=InvitationFactory(project=project), nps=nps, csat=4)
+    api = api_as(owner)
+
+    descending = api.get("/api/v1/survey-responses/?ordering=-nps").data["results"]
+    ascending = api.get("/api/v1/survey-responses/?ordering=nps").data["results"]
+
+    assert [row["nps"] for row in descending] == [9, 3, None, None]
+    assert [row["nps"] for row in ascending] == [3, 9, None, None]
