@@ -144,13 +144,12 @@ def breakdown(name: str, *, at) -> list[str]:
     scan = scans.SCAN_REGISTRY[name]
     sql, params = scan.candidates(at)
     _clear(name)
-    statement = alerts._POSTGRES_SYNC.format(
-        candidates=sql, open=alerts._OPEN.format(table=alerts._table()), table=alerts._table()
+    statement, statement_params = alerts.postgres_sync_statement(
+        kind=name, subject_type=scan.subject_type, candidates_sql=sql, params=params, at=at
     )
-    key = [name, scan.subject_type]
     with transaction.atomic():
         _execute("SET CONSTRAINTS ALL IMMEDIATE")
-        rows = _execute(f"EXPLAIN (ANALYZE) {statement}", [*params, *key, at, at, *key, at, at])
+        rows = _execute(f"EXPLAIN (ANALYZE) {statement}", statement_params)
         plan = [row[0] for row in rows]
         transaction.set_rollback(True)
     return [line.strip() for line in plan if line.lstrip().startswith(("->  Insert", "Trigger", "Execution"))]

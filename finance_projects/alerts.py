@@ -52,7 +52,15 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 
-from .models import DORMANT_SEVERITY, SEVERITY_RANK, STALE_SEVERITY, Alert, AlertSeverity, FinancingProject
+from .models import (
+    DORMANT_SEVERITY,
+    SEVERITY_RANK,
+    STALE_SEVERITY,
+    Alert,
+    AlertSeverity,
+    FinancingProject,
+    ScanRun,
+)
 from .selectors import portfolio_for
 
 
@@ -243,6 +251,20 @@ def _table() -> str:
     return connection.ops.quote_name(Alert._meta.db_table)
 
 
+def _seen_until_resolved(alias: str) -> str:
+    """The SET clause that keeps `last_seen_at` true for an alert a scan resolves: it held at
+    the scan's previous run (`ScanRun`, noted after each run) when that came after its own
+    `last_seen_at` and before this run, whose moment is the clause's one parameter."""
+    previous = (
+        f"(SELECT r.ran_at FROM {connection.ops.quote_name(ScanRun._meta.db_table)} AS r "
+        f"WHERE r.name = {alias}.kind)"
+    )
+    return (
+        f"last_seen_at = CASE WHEN {previous} > {alias}.last_seen_at AND {previous} < %s "
+        f"THEN {previous} ELSE {alias}.last_seen_at END"
+    )
+
+
 # The open alerts of one kind, as the other side of every comparison with the candidates.
 _OPEN = """
     SELECT a.id, a.subject_id, a.severity, a.message FROM {table} AS a
@@ -274,7 +296,7 @@ WITH d AS MATERIALIZED (
     FROM ({candidates}) AS c FULL JOIN ({open}) AS o ON o.subject_id = c.subject_id
 ),
 resolved AS (
-    UPDATE {table} AS a SET resolved_at = %s
+    UPDATE {table} AS a SET resolved_at = %s, {seen_until}
     FROM d WHERE d.subject_id IS NULL AND a.id = d.alert_id AND a.resolved_at IS NULL
     RETURNING 1
 ),
@@ -310,6 +332,21 @@ def _lost_race(error: IntegrityError) -> bool:
     return getattr(diag, "constraint_name", None) == _ONE_OPEN
 
 
+def postgres_sync_statement(*, kind, subject_type, candidates_sql, params, at) -> tuple[str, list]:
+    """The one statement that resolves, updates and opens a kind's alerts, with its parameters."""
+    table = _table()
+    sql = _POSTGRES_SYNC.format(
+        candidates=candidates_sql,
+        open=_OPEN.format(table=table),
+        table=table,
+        rearm=_rearm_if_critical("a", "d.severity"),
+        since=_critical_since("d.severity"),
+        seen_until=_seen_until_resolved("a"),
+    )
+    key = [kind, subject_type]
+    return sql, [*params, *key, at, at, at, at, *key, at, at, at]
+
+
 def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) -> ScanResult:
     """The comparison outside any transaction of ours (one read needs none), then the write in
     one transaction, run again if a concurrent run opened one of its alerts first."""
@@ -321,14 +358,9 @@ def _sync_postgres(cursor, *, kind, subject_type, candidates_sql, params, at) ->
     to_resolve = every_open - kept
     if not (to_open or to_resolve or to_change):
         return ScanResult(opened=0, kept=kept, resolved=0)
-    sql = _POSTGRES_SYNC.format(
-        candidates=candidates_sql,
-        open=open_sql,
-        table=table,
-        rearm=_rearm_if_critical("a", "d.severity"),
-        since=_critical_since("d.severity"),
+    sql, sql_params = postgres_sync_statement(
+        kind=kind, subject_type=subject_type, candidates_sql=candidates_sql, params=params, at=at
     )
-    sql_params = [*params, *key, at, at, at, *key, at, at, at]
     attempts = 0
     while True:
         try:
@@ -348,10 +380,10 @@ def _sync_portable(cursor, *, kind, subject_type, candidates_sql, params, at) ->
     table = _table()
     key = [kind, subject_type]
     cursor.execute(
-        f"UPDATE {table} SET resolved_at = %s "
+        f"UPDATE {table} SET resolved_at = %s, {_seen_until_resolved(table)} "
         "WHERE kind = %s AND subject_type = %s AND resolved_at IS NULL "
         f"AND subject_id NOT IN (SELECT c.subject_id FROM ({candidates_sql}) AS c)",
-        [at, *key, *params],
+        [at, at, *key, *params],
     )
     resolved = cursor.rowcount
     cursor.execute(
@@ -529,10 +561,10 @@ def sync_changed_alerts(
         cursor.execute(f"CREATE TEMPORARY TABLE {_TARGET_TABLE} AS {target}", [*dormant_params, *params])
         cursor.execute(f"ANALYZE {_TARGET_TABLE}")
         cursor.execute(
-            f"UPDATE {table} SET resolved_at = %s "
+            f"UPDATE {table} SET resolved_at = %s, {_seen_until_resolved(table)} "
             "WHERE kind = %s AND subject_type = %s AND resolved_at IS NULL "
             f"AND subject_id IN (SELECT subject_id FROM {_TARGET_TABLE} WHERE severity IN {_NO_ALERT})",
-            [at, *key],
+            [at, at, *key],
         )
         resolved = cursor.rowcount
         cursor.execute(

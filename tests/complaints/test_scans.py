@@ -152,3 +152,18 @@ def test_two_concurrent_escalations_claim_each_complaint_once(project, contact, 
         results = list(pool.map(lambda _: run(), range(2)))
     claimed = sorted(results[0] + results[1])
     assert claimed == sorted(c.pk for c in complaints)
+
+
+def test_an_alert_resolved_by_a_scan_was_last_seen_at_the_run_before(complaint, teammate):
+    from finance_projects.scans import run_scan
+
+    overdue = complaint.ack_due_at + timedelta(minutes=1)
+    run_scan("complaint_ack_overdue", at=overdue)
+    run_scan("complaint_ack_overdue", at=overdue + timedelta(minutes=5))
+    services.complaint_acknowledge(complaint=complaint, by=teammate)
+
+    run_scan("complaint_ack_overdue", at=overdue + timedelta(minutes=10))
+
+    alert = Alert.objects.get(kind="complaint_ack_overdue")
+    assert alert.resolved_at == overdue + timedelta(minutes=10)
+    assert alert.last_seen_at == overdue + timedelta(minutes=5)

@@ -321,3 +321,30 @@ def test_pages_sorted_by_severity_neither_repeat_nor_skip_alerts(api_as, owner, 
     ]
 
     assert sorted(seen) == sorted(made)
+
+
+def test_an_alert_a_scan_resolves_keeps_the_last_run_that_saw_it_as_last_seen(api_as, owner, project):
+    from finance_projects import scans
+    from finance_projects.services import touchpoint_log
+
+    project.next_update_due_at = timezone.now() - timedelta(days=1)
+    project.save()
+    opened_at = timezone.now()
+    scans.run_scan("update_overdue", at=opened_at)
+    still_overdue_at = opened_at + timedelta(minutes=5)
+    scans.run_scan("update_overdue", at=still_overdue_at)
+    touchpoint_log(
+        project=project,
+        channel="call",
+        occurred_at=timezone.now(),
+        summary="Progress call",
+        is_client_update=True,
+        logged_by=owner,
+    )
+
+    scans.run_scan("update_overdue", at=still_overdue_at + timedelta(minutes=5))
+
+    alert = Alert.objects.get(kind="update_overdue")
+    body = api_as(owner).get(f"{URL}{alert.pk}/").json()
+    assert alert.resolved_at is not None
+    assert body["last_seen_at"] == timezone.localtime(still_overdue_at).isoformat()
