@@ -12,6 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -116,6 +117,7 @@ ALERT_ROW_FIELDS = [
     "message",
     "opened_at",
     "acknowledged_at",
+    "snoozed_until",
     "project_id",
     "project__code",
     "project__name",
@@ -348,57 +350,118 @@ def _alert_scope(scope: Scope) -> tuple[str, list]:
     return condition, params
 
 
-@dataclass(frozen=True)
-class OpenAlerts:
-    """The most urgent open alerts (`rows`) and how many are open in all (`total`)."""
-
-    rows: list[dict]
-    total: int
-
-    @property
-    def cut(self) -> bool:
-        """More are open than are shown."""
-        return self.total > len(self.rows)
+ALERTS_PER_PAGE = 20
+MAX_READ_AHEAD = 10**6  # the highest page number read ahead
 
 
-def open_alerts(scope: Scope, *, mine_only: bool, at: datetime | None = None, limit: int = 20) -> OpenAlerts:
-    """Open, unsnoozed alerts by severity then age, the first `limit` of them and their total:
-    assigned to the user (or unassigned on their projects) when `mine_only`, otherwise every open
-    alert the user may see."""
-    condition, params = _alert_scope(scope)
-    # The total rides on every row (a window counts before the LIMIT): no second query.
-    sql = (
-        "SELECT a.id, a.kind, a.severity, a.message, a.opened_at, a.acknowledged_at, a.project_id, "
-        "p.code, p.name, a.assignee_id, u.first_name, u.last_name, u.username, count(*) OVER () "
-        "FROM finance_projects_alert a "
-        "JOIN finance_projects_financingproject p ON p.id = a.project_id "
-        "LEFT JOIN accounts_user u ON u.id = a.assignee_id "
-        f"WHERE {condition} AND a.resolved_at IS NULL AND (a.snoozed_until IS NULL OR a.snoozed_until <= %s)"
+def _mine(scope: Scope) -> tuple[str, list]:
+    """The condition on `a` (an alert) and `p` (its project) that keeps the user's own alerts:
+    those assigned to them, or unassigned on the projects they manage. Department staff see only
+    their own alerts already (`_alert_scope`: handed to them or about commitments they own), so
+    all of those are theirs, whoever they are assigned to."""
+    if scope.user.is_department_staff:
+        return "", []
+    return (
+        " AND (a.assignee_id = %s OR (a.assignee_id IS NULL AND p.relationship_manager_id = %s))",
+        [scope.user.pk, scope.user.pk],
     )
-    params.append(at or timezone.now())
-    if mine_only:
-        sql += " AND (a.assignee_id = %s OR (a.assignee_id IS NULL AND p.relationship_manager_id = %s))"
-        params += [scope.user.pk, scope.user.pk]
-    sql += " ORDER BY CASE a.severity WHEN %s THEN 0 WHEN %s THEN 1 ELSE 2 END, a.opened_at, a.id LIMIT %s"
-    params += [AlertSeverity.CRITICAL.value, AlertSeverity.WARNING.value, limit]
-    fetched = fetch(sql, params)
-    rows = [dict(zip(ALERT_ROW_FIELDS, values[:-1], strict=True)) for values in fetched]
-    for row in rows:
-        row["opened_at"], row["acknowledged_at"] = (
-            as_datetime(row["opened_at"]),
-            as_datetime(row["acknowledged_at"]),
+
+
+class OpenAlertList:
+    """Open, unsnoozed alerts by severity then age, for a Paginator: assigned to the user (or
+    unassigned on their projects; any of a department colleague's) when `mine_only`, otherwise
+    every open alert the user may see. A row is a dict of `ALERT_ROW_FIELDS`.
+
+    The total rides on every row read (a window counts before the LIMIT), so a page read ahead
+    with `read_ahead` also answers `count()`: one query for a page that exists."""
+
+    def __init__(self, scope: Scope, *, mine_only: bool, at: datetime | None = None):
+        condition, params = _alert_scope(scope)
+        sql = (
+            "SELECT a.id, a.kind, a.severity, a.message, a.opened_at, a.acknowledged_at, a.snoozed_until, "
+            "a.project_id, p.code, p.name, a.assignee_id, u.first_name, u.last_name, u.username, "
+            "count(*) OVER () "
+            "FROM finance_projects_alert a "
+            "JOIN finance_projects_financingproject p ON p.id = a.project_id "
+            "LEFT JOIN accounts_user u ON u.id = a.assignee_id "
+            f"WHERE {condition} AND a.resolved_at IS NULL "
+            "AND (a.snoozed_until IS NULL OR a.snoozed_until <= %s)"
         )
-    return OpenAlerts(rows=rows, total=fetched[0][-1] if fetched else 0)
+        params.append(at or timezone.now())
+        if mine_only:
+            mine, mine_params = _mine(scope)
+            sql += mine
+            params += mine_params
+        self.sql, self.params = sql, params
+        self._total: int | None = None
+        self._read: dict[int, list[dict]] = {}  # rows read, by their offset
+
+    def _fetch(self, start: int, size: int) -> list[dict]:
+        sql = (
+            f"{self.sql} ORDER BY CASE a.severity WHEN %s THEN 0 WHEN %s THEN 1 ELSE 2 END, "
+            "a.opened_at, a.id LIMIT %s OFFSET %s"
+        )
+        params = [*self.params, AlertSeverity.CRITICAL.value, AlertSeverity.WARNING.value, size, start]
+        fetched = fetch(sql, params)
+        if fetched:
+            self._total = fetched[0][-1]
+        elif start == 0:
+            self._total = 0
+        rows = [dict(zip(ALERT_ROW_FIELDS, values[:-1], strict=True)) for values in fetched]
+        for row in rows:
+            for key in ("opened_at", "acknowledged_at", "snoozed_until"):
+                row[key] = as_datetime(row[key])
+        self._read[start] = rows
+        return rows
+
+    def read_ahead(self, start: int, size: int) -> None:
+        """Read the rows from `start` now, and the total with them when there are any."""
+        self._fetch(start, size)
+
+    def count(self) -> int:
+        if self._total is None:  # nothing read yet, or a window past the end
+            self._total = fetch(f"SELECT count(*) FROM ({self.sql}) AS open_alerts", list(self.params))[0][0]
+        return self._total
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        start, stop = window.start or 0, window.stop
+        rows = self._read.get(start)
+        if rows is None:
+            rows = self._fetch(start, stop - start)
+        return rows[: stop - start]
+
+
+def open_alerts(
+    scope: Scope,
+    *,
+    mine_only: bool,
+    page: str | int | None = 1,
+    at: datetime | None = None,
+    per_page: int = ALERTS_PER_PAGE,
+) -> Page:
+    """The page numbered `page` of `OpenAlertList`, most urgent first; a number that is not one
+    (missing, not a whole number, below 1, past the end) gives the page `Paginator.get_page`
+    gives. One query for a page that exists, three at most otherwise, whatever the number open."""
+    alerts = OpenAlertList(scope, mine_only=mine_only, at=at)
+    try:
+        number = int(page)
+    except (TypeError, ValueError):
+        number = 1
+    if 1 <= number <= MAX_READ_AHEAD:  # a larger one is past any end: no OFFSET that overflows
+        alerts.read_ahead((number - 1) * per_page, per_page)
+    return Paginator(alerts, per_page).get_page(page)
 
 
 def snoozed_count(scope: Scope, *, at: datetime | None = None) -> int:
-    """The user's own alerts snoozed for now."""
+    """The user's own alerts (as `open_alerts(mine_only=True)` keeps them) snoozed for now."""
     condition, params = _alert_scope(scope)
+    mine, mine_params = _mine(scope)
     sql = (
-        f"SELECT count(*) FROM finance_projects_alert a WHERE {condition} "
-        "AND a.resolved_at IS NULL AND a.snoozed_until > %s AND a.assignee_id = %s"
+        "SELECT count(*) FROM finance_projects_alert a "
+        "JOIN finance_projects_financingproject p ON p.id = a.project_id "
+        f"WHERE {condition} AND a.resolved_at IS NULL AND a.snoozed_until > %s{mine}"
     )
-    return fetch(sql, [*params, at or timezone.now(), scope.user.pk])[0][0]
+    return fetch(sql, [*params, at or timezone.now(), *mine_params])[0][0]
 
 
 COMMITMENT_KEYS = [

@@ -9,7 +9,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -67,6 +67,7 @@ from .project_responses import RESPONSE_ACTIONS, SentBack
 from .sql import Scope
 
 PAGE_SIZE = 25
+ALERTS_PAGE = "alerts_page"  # the query parameter of the alert list's page, beside the portfolio's
 LIVE_STATUSES = {ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD}
 PORTFOLIO_COLUMNS = [
     ("client", _lazy("Client")),
@@ -164,11 +165,11 @@ def home(request):
     context = _portfolio_context(request, scope)
     if request.htmx and request.htmx.target == "portfolio":
         return render(request, "dashboard/partials/portfolio_table.html", context)
-    alerts = selectors.open_alerts(scope, mine_only=True)
+    alerts = selectors.open_alerts(scope, mine_only=True, page=request.GET.get(ALERTS_PAGE))
     # The assign menus are only shown on alerts: no alerts, no colleagues to read.
-    people = selectors.assignable_users(user=user) if alerts.rows else []
+    people = selectors.assignable_users(user=user) if alerts.object_list else []
     context.update(
-        _alert_list(alerts, people=people),
+        _alert_list(request, alerts, people=people),
         snoozed=selectors.snoozed_count(scope),
         commitments=_due_this_week(scope),
         responses=_responses(scope),
@@ -249,7 +250,11 @@ def team(request):
             "series": {key: [week[key] for week in trend] for key in kpis.KPI_KEYS},
             "names": {key: str(label) for key, label in KPI_LABELS.items()},
         },
-        **_alert_list(selectors.open_alerts(scope, mine_only=False), people=list(people.values())),
+        **_alert_list(
+            request,
+            selectors.open_alerts(scope, mine_only=False, page=request.GET.get(ALERTS_PAGE)),
+            people=list(people.values()),
+        ),
         **_feedback_tables(projects=projects, start=start, end=end, tz=user.zone),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
@@ -314,9 +319,18 @@ def _kpi_rows(current: dict, previous: dict) -> list[dict]:
 # --- Alerts: acknowledge / snooze / assign in place (HTMX) ---------------------------------
 
 
-def _alert_list(alerts: selectors.OpenAlerts, *, people: list[User]) -> dict:
-    """The context `alerts.html` needs: the rows shown and how many alerts are open in all."""
-    return {**_alert_rows(alerts.rows, people=people), "alerts_total": alerts.total, "alerts_cut": alerts.cut}
+def _alert_list(request, alerts: Page, *, people: list[User]) -> dict:
+    """The context `alerts.html` needs: the rows of the page shown, the page itself and the query
+    its links keep (everything but the alert page number)."""
+    query = request.GET.copy()
+    query.pop(ALERTS_PAGE, None)
+    return {
+        **_alert_rows(alerts.object_list, people=people),
+        "back": request.get_full_path(),  # where an action without HTMX comes back to
+        "alerts_page": alerts,
+        "alerts_total": alerts.paginator.count,
+        "alerts_query": query.urlencode(),
+    }
 
 
 def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
@@ -332,6 +346,7 @@ def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
     assignees = selectors.assignees_by_project(
         people=people, project_ids=[alert["project_id"] for alert in alerts]
     )
+    now = timezone.now()
     # One menu for each project and current assignee, however many alerts share them.
     menus: dict[tuple[int, int | None], str] = {}
     for alert in alerts:
@@ -340,7 +355,11 @@ def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
             menus[menu] = _assign_options(
                 assignees[alert["project_id"]], names=people_names, selected=alert["assignee_id"]
             )
+        snoozed_until = alert["snoozed_until"]
         alert.update(
+            snoozed=display.local(snoozed_until, "Y-m-d H:i")
+            if snoozed_until and snoozed_until > now
+            else "",
             link=project_url(alert["project_id"]),
             urls={name: url(alert["pk"]) for name, url in actions.items()},
             kind_label=kinds.get(alert["kind"], alert["kind"]),
@@ -355,7 +374,7 @@ def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
         "snooze_options": format_html_join(
             "", '<option value="{}">{}</option>', SnoozeForm.base_fields["hours"].choices
         ),
-        "now": timezone.now(),
+        "now": now,
     }
 
 
@@ -371,10 +390,20 @@ def _assign_options(people: list[User], *, names: dict[int, str], selected: int 
     )
 
 
+def _safe_back(request) -> str:
+    """The `next` of the form when it is a page of this site, else ""."""
+    back = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return back if allowed else ""
+
+
 def _alert_row(request, alert, *, error: str = ""):
     row = selectors.alert_rows(alerts_for(request.user).filter(pk=alert.pk)).get()
     context = _alert_rows([row], people=selectors.assignable_users(user=request.user))
-    return render(request, "dashboard/partials/alert_row.html", {**context, "alert": row, "error": error})
+    context.update(alert=row, error=error, back=_safe_back(request))
+    return render(request, "dashboard/partials/alert_row.html", context)
 
 
 @require_POST
@@ -404,12 +433,7 @@ def alert_action(request, pk: int, action: str):
     if not request.htmx:
         if error:  # shown on the page the browser goes back to
             messages.error(request, error)
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            back = "dashboard:home"
-        return redirect(back)
+        return redirect(_safe_back(request) or "dashboard:home")
     return _alert_row(request, alert, error=error)
 
 

@@ -1,7 +1,9 @@
 """The staff pages: RM home, team view, project 360°, client profile, alert actions, exports."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -191,6 +193,71 @@ def test_snoozing_hides_the_alert_from_the_home_page(browser, owner, project):
     alert.refresh_from_db()
     assert alert.snoozed_until > timezone.now() + timedelta(hours=23)
     assert "Snooze me please" not in browser(owner).get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "line"), [("en", "Snoozed until {until}"), ("zh-hans", "已暂缓至 {until}")]
+)
+def test_snoozing_an_alert_in_place_shows_until_when_in_the_users_time_zone(
+    browser, owner, project, language, line
+):
+    owner.time_zone = "America/New_York"
+    owner.save(update_fields=["time_zone"])
+    alert = AlertFactory(project=project)
+
+    response = browser(owner).post(
+        reverse("dashboard:alert-action", args=[alert.pk, "snooze"]),
+        {"hours": 24},
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    alert.refresh_from_db()
+    until = alert.snoozed_until.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'class="alert-row sev-border-warning snoozed" id="alert-{alert.pk}"' in body
+    assert line.format(until=until) in body
+
+
+def test_acting_on_an_alert_that_is_not_snoozed_says_nothing_of_snoozing(browser, owner, project):
+    alert = AlertFactory(project=project, snoozed_until=timezone.now() - timedelta(hours=1))
+
+    response = browser(owner).post(
+        reverse("dashboard:alert-action", args=[alert.pk, "acknowledge"]),
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert "Snoozed until" not in response.content.decode()
+    assert 'data-state="snoozed"' not in response.content.decode()
+
+
+def test_snoozing_without_htmx_goes_back_to_the_page_and_counts_the_alert_snoozed(browser, owner, project):
+    alert = AlertFactory(project=project, message="Snooze me please")
+    page = browser(owner)
+
+    response = page.post(reverse("dashboard:alert-action", args=[alert.pk, "snooze"]), {"hours": 24})
+    home = page.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert response.status_code == 302
+    assert "Snooze me please" not in home
+    assert "1 snoozed" in home
+
+
+def test_an_alert_action_without_htmx_comes_back_to_the_alert_page_it_was_taken_on(browser, manager, project):
+    alerts = [AlertFactory(project=project) for _ in range(25)]
+    page = browser(manager)
+    body = page.get("/team/", {"alerts_page": 2}).content.decode()
+    last = alerts[-1]
+    form = re.search(rf'action="/alerts/{last.pk}/acknowledge/".*?name="next" value="([^"]*)"', body)
+
+    response = page.post(
+        reverse("dashboard:alert-action", args=[last.pk, "acknowledge"]), {"next": form.group(1)}
+    )
+
+    assert form.group(1) == "/team/?alerts_page=2"
+    assert response["Location"] == "/team/?alerts_page=2"
 
 
 def test_assigning_an_alert_to_a_teammate_who_cannot_see_it_shows_the_error(
