@@ -36,7 +36,21 @@ def _accepted_parameters(backend, request, queryset, view) -> set[str]:
 
 
 class StrictFilterBackend(DjangoFilterBackend):
-    """django-filter's backend, answering 400 to a query parameter the list does not know."""
+    """django-filter's backend, answering 400 to a query parameter the list does not know. A
+    known one left empty (`?kind=`, what a form's blank choice sends) filters nothing, for every
+    filter alike."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        data = kwargs["data"].copy()
+        for name in list(data):
+            values = [value for value in data.getlist(name) if value != ""]
+            if values:
+                data.setlist(name, values)
+            else:
+                del data[name]
+        kwargs["data"] = data
+        return kwargs
 
     def filter_queryset(self, request, queryset, view):
         accepted = _accepted_parameters(self, request, queryset, view)

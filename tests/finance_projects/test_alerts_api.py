@@ -228,6 +228,16 @@ def test_an_unknown_filter_is_refused_not_ignored(api_as, owner, alert, query):
     )
 
 
+@pytest.mark.parametrize("query", ["kind=", "severity=&kind=", "open=&project=&assignee="])
+def test_a_filter_left_empty_filters_nothing_whichever_it_is(api_as, owner, project, alert, query):
+    resolved = AlertFactory(project=project, resolved_at=timezone.now())
+
+    response = api_as(owner).get(f"{URL}?{query}")
+
+    assert response.status_code == 200
+    assert {row["id"] for row in response.json()["results"]} == {alert.pk, resolved.pk}
+
+
 @pytest.mark.parametrize("ordering", ["colour", "-colour", "opened_at,colour"])
 def test_sorting_by_a_field_the_list_cannot_sort_by_is_refused(api_as, owner, alert, ordering):
     response = api_as(owner).get(URL, {"ordering": ordering}, HTTP_ACCEPT_LANGUAGE="en")
