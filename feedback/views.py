@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from cem.ratelimit import over_limit
+from cem.ratelimit import known_over_limit, over_limit
 
 from . import services
 from .conf import feedback_setting
@@ -69,10 +69,13 @@ def _invalid(request):
     )
 
 
+BUDGET_SCOPE, BUDGET_WINDOW_SECONDS = "survey", 60
+
+
 def _over_budget(request) -> bool:
     """This address has used up its requests of the minute on the public link pages."""
     limit = feedback_setting("PUBLIC_RATE_PER_MINUTE")
-    return over_limit(request, scope="survey", limit=limit, window_seconds=60)
+    return over_limit(request, scope=BUDGET_SCOPE, limit=limit, window_seconds=BUDGET_WINDOW_SECONDS)
 
 
 def _too_many(request):
@@ -156,7 +159,10 @@ def survey_page(request, token: str):
         # The common case in one statement; anything else (a dead link, answers to correct)
         # falls through to the full path below, which explains it. A stored submission spends
         # no request budget: it used up its one-time link, so it cannot be repeated, and what
-        # an address can try (page views, failed submissions) is still counted below.
+        # an address can try (page views, failed submissions) is still counted below. An address
+        # this process already found over its budget is refused before the database is asked.
+        if known_over_limit(request, scope=BUDGET_SCOPE, window_seconds=BUDGET_WINDOW_SECONDS):
+            return _too_many(request)
         stored = services.response_submit_for_link(
             token=token, raw=_answers(request), language=_requested_language(request)
         )

@@ -9,6 +9,7 @@ from django.apps import apps as django_apps
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from cem.ratelimit import forget_known_over_limit
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory, TeamFactory, UserFactory
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
@@ -31,6 +32,7 @@ def _fast_and_isolated(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.AXES_ENABLED = False
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    forget_known_over_limit()
 
 
 # Rows that data migrations create; a transactional test's flush deletes them, so they are
