@@ -32,9 +32,11 @@ def scan_relationship_surveys(*, at: datetime | None = None) -> int:
     survey = active_survey(SurveyKind.RELATIONSHIP)  # None: every due contact is a recorded skip
     due_since = at - relativedelta(months=feedback_setting("RELATIONSHIP_EVERY_MONTHS"))
     cap_since = at - timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS"))
-    # Any relationship survey counts, whatever sent it: one an RM sent by hand (or the demo's)
-    # resets the client's period as much as the scan's own.
-    relationship = SurveyInvitation.objects.reached(
+    # Any relationship survey settles the client's period, whatever sent it: one an RM sent by
+    # hand (or the demo's) as much as the scan's own, and one revoked before it was e-mailed too
+    # (revoking the scan's invitation is how an RM holds this period's survey back). Only the
+    # contact frequency cap leaves those out: they asked nobody anything.
+    relationship = SurveyInvitation.objects.filter(
         contact__client_id=OuterRef("client_id"), survey__kind=SurveyKind.RELATIONSHIP
     )
     latest_project = FinancingProject.objects.filter(

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from feedback import services
 from feedback.models import SkipReason, SurveyInvitation, SurveySkip, Trigger
 from feedback.scans import scan_relationship_surveys
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, ProjectFactory, shipped_survey
@@ -69,14 +70,14 @@ def test_a_contact_inside_the_frequency_cap_is_skipped_once_and_recorded(
     assert SurveyInvitation.objects.filter(trigger=Trigger.RELATIONSHIP).count() == 0
 
 
-def test_a_relationship_survey_revoked_before_it_was_emailed_neither_caps_nor_counts(
+def test_a_survey_revoked_before_it_was_emailed_does_not_cap_the_relationship_survey(
     project, contact, relationship_survey
 ):
     InvitationFactory(
         project=project,
         contact=contact,
-        survey=relationship_survey,
-        trigger="manual",
+        survey=shipped_survey("milestone"),
+        trigger="milestone",
         sent_at=None,
         revoked_at=timezone.now(),
     )
@@ -84,7 +85,17 @@ def test_a_relationship_survey_revoked_before_it_was_emailed_neither_caps_nor_co
     assert scan_relationship_surveys() == 1
 
     assert not SurveySkip.objects.exists()
-    assert SurveyInvitation.objects.filter(trigger=Trigger.RELATIONSHIP, contact=contact).count() == 1
+
+
+def test_a_revoked_relationship_survey_holds_back_its_period_and_the_next_period_invites_again(
+    project, contact, relationship_survey
+):
+    assert scan_relationship_surveys() == 1
+    invitation = SurveyInvitation.objects.get(trigger=Trigger.RELATIONSHIP)
+    services.invitation_revoke(invitation=invitation)
+
+    assert scan_relationship_surveys(at=timezone.now() + timedelta(hours=1)) == 0
+    assert scan_relationship_surveys(at=timezone.now() + timedelta(days=200)) == 1
 
 
 def test_without_an_active_relationship_survey_each_due_contact_is_skipped_once_and_recorded(
