@@ -167,7 +167,7 @@ def home(request):
         return render(request, "dashboard/partials/portfolio_table.html", context)
     alerts = selectors.open_alerts(scope, mine_only=True, page=request.GET.get(ALERTS_PAGE))
     # The assign menus are only shown on alerts: no alerts, no colleagues to read.
-    people = selectors.assignable_users(user=user) if alerts.object_list else []
+    people = _assign_menu_people(user) if alerts.object_list else []
     context.update(
         _alert_list(request, alerts, people=people),
         snoozed=selectors.snoozed_count(scope),
@@ -399,9 +399,15 @@ def _safe_back(request) -> str:
     return back if allowed else ""
 
 
+def _assign_menu_people(user: User) -> list[User]:
+    """Whom the user's assign menus offer: none for department staff, who reassign nothing
+    (`alert_assign`)."""
+    return [] if user.is_department_staff else selectors.assignable_users(user=user)
+
+
 def _alert_row(request, alert, *, error: str = ""):
     row = selectors.alert_rows(alerts_for(request.user).filter(pk=alert.pk)).get()
-    context = _alert_rows([row], people=selectors.assignable_users(user=request.user))
+    context = _alert_rows([row], people=_assign_menu_people(request.user))
     context.update(alert=row, error=error, back=_safe_back(request))
     return render(request, "dashboard/partials/alert_row.html", context)
 

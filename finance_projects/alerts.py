@@ -44,7 +44,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -210,7 +210,10 @@ def check_assignee(assignee: User | None, *, project_id: int) -> None:
 
 @transaction.atomic
 def alert_assign(*, alert: Alert, assignee: User, by: User) -> Alert:
-    """Hand the alert to someone who can see its project."""
+    """Hand the alert to someone who can see its project. Department staff see the alerts about
+    their commitments, but whose they are is for the team to say."""
+    if by.is_department_staff:
+        raise PermissionDenied(_("Department staff cannot reassign alerts."))
     check_assignee(assignee, project_id=alert.project_id)
     locked = _lock_open(alert)
     locked.assignee = assignee

@@ -396,3 +396,21 @@ def test_an_rms_home_keeps_to_the_alerts_assigned_to_them_or_unassigned_on_their
 @pytest.fixture
 def foreign_project(outsider):
     return ProjectFactory(client=ClientFactory(relationship_manager=outsider))
+
+
+def test_department_staff_get_no_assign_menu_and_cannot_reassign_from_the_page(
+    browser, owner, lawyer_on_the_project, project
+):
+    lawyer = lawyer_on_the_project
+    theirs = CommitmentFactory(project=project, owner=lawyer)
+    missed = AlertFactory(project=project, kind="commitment_missed", subject_id=theirs.pk, assignee=owner)
+    page = browser(lawyer)
+
+    body = page.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    refused = page.post(f"/alerts/{missed.pk}/assign/", {"assignee": lawyer.pk})
+
+    assert alert_ids(body) == [missed.pk]
+    assert f"/alerts/{missed.pk}/assign/" not in body
+    assert refused.status_code == 403
+    missed.refresh_from_db()
+    assert missed.assignee_id == owner.pk
