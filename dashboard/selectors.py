@@ -373,7 +373,8 @@ class OpenAlertList:
     every open alert the user may see. A row is a dict of `ALERT_ROW_FIELDS`.
 
     The total rides on every row read (a window counts before the LIMIT), so a page read ahead
-    with `read_ahead` also answers `count()`: one query for a page that exists."""
+    before the Paginator counts (`alerts[start:stop]`) also answers `count()`: one query for a
+    page that exists."""
 
     def __init__(self, scope: Scope, *, mine_only: bool, at: datetime | None = None):
         condition, params = _alert_scope(scope)
@@ -414,10 +415,6 @@ class OpenAlertList:
         self._read[start] = rows
         return rows
 
-    def read_ahead(self, start: int, size: int) -> None:
-        """Read the rows from `start` now, and the total with them when there are any."""
-        self._fetch(start, size)
-
     def count(self) -> int:
         if self._total is None:  # nothing read yet, or a window past the end
             self._total = fetch(f"SELECT count(*) FROM ({self.sql}) AS open_alerts", list(self.params))[0][0]
@@ -448,7 +445,7 @@ def open_alerts(
     except (TypeError, ValueError):
         number = 1
     if 1 <= number <= MAX_READ_AHEAD:  # a larger one is past any end: no OFFSET that overflows
-        alerts.read_ahead((number - 1) * per_page, per_page)
+        alerts[(number - 1) * per_page : number * per_page]  # read ahead: the total comes with it
     return Paginator(alerts, per_page).get_page(page)
 
 
