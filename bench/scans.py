@@ -8,8 +8,8 @@ read. For each scan it measures:
 
 - first run: from no alert of that kind, opening every alert;
 - at once: the same scan again straight after, nothing having changed (it must open and
-  resolve nothing), among the dead row versions and unset visibility-map bits the first run
-  left behind;
+  resolve nothing); the first run has vacuumed the subjects' table it rewrote in bulk
+  (CEM["SCAN_VACUUM_AFTER_ROWS"]), and that time counts in the first run's;
 - second run: the next beat, nothing having changed, once autovacuum has been through the
   first run's writes (here a VACUUM ANALYZE; a live database's autovacuum visits a table that
   had tens of thousands of rows written within its one-minute naptime, and the beat runs the
@@ -34,8 +34,9 @@ Two references show what the targets ask of any implementation, whatever its SQL
 the foreign-key checks made immediate, so each constraint's trigger time is shown (rolled back).
 
 Each figure is the median of `--repeat` runs (the alerts of the kind are deleted before each
-first run). Targets: first run <= 3x the floor, second run <= 2x; the ordinary beat (+5 min) is
-held to the first run's 3x as well, being what every scan of a live portfolio costs.
+first run). Targets: first run <= 3x the floor, second run (at once and after autovacuum) <= 2x;
+the ordinary beat (+5 min) is held to the first run's 3x as well, being what every scan of a
+live portfolio costs.
 """
 
 import argparse
@@ -252,7 +253,7 @@ def run(*, scale: float, reuse: bool = False, repeat: int = 3, show_breakdown: b
         row["second_ratio"] = row["second"] / row["floor"]
         out(f"{row['scan']:<20}" + "".join(f"{cell(row):>{width}}" for _, width, cell in columns))
     out(f"peak Python memory during the scans (tracemalloc): {peak / 2**20:.1f} MiB; peak RSS: {rss:.0f} MiB")
-    out(f"targets: first run and +5 min <= {TARGET_FIRST}x the floor, second run <= {TARGET_SECOND}x")
+    out(f"targets: first run and +5 min <= {TARGET_FIRST}x the floor, at once and second <= {TARGET_SECOND}x")
     out("write: the rows alone into a bare temporary table; keyed: into a table with the primary key,")
     out("the one-open-alert unique index and the two foreign keys (checks included); open: count(*)")
     out("of the open alerts of the kind; compare: the read-only full comparison of candidates and alerts;")
@@ -282,6 +283,7 @@ def main(argv=None) -> int:
         for row in results
         for figure, over in [
             ("first", row["first_ratio"] > TARGET_FIRST),
+            ("at once", row["at_once"] / row["floor"] > TARGET_SECOND),
             ("second", row["second_ratio"] > TARGET_SECOND),
             ("+5 min", row["later"] / row["floor"] > TARGET_FIRST),
         ]

@@ -236,6 +236,8 @@ CEM = {
     "ALERT_ESCALATION_HOURS": env.int("CEM_ALERT_ESCALATION_HOURS", default=24),
     "ALERT_MAX_SNOOZE_DAYS": env.int("CEM_ALERT_MAX_SNOOZE_DAYS", default=30),
     "CLIENT_LINK_DAYS": env.int("CEM_CLIENT_LINK_DAYS", default=30),
+    # A scan run that rewrites this many stored alert severities vacuums their table after it.
+    "SCAN_VACUUM_AFTER_ROWS": env.int("CEM_SCAN_VACUUM_AFTER_ROWS", default=10_000),
 }
 
 # --- REST API ------------------------------------------------------------------------------
