@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from finance_projects.models import FailureCategory
 
@@ -93,20 +93,39 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Send the same survey again"))
     def send_again(self, request, queryset):
+        """Each invitation on its own: one the rules refuse (its survey was deactivated, say) is
+        counted with its reason and does not stop, or undo, the others."""
         sent = skipped = 0
+        refused: dict[str, None] = {}  # the reasons, once each, in the order met
+        refused_count = 0
         for invitation in queryset.select_related("project", "contact", "survey"):
-            result = services.survey_send(
-                project=invitation.project,
-                contact=invitation.contact,
-                survey=invitation.survey,
-                trigger=Trigger.MANUAL,
-                reason=invitation.reason,
-                reason_params=invitation.reason_params,
-                created_by=request.user,
-            )
+            try:
+                result = services.survey_send(
+                    project=invitation.project,
+                    contact=invitation.contact,
+                    survey=invitation.survey,
+                    trigger=Trigger.MANUAL,
+                    reason=invitation.reason,
+                    reason_params=invitation.reason_params,
+                    created_by=request.user,
+                )
+            except ValidationError as error:
+                refused_count += 1
+                refused.update(dict.fromkeys(error.messages))
+                continue
             sent += result.invitation is not None
             skipped += result.skip is not None
         messages.info(request, _("%(sent)d sent, %(skipped)d skipped.") % {"sent": sent, "skipped": skipped})
+        if refused_count:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d not sent: %(reasons)s",
+                    "%(count)d not sent: %(reasons)s",
+                    refused_count,
+                )
+                % {"count": refused_count, "reasons": " ".join(refused)},
+            )
 
     @admin.action(description=gettext_lazy("Revoke the links"))
     def revoke(self, request, queryset):

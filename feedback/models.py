@@ -405,8 +405,10 @@ class SurveySkip(models.Model):
     project = models.ForeignKey(
         FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="+"
     )
+    # Empty when no survey of the kind was active, and once its survey is deleted: the skip
+    # (who, why, when) is the audit trail and outlives the survey.
     survey = models.ForeignKey(
-        Survey, verbose_name=_("survey"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Survey, verbose_name=_("survey"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
     reason = models.CharField(_("reason"), max_length=20, choices=SkipReason.choices)

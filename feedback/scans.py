@@ -1,8 +1,9 @@
 """Periodic detection for surveys: which clients are due a relationship survey.
 
-Set-based: one query finds every due contact, one INSERT writes their invitations and one
-INSERT their skips. The deduplication key names the client's previous relationship survey, so a
-rerun or a second worker inserts nothing new (the unique constraint drops the duplicates).
+Set-based: one query locks every due contact, one reads them, one INSERT writes their
+invitations and one INSERT their skips. The deduplication key names the client's previous
+relationship survey, so a rerun or a second worker inserts nothing new (the unique constraint
+drops the duplicates).
 """
 
 from datetime import datetime, timedelta
@@ -42,17 +43,29 @@ def scan_relationship_surveys(*, at: datetime | None = None) -> int:
     latest_project = FinancingProject.objects.filter(
         client_id=OuterRef("client_id"), status=ProjectStatus.ACTIVE
     ).order_by("-created_at", "-id")
+    due = (
+        Contact.objects.annotate(project_id=Subquery(latest_project.values("id")[:1]))
+        .filter(project_id__isnull=False)
+        .exclude(Exists(relationship.filter(created_at__gt=due_since)))
+    )
+    # The due contacts are locked before they are read, as `survey_send` locks its contact: a
+    # survey sent to one of them meanwhile has committed and counts against the cap below, or
+    # waits for this transaction and then finds these invitations.
+    due_ids = list(
+        Contact.objects.select_for_update()
+        .filter(pk__in=due.values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     candidates = list(
-        Contact.objects.annotate(
-            project_id=Subquery(latest_project.values("id")[:1]),
+        due.filter(pk__in=due_ids)
+        .annotate(
             project_stage=Subquery(latest_project.values("stage")[:1]),
             previous_id=Subquery(relationship.order_by("-created_at", "-id").values("id")[:1]),
             capped=Exists(
                 SurveyInvitation.objects.reached(contact_id=OuterRef("pk")).filter(created_at__gt=cap_since)
             ),
         )
-        .filter(project_id__isnull=False)
-        .exclude(Exists(relationship.filter(created_at__gt=due_since)))
         .values(
             "id", "client_id", "email", "opted_out", "capped", "project_id", "project_stage", "previous_id"
         )

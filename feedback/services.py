@@ -187,9 +187,13 @@ def survey_send(
     created_by: User | None = None,
     dedupe_key: str | None = None,
     issue_link: bool = False,
+    stage: str | None = None,
     at: datetime | None = None,
 ) -> SendResult:
     """Invite a contact to a survey about a project, unless a rule says not to (recorded as a skip).
+
+    The invitation is filed under `stage` (the stage a milestone survey asks about), by default
+    the project's stage now.
 
     `reason` is a text typed by a person, kept as typed; automatic triggers give `reason_params`
     instead, which the survey page and email write out in the contact's language
@@ -229,7 +233,7 @@ def survey_send(
         trigger=trigger,
         reason=reason[:300],
         reason_params=reason_params or {},
-        stage=project.stage,
+        stage=stage or project.stage,
         dedupe_key=dedupe_key,
         created_by=created_by,
         created_at=at,
@@ -289,6 +293,7 @@ def survey_send_milestone(*, transition: StageTransition, at: datetime | None = 
             trigger=Trigger.MILESTONE,
             reason_params={"stage": transition.stage},
             dedupe_key=f"milestone:{transition.pk}:{contact.pk}",
+            stage=transition.stage,
             at=at,
         )
         for contact in contacts
@@ -391,15 +396,21 @@ def _cached_survey_of(raw: dict[str, str]) -> tuple[int, datetime, tuple[Questio
     to, or None when the form names no question, an unknown one, or several surveys."""
     survey_ids = set()
     for field in raw:
-        number = field[2:]
-        if not (number.isascii() and number.isdigit()):
+        number = _small_number(field[2:])
+        if number is None:
             return None
-        survey_ids.add(_survey_of_question.get(int(number)))
+        survey_ids.add(_survey_of_question.get(number))
     if len(survey_ids) != 1 or None in survey_ids:
         return None
     [survey_id] = survey_ids
     cached = _questions_cache.get(survey_id)
     return None if cached is None else (survey_id, *cached)
+
+
+def _small_number(text: str) -> int | None:
+    """The number `text` spells in at most 18 ASCII digits (a question id, a score), else None.
+    Longer ones are refused before `int()`, which raises on thousands of digits."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def invitation_mark_opened(*, invitation: SurveyInvitation, at: datetime | None = None) -> None:
@@ -429,10 +440,11 @@ def clean_answers(questions: list[Question], raw: dict[str, str], *, final: bool
             continue
         if question.scale:
             low, high = question.scale
-            if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+            score = _small_number(value)
+            if score is None or not low <= score <= high:
                 errors[field] = _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
                 continue
-            answers[str(question.pk)] = int(value)
+            answers[str(question.pk)] = score
         elif question.type == QuestionType.CHOICE:
             if value not in question.option_values():
                 errors[field] = _("Choose one of the options.")

@@ -1,6 +1,7 @@
 """The public survey page: no login, one identical answer for dead links, answers stored once."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -196,6 +197,18 @@ def test_a_saved_draft_is_completed_by_the_submission(client, linked):
 def test_a_score_written_in_non_ascii_digits_is_refused_not_a_server_error(client, linked):
     invitation, token = linked
     page = client.post(url(token), answers_for(invitation.survey, nps="²"))
+    assert page.status_code == 400
+    assert not SurveyResponse.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["score", "question id"])
+def test_a_number_thousands_of_digits_long_is_refused_not_a_server_error(client, linked, field):
+    invitation, token = linked
+    answers = answers_for(invitation.survey, nps="9" * 5000 if field == "score" else "9")
+    if field == "question id":
+        answers["q_" + "1" * 5000] = "9"
+    # Urlencoded, as a browser posts this form (a multipart parser refuses such a field name first).
+    page = client.post(url(token), urlencode(answers), content_type="application/x-www-form-urlencoded")
     assert page.status_code == 400
     assert not SurveyResponse.objects.exists()
 

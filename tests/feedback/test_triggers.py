@@ -31,6 +31,17 @@ def test_entering_a_survey_stage_sends_the_milestone_survey_after_commit(
     assert mail.outbox[0].to == [contact.email]
 
 
+def test_a_milestone_survey_sent_after_the_project_moved_on_is_filed_under_its_milestone(
+    owner, project, contact, milestone_survey
+):
+    transition = project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
+    project_move_stage(project=project, to_stage="due_diligence", moved_by=owner)
+
+    services.survey_send_milestone(transition=StageTransition.objects.get(pk=transition.pk))
+
+    assert SurveyInvitation.objects.get().stage == "term_sheet"
+
+
 def test_a_stage_outside_the_configured_list_sends_nothing(
     owner, project, contact, milestone_survey, eager_celery, django_capture_on_commit_callbacks, settings
 ):
