@@ -39,7 +39,13 @@ AUDIT_LIMIT = 30
 
 
 def stage_path(project: FinancingProject, *, at: datetime) -> list[dict]:
-    """Every stage in order with its purpose, expected days and the days actually spent in it."""
+    """Every stage in order with its purpose, expected days and the days actually spent in it
+    (every stay in it, rounded to whole days).
+
+    A stage is marked late as the early-warning scan rules it, not by the rounded days shown: the
+    current stage while its open stay is past the expected days and the project active (exactly
+    when a stage-overrun alert is open, see `selectors.stage_overrun`); any other stage when one
+    of its stays lasted longer than the expected days."""
     language = get_language() or "zh-hans"
     purpose = "purpose_en" if language.startswith("en") else "purpose_zh"  # as StageDefinition.purpose
     definitions = {
@@ -49,28 +55,39 @@ def stage_path(project: FinancingProject, *, at: datetime) -> list[dict]:
         )
     }
     spent: dict[str, float] = defaultdict(float)
+    late: set[str] = set()
     transitions = fetch(
         "SELECT stage, entered_at, left_at FROM finance_projects_stagetransition"
         " WHERE project_id = %s ORDER BY entered_at, id",
         [project.pk],
     )
-    for stage, entered_at, left_at in transitions:
-        end = as_datetime(left_at) or at
-        spent[stage] += (end - as_datetime(entered_at)).total_seconds() / 86400
     current = Stage.order(project.stage)
+    for stage, entered_at, left_at in transitions:
+        entered_at, left_at = as_datetime(entered_at), as_datetime(left_at)
+        spent[stage] += ((left_at or at) - entered_at).total_seconds() / 86400
+        expected = definitions.get(stage, (None, ""))[0]
+        if left_at is None:  # the open stay: the scan's rule
+            overrun = selectors.stage_overrun(
+                status=project.status, entered_at=entered_at, expected_days=expected, at=at
+            )
+        else:  # a stay gone by: whether it outlasted its days
+            overrun = stage != project.stage and selectors.past_expected_days(
+                entered_at, expected, at=left_at
+            )
+        if overrun:
+            late.add(stage)
     path = []
     for index, (value, label) in enumerate(Stage.choices):
         expected, text = definitions.get(value, (None, ""))
-        actual = round(spent[value]) if value in spent else None
         path.append(
             {
                 "stage": value,
                 "label": label,
                 "purpose": text,
                 "expected_days": expected,
-                "actual_days": actual,
+                "actual_days": round(spent[value]) if value in spent else None,
                 "state": "done" if index < current else ("current" if index == current else "todo"),
-                "late": bool(expected and actual is not None and actual > expected),
+                "late": value in late,
             }
         )
     return path

@@ -22,6 +22,7 @@ from finance_projects.models import (
     AlertSeverity,
     CommitmentStatus,
     FinancingProject,
+    ProjectStatus,
     Stage,
 )
 from finance_projects.selectors import alerts_for, clients_for, portfolio_for
@@ -61,6 +62,30 @@ def parse_id(text: str) -> int | None:
     """A row id typed into a query or a form, or None. ASCII only: str.isdigit() accepts "²",
     which int() refuses; 18 digits fit any id column."""
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+# --- The early-warning rules as the pages mark them --------------------------------------------
+# The same tests `finance_projects.scans` runs in SQL (`update_overdue`, `stage_overrun`), on the
+# values a page has read anyway: a page marks a project late exactly when the scan alerts on it.
+
+
+def past_expected_days(entered_at: datetime, expected_days: int | None, *, at: datetime) -> bool:
+    """Whether a stay that began at `entered_at` had lasted longer than `expected_days` days (of
+    24 hours) at `at`: strictly, a stay exactly at its deadline is not over it. None: no deadline."""
+    return expected_days is not None and entered_at + timedelta(days=expected_days) < at
+
+
+def update_overdue(*, status: str, next_update_due_at: datetime | None, at: datetime) -> bool:
+    """An active project whose next client update was due before `at` (strictly): the scan
+    `update_overdue`'s rule. A project on hold, closed or lost owes no updates."""
+    return status == ProjectStatus.ACTIVE and next_update_due_at is not None and next_update_due_at < at
+
+
+def stage_overrun(*, status: str, entered_at: datetime, expected_days: int | None, at: datetime) -> bool:
+    """An active project whose current stay, entered at `entered_at` (the open stage transition's
+    `entered_at`, which the project's `stage_entered_at` repeats), is past its stage's expected
+    days at `at`: the scan `stage_overrun`'s rule."""
+    return status == ProjectStatus.ACTIVE and past_expected_days(entered_at, expected_days, at=at)
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,6 @@ def _portfolio_context(request, scope: Scope) -> dict:
         if row["pk"] in fresh:
             row["health"], row["health_factors"] = fresh[row["pk"]].score, fresh[row["pk"]].factors
         days = (now - row["stage_entered_at"]).days
-        due = row["next_update_due_at"]
         shown.append(
             {
                 **row,
@@ -133,9 +132,17 @@ def _portfolio_context(request, scope: Scope) -> dict:
                 ),
                 "stage_label": stages.get(row["stage"], row["stage"]),
                 "days_in_stage": days,
-                "overrun": bool(row["expected_days"] and days > row["expected_days"]),
+                # The scans' rules to the second, not the whole days shown beside them.
+                "overrun": selectors.stage_overrun(
+                    status=row["status"],
+                    entered_at=row["stage_entered_at"],
+                    expected_days=row["expected_days"],
+                    at=now,
+                ),
                 "last_update": display.local(row["last_client_update_at"], "Y-m-d"),
-                "update_overdue": bool(due and due < now),
+                "update_overdue": selectors.update_overdue(
+                    status=row["status"], next_update_due_at=row["next_update_due_at"], at=now
+                ),
                 "commitment_title": display.truncate(row["next_commitment_title"], 40),
                 "commitment_due": display.local(row["next_commitment_at"], "Y-m-d H:i"),
                 "band": band(row["health"]),
