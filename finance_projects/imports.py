@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, Role, User
 
 from .models import (
+    MAX_UPDATE_CADENCE_DAYS,
     Client,
     Commitment,
     CommitmentKind,
@@ -433,8 +434,14 @@ class _ProjectChecker(_Checker):
         default_status = ProjectStatus.CLOSED if stage == Stage.CLOSED else ProjectStatus.ACTIVE
         status = self._choice(line, "status", row.get("status", ""), ProjectStatus.values, default_status)
         cadence = row.get("update_cadence_days", "") or "14"
-        if not cadence.isdigit() or int(cadence) < 1:
-            self.errors.add(line, "update_cadence_days", _("A whole number of days, at least 1."))
+        # ASCII digits only ("²" is a digit to str.isdigit() but not to int()), and few of them.
+        days = int(cadence) if cadence.isascii() and cadence.isdigit() and len(cadence) <= 9 else 0
+        if not 1 <= days <= MAX_UPDATE_CADENCE_DAYS:
+            self.errors.add(
+                line,
+                "update_cadence_days",
+                _("A whole number of days from 1 to %(max)d.") % {"max": MAX_UPDATE_CADENCE_DAYS},
+            )
         client = self._client(line, row["client"])
         if client is None:
             return None
@@ -447,7 +454,6 @@ class _ProjectChecker(_Checker):
             return None
         if line in self.errors.bad_lines:
             return None
-        days = int(cadence)
         return FinancingProject(
             client=client,
             name=name,

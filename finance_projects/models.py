@@ -4,7 +4,7 @@ and the alerts that the early-warning scans raise about them."""
 from datetime import datetime
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -127,6 +127,13 @@ class Contact(models.Model):
         return f"{self.name} ({self.client})"
 
 
+# The longest a stage may be expected to take, and the longest a client may wait between updates.
+# Beyond these, a deadline leaves the range of a date: Python's (services) or PostgreSQL's, where
+# the stage_overrun scan subtracts twice the expected days from now (scans._days_before).
+MAX_EXPECTED_DAYS = 3650  # ten years: the "closed" stage's default
+MAX_UPDATE_CADENCE_DAYS = 365  # a client who hears from the bank less than once a year is lost
+
+
 class StageDefinition(models.Model):
     """What each stage is for and how long it should take; editable by operations staff."""
 
@@ -134,14 +141,18 @@ class StageDefinition(models.Model):
     purpose_zh = models.TextField(_("purpose (Chinese)"))
     purpose_en = models.TextField(_("purpose (English)"))
     expected_days = models.PositiveIntegerField(
-        _("expected duration in days"), validators=[MinValueValidator(1)]
+        _("expected duration in days"),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_EXPECTED_DAYS)],
     )
 
     class Meta:
         verbose_name = _("stage definition")
         verbose_name_plural = _("stage definitions")
         constraints = [
-            models.CheckConstraint(condition=Q(expected_days__gte=1), name="stage_expected_days_positive")
+            models.CheckConstraint(condition=Q(expected_days__gte=1), name="stage_expected_days_positive"),
+            models.CheckConstraint(
+                condition=Q(expected_days__lte=MAX_EXPECTED_DAYS), name="stage_expected_days_at_most_10y"
+            ),
         ]
 
     def __str__(self):
@@ -210,7 +221,9 @@ class FinancingProject(ScanOwnedFields, models.Model):
         "accounts.Team", verbose_name=_("team"), on_delete=models.PROTECT, related_name="projects"
     )
     update_cadence_days = models.PositiveIntegerField(
-        _("client update cadence (days)"), default=14, validators=[MinValueValidator(1)]
+        _("client update cadence (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_UPDATE_CADENCE_DAYS)],
     )
     # Kept by services in the same transaction as the touchpoint/transition that changes them.
     last_client_update_at = models.DateTimeField(_("last client update"), null=True, blank=True)
@@ -241,6 +254,10 @@ class FinancingProject(ScanOwnedFields, models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="project_amount_positive"),
             models.CheckConstraint(condition=Q(update_cadence_days__gte=1), name="project_cadence_positive"),
+            models.CheckConstraint(
+                condition=Q(update_cadence_days__lte=MAX_UPDATE_CADENCE_DAYS),
+                name="project_cadence_at_most_1y",
+            ),
             models.CheckConstraint(
                 condition=Q(health__isnull=True) | Q(health__gte=0, health__lte=100),
                 name="project_health_0_100",

@@ -4,7 +4,10 @@ The scans only write alerts. Delivery runs after them and claims what it is abou
 a compare-and-set UPDATE (`notified_at` / `escalated_at` set WHERE still NULL, RETURNING the
 ids), so two workers never send the same alert twice: the second claim finds nothing. Mail goes
 out after the claim has committed; if one recipient's message cannot be sent, only that
-recipient's claim is released (and retried on the next run), the others are unaffected.
+recipient's claim is released (and retried on the next run), the others are unaffected. If the
+run itself fails after the claim (the database blinks while the alerts are loaded or batched, a
+release fails, the worker is stopped), the claim on every alert not yet sent is released before
+the error propagates, so the task's retry sends them; what was sent stays claimed, never twice.
 
 - `notify_critical_alerts`: new critical alerts, ONE message per recipient per run (the
   alert's assignee, else the project's relationship manager).
@@ -17,7 +20,7 @@ recipient's claim is released (and retried on the next run), the others are unaf
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -66,12 +69,19 @@ def _claim(column: str, where: str, params: list, at: datetime) -> list[int]:
 
 
 def _release(column: str, ids: Iterable[int], at: datetime) -> None:
+    """Undo this run's claim (`column` = at) on `ids`. The caller passes only ids it claimed and
+    still holds: a claimed row cannot be claimed by anyone else until it is released."""
     Alert.objects.filter(pk__in=list(ids), **{column: at}).update(**{column: None})
 
 
-def _deliver(*, kind: str, column: str, batches: dict[User, list[Alert]], at: datetime) -> int:
+def _deliver(
+    *, kind: str, column: str, batches: dict[User, list[Alert]], at: datetime, settled: set[int]
+) -> int:
+    """Send one message per recipient; adds to `settled` the ids sent or released, which are no
+    longer this run's to release."""
     sent = 0
     for recipient, alerts in batches.items():
+        ids = [alert.pk for alert in alerts]
         context = {
             "alerts": alerts[:LISTED_PER_MESSAGE],
             "count": len(alerts),
@@ -81,10 +91,32 @@ def _deliver(*, kind: str, column: str, batches: dict[User, list[Alert]], at: da
             make_message(kind=kind, recipient=recipient, context=context).send()
         except Exception:  # one bad recipient must not stall the others
             logger.exception("Could not e-mail %s alerts to user %s; retrying next run", kind, recipient.pk)
-            _release(column, (alert.pk for alert in alerts), at)
+            _release(column, ids, at)
         else:
             sent += 1
+        settled.update(ids)
     return sent
+
+
+def _send_claimed(
+    *, kind: str, column: str, ids: list[int], at: datetime, recipient_of: Callable[[Alert], User]
+) -> int:
+    """Load, batch and e-mail the alerts this run claimed. Should anything fail before every
+    message is out, the claim on the alerts neither sent nor already released is undone before
+    the error propagates (a retry then sends them); the sent ones stay claimed."""
+    settled: set[int] = set()
+    try:
+        batches: dict[User, list[Alert]] = defaultdict(list)
+        for alert in _load(ids):
+            batches[recipient_of(alert)].append(alert)
+        return _deliver(kind=kind, column=column, batches=batches, at=at, settled=settled)
+    except BaseException:
+        pending = [pk for pk in ids if pk not in settled]
+        try:
+            _release(column, pending, at)
+        except Exception:  # the database is still away: report the first error, not this one
+            logger.exception("Could not release the claim on %s alerts %s", kind, pending)
+        raise
 
 
 def _load(ids: list[int]) -> list[Alert]:
@@ -112,10 +144,13 @@ def notify_critical_alerts(*, at: datetime | None = None) -> int:
     owner = f"COALESCE(assignee_id, {rm})"
     params = [AlertSeverity.CRITICAL.value, connection.ops.adapt_datetimefield_value(at)]
     ids = _claim("notified_at", f"{condition} AND {owner} IN ({_REACHABLE})", params, at)
-    batches: dict[User, list[Alert]] = defaultdict(list)
-    for alert in _load(ids):
-        batches[alert.assignee or alert.project.relationship_manager].append(alert)
-    return _deliver(kind="alerts-critical", column="notified_at", batches=batches, at=at)
+    return _send_claimed(
+        kind="alerts-critical",
+        column="notified_at",
+        ids=ids,
+        at=at,
+        recipient_of=lambda alert: alert.assignee or alert.project.relationship_manager,
+    )
 
 
 def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
@@ -137,7 +172,10 @@ def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
         [*params, db(at - timedelta(hours=hours))],
         at,
     )
-    batches: dict[User, list[Alert]] = defaultdict(list)
-    for alert in _load(ids):
-        batches[alert.project.team.manager].append(alert)
-    return _deliver(kind="alerts-escalation", column="escalated_at", batches=batches, at=at)
+    return _send_claimed(
+        kind="alerts-escalation",
+        column="escalated_at",
+        ids=ids,
+        at=at,
+        recipient_of=lambda alert: alert.project.team.manager,
+    )

@@ -17,6 +17,7 @@ from accounts.models import User
 from . import selectors
 from .alerts import hold_scan_locks
 from .models import (
+    MAX_UPDATE_CADENCE_DAYS,
     STALE_SEVERITY,
     Alert,
     AlertKind,
@@ -161,6 +162,20 @@ def contact_delete(*, contact: Contact) -> None:
     contact.delete()
 
 
+def _check_update_cadence(days: int) -> None:
+    """Refuse a cadence outside 1..MAX_UPDATE_CADENCE_DAYS on its field, before any deadline is
+    computed from it: a cadence of millions of days has no date (OverflowError)."""
+    if days < 1:
+        raise ValidationError({"update_cadence_days": _("The update cadence must be at least one day.")})
+    if days > MAX_UPDATE_CADENCE_DAYS:
+        raise ValidationError(
+            {
+                "update_cadence_days": _("The update cadence must be at most %(max)d days.")
+                % {"max": MAX_UPDATE_CADENCE_DAYS}
+            }
+        )
+
+
 def _schedule_next_update(project: FinancingProject) -> None:
     since = project.last_client_update_at or project.created_at or timezone.now()
     project.next_update_due_at = since + timedelta(days=project.update_cadence_days)
@@ -184,8 +199,7 @@ def project_create(
     at = at or timezone.now()
     if amount is None or Decimal(amount) <= 0:
         raise ValidationError({"amount": _("The amount must be greater than zero.")})
-    if update_cadence_days < 1:
-        raise ValidationError({"update_cadence_days": _("The update cadence must be at least one day.")})
+    _check_update_cadence(update_cadence_days)
     _check_relationship_manager(relationship_manager=relationship_manager, team_id=client.team_id)
     project = FinancingProject(
         client=client,
@@ -237,8 +251,7 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
     if "amount" in fields and (project.amount is None or project.amount <= 0):
         raise ValidationError({"amount": _("The amount must be greater than zero.")})
     if "update_cadence_days" in fields:
-        if project.update_cadence_days < 1:
-            raise ValidationError({"update_cadence_days": _("The update cadence must be at least one day.")})
+        _check_update_cadence(project.update_cadence_days)
         _schedule_next_update(project)
     project.full_clean(exclude=["health", "health_factors", "health_computed_at"])
     if project.relationship_manager_id != outgoing_rm_id:
