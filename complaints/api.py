@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import User
+from cem.serializer_fields import DateTimeField, ModelSerializer
 from finance_projects.filters import BooleanFilter, IdFilter
 from finance_projects.models import Currency, RootCause
 from finance_projects.selectors import contacts_for, portfolio_for
@@ -23,7 +24,7 @@ from . import selectors, services
 from .models import OPEN_STATUSES, Complaint, FollowUpVisit, RecoveryAction, ResponseChannel
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class ComplaintSerializer(ModelSerializer):
     # Blank until compensation is agreed / the response is sent; the schema must say so.
     compensation_currency = serializers.ChoiceField(
         choices=Currency.choices, allow_blank=True, read_only=True
@@ -121,7 +122,7 @@ class ExtendSerializer(serializers.Serializer):
 class ResolveSerializer(serializers.Serializer):
     response_text = serializers.CharField(allow_blank=True)
     response_channel = serializers.ChoiceField(choices=ResponseChannel.choices)
-    response_sent_at = serializers.DateTimeField(required=False)
+    response_sent_at = DateTimeField(required=False)
     root_cause = serializers.ChoiceField(choices=RootCause.choices, required=False)
 
 
@@ -312,7 +313,7 @@ class ComplaintViewSet(
         )
 
 
-class RecoveryActionSerializer(serializers.ModelSerializer):
+class RecoveryActionSerializer(ModelSerializer):
     class Meta:
         model = RecoveryAction
         fields = ["id", "complaint", "kind", "description", "owner", "due_at", "done_at", "created_at"]
@@ -358,7 +359,7 @@ class RecoveryActionViewSet(
         return Response(RecoveryActionSerializer(done, context={"request": request}).data)
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(ModelSerializer):
     class Meta:
         model = FollowUpVisit
         fields = [

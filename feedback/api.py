@@ -4,6 +4,7 @@ Every list is scoped through `portfolio_for`; another team's invitation or respo
 404. A manual send (POST survey-invitations/) returns the personal link once, as `url`.
 """
 
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,6 +23,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cem.serializer_fields import OUT_OF_RANGE, DateTimeField, ModelSerializer, in_range
 from finance_projects.filters import BooleanFilter, DateTimeFilter, IdFilter
 from finance_projects.models import Contact, FailureCategory, FinancingProject
 from finance_projects.selectors import can_edit_project, contacts_for, portfolio_for
@@ -48,13 +50,13 @@ class IsStaffReadAdminWrite(permissions.BasePermission):
 # --- Surveys -------------------------------------------------------------------------------
 
 
-class QuestionSerializer(serializers.ModelSerializer):
+class QuestionSerializer(ModelSerializer):
     class Meta:
         model = Question
         fields = ["id", "position", "type", "text_zh", "text_en", "choices", "required"]
 
 
-class SurveySerializer(serializers.ModelSerializer):
+class SurveySerializer(ModelSerializer):
     questions = QuestionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -102,7 +104,7 @@ class InvitationFilter(filters.FilterSet):
         fields = ["project", "contact", "survey", "trigger", "responded", "sent", "sent_after", "sent_before"]
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     project = serializers.PrimaryKeyRelatedField(queryset=FinancingProject.objects.none())
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none())
     survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.filter(is_active=True))
@@ -215,7 +217,7 @@ class ResponseFilter(filters.FilterSet):
         return queryset.filter(categories__icontains=f'"{value}"')
 
 
-class ResponseSerializer(serializers.ModelSerializer):
+class ResponseSerializer(ModelSerializer):
     project = serializers.IntegerField(source="invitation.project_id", read_only=True)
     contact = serializers.IntegerField(source="invitation.contact_id", read_only=True)
     survey = serializers.IntegerField(source="invitation.survey_id", read_only=True)
@@ -250,7 +252,7 @@ class ResponseSerializer(serializers.ModelSerializer):
 
 
 class FollowUpSerializer(serializers.Serializer):
-    contacted_at = serializers.DateTimeField()
+    contacted_at = DateTimeField()
     outcome = serializers.CharField(max_length=4000)
 
 
@@ -286,10 +288,11 @@ class ResponseViewSet(
     def partial_update(self, request, *args, **kwargs):
         response = self.get_object()
         self._require_editor(response)
-        unknown = set(request.data) - {"categories"}
+        serializer = self.get_serializer(response, data=request.data, partial=True)
+        # A body that is not an object (a number, a list, null) is the serializer's own 400.
+        unknown = set(request.data) - {"categories"} if isinstance(request.data, Mapping) else set()
         if unknown:
             raise DRFValidationError({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
-        serializer = self.get_serializer(response, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if "categories" not in serializer.validated_data:  # nothing to change; not an edit either
             return Response(self.get_serializer(response).data)
@@ -373,6 +376,8 @@ def _bound(value: str | None, field: str, *, zone, end: bool = False) -> datetim
         raise DRFValidationError({field: [_("Use a date (YYYY-MM-DD) or an ISO 8601 date-time.")]})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, zone)
+    if not in_range(moment):  # year 1 east of Greenwich, 9999-12-31 west of it: no UTC moment
+        raise DRFValidationError({field: [OUT_OF_RANGE]})
     return moment
 
 

@@ -11,6 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cem.serializer_fields import DateTimeField, ModelSerializer
+
 from . import selectors, services
 from .models import Client, Commitment, Contact, FinancingProject, Stage, Touchpoint
 
@@ -29,7 +31,7 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return self.scope(request.user)
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(ModelSerializer):
     relationship_manager = ScopedPrimaryKeyField(
         selectors.assignable_users_for,
         required=False,
@@ -49,7 +51,7 @@ class ClientSerializer(serializers.ModelSerializer):
         return services.client_update(client=instance, **validated_data)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     client = ScopedPrimaryKeyField(selectors.clients_for)
 
     class Meta:
@@ -66,7 +68,7 @@ class ContactSerializer(serializers.ModelSerializer):
         return services.contact_update(contact=instance, **validated_data)
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelSerializer):
     client = ScopedPrimaryKeyField(selectors.clients_for)
     relationship_manager = ScopedPrimaryKeyField(
         selectors.assignable_users_for,
@@ -127,7 +129,7 @@ class MoveStageSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class TouchpointSerializer(serializers.ModelSerializer):
+class TouchpointSerializer(ModelSerializer):
     project = ScopedPrimaryKeyField(selectors.portfolio_for)
     contact = ScopedPrimaryKeyField(selectors.contacts_for, required=False, allow_null=True)
 
@@ -152,7 +154,7 @@ class TouchpointSerializer(serializers.ModelSerializer):
         return services.touchpoint_log(logged_by=self.context["request"].user, **validated_data)
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(ModelSerializer):
     project = ScopedPrimaryKeyField(selectors.portfolio_for)
     owner = ScopedPrimaryKeyField(
         selectors.assignable_users_for, required=False, help_text=_("User id; defaults to the caller.")
@@ -206,7 +208,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
 
 
 class RenegotiateSerializer(serializers.Serializer):
-    new_due_at = serializers.DateTimeField()
+    new_due_at = DateTimeField()
     reason = serializers.CharField()
 
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from cem.filter_backends import StrictFilterBackend, StrictOrderingFilter
+from cem.serializer_fields import DateTimeField, ModelSerializer
 
 from .. import alerts, selectors
 from ..filters import BooleanFilter, IdFilter
@@ -26,7 +27,7 @@ class AlertSubjectSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="subject_id", read_only=True)
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ModelSerializer):
     subject = AlertSubjectSerializer(source="*", read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     severity_display = serializers.CharField(source="get_severity_display", read_only=True)
@@ -59,7 +60,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class SnoozeSerializer(serializers.Serializer):
-    until = serializers.DateTimeField(help_text=_("Hide the alert until this moment (in the future)."))
+    until = DateTimeField(help_text=_("Hide the alert until this moment (in the future)."))
 
 
 class AssignSerializer(serializers.Serializer):
