@@ -64,8 +64,13 @@ class SnoozeSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
+    # A whole number only (not 1.5 or true), and an id nobody has gets the same answer as someone
+    # who cannot see the project: the answer does not tell which ids exist in other teams.
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), help_text=_("User id; they must see the project.")
+        queryset=User.objects.filter(is_active=True),
+        pk_field=serializers.IntegerField(),
+        error_messages={"does_not_exist": _("This person cannot see the alert's project.")},
+        help_text=_("User id; they must see the project."),
     )
 
 

@@ -141,6 +141,28 @@ def test_assigning_to_an_unknown_user_is_refused(api_as, owner, alert):
     assert "assignee" in response.json()
 
 
+def test_an_unknown_user_and_one_who_cannot_see_the_project_get_the_same_answer(
+    api_as, owner, outsider, alert
+):
+    answers = [
+        api_as(owner).post(f"{URL}{alert.pk}/assign/", {"assignee": user_id}, format="json")
+        for user_id in (outsider.pk, 999999)
+    ]
+    assert [answer.status_code for answer in answers] == [400, 400]
+    assert answers[0].json() == answers[1].json()
+
+
+@pytest.mark.parametrize("spelled", [lambda pk: pk + 0.5, lambda pk: True], ids=["fraction", "boolean"])
+def test_an_assignee_that_is_not_a_whole_number_is_refused(api_as, owner, manager, alert, spelled):
+    # Each once read as a colleague's id: the manager's (True as 1, when that is theirs).
+    payload = {"assignee": spelled(manager.pk)}
+    response = api_as(owner).post(f"{URL}{alert.pk}/assign/", payload, format="json")
+    assert response.status_code == 400
+    assert "assignee" in response.json()
+    alert.refresh_from_db()
+    assert alert.assignee == owner
+
+
 def test_department_staff_see_alerts_of_their_commitments_but_cannot_reassign(
     api_as, department_user, manager, alert, project
 ):
