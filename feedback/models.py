@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from finance_projects.models import Contact, FinancingProject, Stage
 
+from .conf import feedback_setting
+
 
 class SurveyKind(models.TextChoices):
     RELATIONSHIP = "relationship", _("Relationship survey")
@@ -169,9 +171,14 @@ class Trigger(models.TextChoices):
 
 class SurveyInvitationQuerySet(models.QuerySet):
     def reached(self, **filters):
-        """Invitations that count as asking the client (the frequency cap, a client's
-        relationship-survey period): all but those revoked before they were e-mailed."""
-        return self.filter(**filters).exclude(revoked_at__isnull=False, sent_at__isnull=True)
+        """Invitations that count as asking the contact (the frequency cap): all but those that
+        never reached them and never will, revoked before they were e-mailed or given up after
+        MAX_SEND_ATTEMPTS failed deliveries. One still waiting for delivery counts."""
+        return (
+            self.filter(**filters)
+            .exclude(revoked_at__isnull=False, sent_at__isnull=True)
+            .exclude(send_attempts__gte=feedback_setting("MAX_SEND_ATTEMPTS"), sent_at__isnull=True)
+        )
 
 
 class SurveyInvitation(models.Model):

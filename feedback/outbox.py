@@ -146,6 +146,7 @@ def send_reminders(*, at: datetime | None = None) -> int:
             logger.warning("Survey reminder %s could not be emailed: %s", invitation.pk, type(exc).__name__)
             SurveyInvitation.objects.filter(pk=invitation.pk, reminders_sent=number + 1).update(
                 reminders_sent=number,
+                last_reminder_at=invitation.last_reminder_at,  # this one never went out
                 next_reminder_at=at + timedelta(hours=1),
                 last_error=f"{type(exc).__name__}: {exc}"[:300],
             )

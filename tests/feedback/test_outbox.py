@@ -97,6 +97,20 @@ def test_non_responders_get_two_reminders_at_most(queued):
     assert [m.subject.startswith("提醒") for m in mail.outbox] == [False, True, True]
 
 
+def test_a_reminder_that_could_not_be_emailed_is_tried_again_and_not_recorded_as_sent(queued):
+    start = timezone.now()
+    outbox.deliver_invitations(at=start)
+    failing_at = start + timedelta(days=3, minutes=1)
+    with mock.patch.object(outbox.EmailMultiAlternatives, "send", side_effect=ConnectionError("smtp down")):
+        assert outbox.send_reminders(at=failing_at) == 0
+    queued.refresh_from_db()
+    assert (queued.reminders_sent, queued.last_reminder_at) == (0, None)
+
+    assert outbox.send_reminders(at=failing_at + timedelta(hours=1)) == 1
+    queued.refresh_from_db()
+    assert (queued.reminders_sent, queued.last_reminder_at) == (1, failing_at + timedelta(hours=1))
+
+
 def test_no_reminder_after_the_client_answered(queued):
     start = timezone.now()
     outbox.deliver_invitations(at=start)

@@ -116,6 +116,22 @@ def test_a_survey_revoked_before_it_was_emailed_does_not_hold_back_the_right_one
     assert right.invitation is not None
 
 
+@pytest.mark.parametrize("failed_deliveries, held_back", [(5, False), (4, True)])
+def test_a_survey_given_up_after_its_failed_deliveries_does_not_hold_back_the_next_one(
+    project, contact, relationship_survey, milestone_survey, failed_deliveries, held_back
+):
+    undelivered = services.survey_send(
+        project=project, contact=contact, survey=milestone_survey, trigger="manual"
+    )
+    SurveyInvitation.objects.filter(pk=undelivered.invitation.pk).update(send_attempts=failed_deliveries)
+
+    next_one = services.survey_send(
+        project=project, contact=contact, survey=relationship_survey, trigger="manual"
+    )
+
+    assert (next_one.invitation is None) == held_back
+
+
 def test_a_survey_revoked_after_it_was_emailed_still_counts_against_the_frequency_cap(
     project, contact, relationship_survey
 ):
