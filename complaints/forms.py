@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from cem.form_fields import DateField, DateTimeField
 from finance_projects.models import Currency, FailureCategory, RootCause
 from finance_projects.selectors import contacts_for, portfolio_for
 
@@ -16,7 +17,7 @@ class ComplaintCreateForm(forms.Form):
     project = forms.ModelChoiceField(label=_("Project"), queryset=None)
     contact = forms.ModelChoiceField(label=_("Contact"), queryset=None)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
-    received_at = forms.DateTimeField(label=_("Received at"), required=False, widget=DATETIME)
+    received_at = DateTimeField(label=_("Received at"), required=False, widget=DATETIME)
     category = forms.ChoiceField(label=_("Category"), choices=FailureCategory.choices)
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MEDIUM)
     description = forms.CharField(label=_("What the client says"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -70,7 +71,7 @@ class RecoveryActionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=RecoveryKind.choices)
     description = forms.CharField(label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.filter(is_active=True))
-    due_at = forms.DateTimeField(label=_("Due"), widget=DATETIME)
+    due_at = DateTimeField(label=_("Due"), widget=DATETIME)
 
 
 class FollowUpForm(forms.Form):
@@ -128,5 +129,5 @@ class CaseFilterForm(forms.Form):
 
 
 class ReportFilterForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from cem.form_fields import DateTimeField
 from feedback.forms import FailureCategoriesField
 from finance_projects.models import CommitmentKind, Contact, Stage, TouchpointChannel
 
@@ -40,7 +41,7 @@ class TouchpointForm(forms.Form):
         widget=Select,
         choices=[c for c in TouchpointChannel.choices if c[0] != TouchpointChannel.CLIENT_CONCERN],
     )
-    occurred_at = forms.DateTimeField(label=_("When"), widget=DATETIME_INPUT)
+    occurred_at = DateTimeField(label=_("When"), widget=DATETIME_INPUT)
     contact = forms.ModelChoiceField(
         label=_("Contact"), queryset=Contact.objects.none(), required=False, widget=Select
     )
@@ -57,7 +58,7 @@ class TouchpointForm(forms.Form):
 class CommitmentForm(forms.Form):
     title = forms.CharField(label=_("What was promised"), max_length=240)
     kind = forms.ChoiceField(label=_("Kind"), choices=CommitmentKind.choices, widget=Select)
-    due_at = forms.DateTimeField(label=_("Due"), widget=DATETIME_INPUT)
+    due_at = DateTimeField(label=_("Due"), widget=DATETIME_INPUT)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), widget=Select)
 
     def __init__(self, *args, owners=None, **kwargs):
@@ -66,7 +67,7 @@ class CommitmentForm(forms.Form):
 
 
 class RenegotiateForm(forms.Form):
-    new_due_at = forms.DateTimeField(label=_("New due date"), widget=DATETIME_INPUT)
+    new_due_at = DateTimeField(label=_("New due date"), widget=DATETIME_INPUT)
     reason = forms.CharField(label=_("Reason"), widget=TEXTAREA)
 
 

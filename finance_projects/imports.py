@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, Role, User
+from cem.form_fields import OUT_OF_RANGE, in_range
 
 from .models import (
     MAX_UPDATE_CADENCE_DAYS,
@@ -530,6 +531,9 @@ class _CommitmentChecker(_Checker):
             moment = timezone.make_aware(moment, self.zone)
         if moment <= self.now:
             self.errors.add(line, "due_at", _("A new commitment must be due in the future."))
+            return None
+        if not in_range(moment):  # 9999-12-31 late in the day: no UTC (nor every zone) holds it
+            self.errors.add(line, "due_at", OUT_OF_RANGE)
             return None
         return moment
 
