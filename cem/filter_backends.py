@@ -35,6 +35,17 @@ def _accepted_parameters(backend, request, queryset, view) -> set[str]:
     return accepted
 
 
+def refuse_unknown_parameters(request, accepted: set[str]) -> None:
+    """A 400 naming every query parameter outside `accepted` (paging is always accepted) and
+    what the list accepts."""
+    accepted = accepted | ALWAYS_ACCEPTED
+    unknown = sorted(set(request.query_params) - accepted)
+    if unknown:
+        known = ", ".join(sorted(accepted - ALWAYS_ACCEPTED)) or "-"
+        message = _("Unknown filter. This list accepts: %(names)s.") % {"names": known}
+        raise ValidationError({name: [message] for name in unknown})
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter's backend, answering 400 to a query parameter the list does not know. A
     known one left empty (`?kind=`, what a form's blank choice sends) filters nothing, for every
@@ -53,16 +64,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         return kwargs
 
     def filter_queryset(self, request, queryset, view):
-        accepted = _accepted_parameters(self, request, queryset, view)
-        unknown = sorted(set(request.query_params) - accepted)
-        if unknown:
-            known = ", ".join(sorted(accepted - ALWAYS_ACCEPTED)) or "-"
-            raise ValidationError(
-                {
-                    name: [_("Unknown filter. This list accepts: %(names)s.") % {"names": known}]
-                    for name in unknown
-                }
-            )
+        refuse_unknown_parameters(request, _accepted_parameters(self, request, queryset, view))
         return super().filter_queryset(request, queryset, view)
 
 
@@ -74,6 +76,20 @@ def _may_be_empty(model, path: str) -> bool:
         except FieldDoesNotExist:  # an annotation: its own ordering rules
             return False
         if getattr(field, "null", False):
+            return True
+        model = field.related_model or model
+    return False
+
+
+def _holds_many(model, path: str) -> bool:
+    """Whether the field at `path` (`a__b`) reaches many rows: a reverse foreign key or a
+    many-to-many, on the way or at the end."""
+    for name in path.split("__"):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if field.many_to_many or field.one_to_many:
             return True
         model = field.related_model or model
     return False
@@ -99,6 +115,17 @@ class StrictOrderingFilter(OrderingFilter):
         if term.startswith("-"):
             return F(term[1:]).desc(nulls_last=True)
         return F(term).asc(nulls_last=True)
+
+    def get_default_valid_fields(self, queryset, view, context=None):
+        # A list that names no `ordering_fields` sorts by its serializer's fields, but not by a
+        # relation holding many rows (a survey's questions): that repeats a row once per related
+        # row and pages through the copies.
+        model = queryset.model
+        return [
+            (name, label)
+            for name, label in super().get_default_valid_fields(queryset, view, context or {})
+            if not _holds_many(model, name)
+        ]
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = super().remove_invalid_fields(queryset, fields, view, request)

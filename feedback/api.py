@@ -23,6 +23,8 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cem.filter_backends import refuse_unknown_parameters
+from cem.pagination import StandardPagination
 from cem.serializer_fields import OUT_OF_RANGE, DateTimeField, ModelSerializer, in_range
 from finance_projects.filters import BooleanFilter, DateTimeFilter, IdFilter
 from finance_projects.models import Contact, FailureCategory, FinancingProject
@@ -69,11 +71,21 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+class SurveyFilter(filters.FilterSet):
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = Survey
+        fields = ["kind", "is_active"]
+
+
 class SurveyViewSet(viewsets.ModelViewSet):
     serializer_class = SurveySerializer
     permission_classes = [IsStaffReadAdminWrite]
     queryset = Survey.objects.prefetch_related("questions").order_by("kind", "id")
-    filterset_fields = ["kind", "is_active"]
+    filterset_class = SurveyFilter
+    search_fields = ["name_zh", "name_en"]
+    ordering_fields = ["id", "kind", "name_zh", "name_en", "is_active"]
 
     @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
     def destroy(self, request, *args, **kwargs):
@@ -107,7 +119,8 @@ class InvitationFilter(filters.FilterSet):
 class InvitationSerializer(ModelSerializer):
     project = serializers.PrimaryKeyRelatedField(queryset=FinancingProject.objects.none())
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none())
-    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.filter(is_active=True))
+    # Any survey: sending one that is not active is refused by the service, which says so.
+    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all())
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
     class Meta:
@@ -152,6 +165,7 @@ class InvitationViewSet(
 ):
     serializer_class = InvitationSerializer
     filterset_class = InvitationFilter
+    search_fields = ["contact__name", "contact__email", "project__code"]
     ordering_fields = ["created_at", "sent_at", "responded_at"]
 
     def get_queryset(self):
@@ -186,6 +200,7 @@ class InvitationViewSet(
         body["url"] = result.url
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses={200: InvitationSerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         invitation = self.get_object()
@@ -381,19 +396,27 @@ def _bound(value: str | None, field: str, *, zone, end: bool = False) -> datetim
     return moment
 
 
+PERIOD_BOUND_HELP = gettext_lazy(
+    "A date (YYYY-MM-DD, that whole day in your time zone) or an ISO 8601 date-time; the period "
+    "runs from start up to end."
+)
+
+
 class MetricsView(APIView):
     """NPS, CSAT, CES and response rate over the caller's portfolio, grouped as asked."""
 
     @extend_schema(
         parameters=[
             OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(selectors.GROUPS)),
-            OpenApiParameter("start", OpenApiTypes.DATE),
-            OpenApiParameter("end", OpenApiTypes.DATE),
+            OpenApiParameter("start", OpenApiTypes.STR, description=PERIOD_BOUND_HELP),
+            OpenApiParameter("end", OpenApiTypes.STR, description=PERIOD_BOUND_HELP),
         ],
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
-        group_by = request.query_params.get("group_by", "none")
+        # As every list: an unknown parameter is a 400 naming it, an empty one is left out.
+        refuse_unknown_parameters(request, {"group_by", "start", "end"})
+        group_by = request.query_params.get("group_by") or "none"
         if group_by not in selectors.GROUPS:
             raise DRFValidationError({"group_by": [_("Choose one of: %s.") % ", ".join(selectors.GROUPS)]})
         zone = request.user.zone
@@ -404,7 +427,11 @@ class MetricsView(APIView):
         rows = selectors.survey_metrics(
             projects=portfolio_for(request.user), group_by=group_by, start=start, end=end, tz=zone
         )
-        return Response({"group_by": group_by, "start": start, "end": end, "results": rows})
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        response = paginator.get_paginated_response(page)
+        response.data.update({"group_by": group_by, "start": start, "end": end})
+        return response
 
 
 ROUTES = [
