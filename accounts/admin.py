@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from cem.admin import DateRangeAdminMixin
+
 from .models import Team, User
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(DateRangeAdminMixin, admin.TabularInline):
     model = User
     fk_name = "team"
     fields = ["username", "first_name", "last_name", "role", "department", "is_active"]
@@ -17,7 +19,7 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "manager", "created_at"]
     search_fields = ["name", "manager__username", "manager__last_name"]
     autocomplete_fields = ["manager"]
@@ -25,7 +27,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(DateRangeAdminMixin, BaseUserAdmin):
     list_display = ["username", "get_full_name", "email", "role", "department", "team", "is_active"]
     list_filter = ["role", "department", "team", "is_active", "is_staff"]
     search_fields = ["username", "first_name", "last_name", "email"]

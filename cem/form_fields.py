@@ -37,3 +37,20 @@ class DateField(forms.DateField):
         if day is not None and not EARLIEST.date() <= day <= LATEST.date():
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return day
+
+
+class SplitDateTimeField(forms.SplitDateTimeField):
+    """Django's date-time in two boxes (the admin's calendar and clock), refusing what they read as
+    a moment that cannot be stored in UTC or shown in every zone, with the message of the one-box
+    `DateTimeField` above."""
+
+    default_error_messages = {
+        **forms.SplitDateTimeField.default_error_messages,
+        "invalid_datetime": OUT_OF_RANGE,
+    }
+
+    def compress(self, data_list):
+        moment = super().compress(data_list)  # aware, in the current zone, like `DateTimeField`'s
+        if moment is not None and timezone.is_aware(moment) and not in_range(moment):
+            raise ValidationError(self.error_messages["invalid_datetime"], code="invalid")
+        return moment

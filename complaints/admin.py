@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cem.admin import DateRangeAdminMixin
+
 from .models import (
     CaseStudy,
     Complaint,
@@ -14,7 +16,7 @@ from .models import (
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name_zh",
@@ -26,7 +28,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     ]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(DateRangeAdminMixin, admin.TabularInline):
     model = ComplaintEvent
     fields = ["at", "kind", "actor", "summary", "data"]
     readonly_fields = fields
@@ -40,14 +42,14 @@ class EventInline(admin.TabularInline):
         return False
 
 
-class ActionInline(admin.TabularInline):
+class ActionInline(DateRangeAdminMixin, admin.TabularInline):
     model = RecoveryAction
     fields = ["kind", "description", "owner", "due_at", "done_at"]
     readonly_fields = ["done_at"]
     extra = 0
 
 
-class FollowUpInline(admin.TabularInline):
+class FollowUpInline(DateRangeAdminMixin, admin.TabularInline):
     model = FollowUpVisit
     fields = ["offset_days", "due_at", "done_at", "cancelled_at", "outcome", "client_satisfied"]
     readonly_fields = fields
@@ -59,7 +61,7 @@ class FollowUpInline(admin.TabularInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     """Deadlines, status and the clock are changed only through the services (the pages and
     the API), so they are read-only here."""
 
@@ -116,7 +118,7 @@ class ComplaintAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComplaintEvent)
-class ComplaintEventAdmin(admin.ModelAdmin):
+class ComplaintEventAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["complaint", "kind", "actor", "at"]
     list_filter = ["kind"]
     search_fields = ["complaint__reference", "summary"]
@@ -132,20 +134,20 @@ class ComplaintEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(RecoveryAction)
-class RecoveryActionAdmin(admin.ModelAdmin):
+class RecoveryActionAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["complaint", "kind", "owner", "due_at", "done_at"]
     list_filter = ["kind"]
     raw_id_fields = ["complaint", "owner", "created_by"]
 
 
 @admin.register(FollowUpVisit)
-class FollowUpVisitAdmin(admin.ModelAdmin):
+class FollowUpVisitAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["complaint", "offset_days", "due_at", "done_at", "cancelled_at"]
     readonly_fields = ["complaint", "touchpoint", "done_by"]
 
 
 @admin.register(ComplaintLink)
-class ComplaintLinkAdmin(admin.ModelAdmin):
+class ComplaintLinkAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["complaint", "created_at", "expires_at", "revoked_at", "last_viewed_at"]
     readonly_fields = ["complaint", "token_hash", "created_at", "last_viewed_at"]
     actions = ["revoke"]
@@ -159,7 +161,7 @@ class ComplaintLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseStudy)
-class CaseStudyAdmin(admin.ModelAdmin):
+class CaseStudyAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["title_zh", "title_en", "category", "root_cause", "published_at"]
     list_filter = ["category", "root_cause"]
     search_fields = ["title_zh", "title_en", "summary_zh", "summary_en", "lessons_zh", "lessons_en"]

@@ -4,12 +4,14 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from cem.admin import DateRangeAdminMixin
+
 from .models import ClientHealthSnapshot, DigestPreference, DigestRun
 from .services import digest_preference_set, digest_preference_validate
 
 
 @admin.register(DigestRun)
-class DigestRunAdmin(admin.ModelAdmin):
+class DigestRunAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["recipient", "week_label", "status", "language", "attempts", "sent_at", "subject"]
     list_filter = ["status", "iso_year", "iso_week", "language"]
     search_fields = ["recipient__username", "recipient__email", "recipient__last_name", "subject"]
@@ -58,7 +60,7 @@ class DigestPreferenceAdminForm(forms.ModelForm):
 
 
 @admin.register(DigestPreference)
-class DigestPreferenceAdmin(admin.ModelAdmin):
+class DigestPreferenceAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     form = DigestPreferenceAdminForm
     list_display = ["user", "enabled", "language", "updated_at"]
     list_filter = ["enabled", "language"]
@@ -72,7 +74,7 @@ class DigestPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClientHealthSnapshot)
-class ClientHealthSnapshotAdmin(admin.ModelAdmin):
+class ClientHealthSnapshotAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["client", "iso_year", "iso_week", "health", "project_count", "taken_at"]
     list_filter = ["iso_year", "iso_week"]
     search_fields = ["client__name"]

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from cem.admin import DateRangeAdminMixin
 from finance_projects.models import FailureCategory
 
 from . import services
@@ -12,7 +13,7 @@ from .forms import FailureCategoriesField
 from .models import Question, Survey, SurveyInvitation, SurveyResponse, SurveySkip, Trigger
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(DateRangeAdminMixin, admin.TabularInline):
     model = Question
     extra = 0
     fields = ["position", "type", "text_zh", "text_en", "choices", "required"]
@@ -20,7 +21,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["name_zh", "name_en", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
     inlines = [QuestionInline]
@@ -33,7 +34,7 @@ class SurveyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyInvitation)
-class SurveyInvitationAdmin(admin.ModelAdmin):
+class SurveyInvitationAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     """Adding an invitation here is a manual send: the rules apply and the link is shown once."""
 
     list_display = [
@@ -167,7 +168,7 @@ class SurveyResponseAdminForm(forms.ModelForm):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     form = SurveyResponseAdminForm
     list_display = [
         "invitation",
@@ -215,7 +216,7 @@ class SurveyResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveySkip)
-class SurveySkipAdmin(admin.ModelAdmin):
+class SurveySkipAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["contact", "project", "survey", "trigger", "reason", "at"]
     list_filter = ["reason", "trigger"]
     list_select_related = ["contact", "project", "survey"]

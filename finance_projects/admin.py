@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from cem.admin import DateRangeAdminMixin
+
 from . import alerts, selectors, services
 from .models import (
     Alert,
@@ -33,7 +35,7 @@ def _errors(error: ValidationError) -> str:
     return "; ".join(error.messages)
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(DateRangeAdminMixin, SimpleHistoryAdmin):
     """History to read, not to revert: a revert writes an old version back with a plain save,
     past the services' rules and the scans' stored severities (an alert reopened for good)."""
 
@@ -46,7 +48,7 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(DateRangeAdminMixin, admin.TabularInline):
     """A view of related rows; they are changed on their own pages, through the services."""
 
     extra = 0
@@ -58,7 +60,7 @@ class ReadOnlyInline(admin.TabularInline):
         return self.fields
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(DateRangeAdminMixin, admin.TabularInline):
     model = Contact
     fields = ["name", "title", "email", "phone", "language", "opted_out"]
     extra = 0
@@ -67,7 +69,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "industry", "region", "relationship_manager", "team", "created_at"]
     list_filter = ["team", "industry", "region"]
     list_select_related = ["relationship_manager", "team"]
@@ -110,7 +112,7 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "client", "title", "email", "phone", "language", "opted_out"]
     list_filter = ["language", "opted_out", "client__team"]
     list_select_related = ["client"]
@@ -143,7 +145,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageDefinition)
-class StageDefinitionAdmin(admin.ModelAdmin):
+class StageDefinitionAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["stage", "expected_days", "purpose_zh", "purpose_en"]
     list_editable = ["expected_days"]
 
@@ -297,7 +299,7 @@ class FinancingProjectAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(StageTransition)
-class StageTransitionAdmin(admin.ModelAdmin):
+class StageTransitionAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["project", "from_stage", "stage", "entered_at", "left_at", "moved_by", "override"]
     list_filter = ["stage", "override"]
     list_select_related = ["project", "moved_by"]
@@ -315,7 +317,7 @@ class StageTransitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(admin.ModelAdmin):
+class TouchpointAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "project",
@@ -546,7 +548,7 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(ProjectStatusLink)
-class ProjectStatusLinkAdmin(admin.ModelAdmin):
+class ProjectStatusLinkAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["project", "contact", "created_at", "expires_at", "revoked_at", "last_viewed_at"]
     list_select_related = ["project", "contact"]
     search_fields = ["project__code", "project__name", "contact__name", "contact__email"]
@@ -573,7 +575,7 @@ class ProjectStatusLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = [
         "filename",
         "kind",
