@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from cem.admin import DateRangeAdminMixin
+from cem.admin import DateRangeAdminMixin, ServiceRulesAdminMixin
 
 from .models import ClientHealthSnapshot, DigestPreference, DigestRun
 from .services import digest_preference_set, digest_preference_validate
@@ -60,7 +60,7 @@ class DigestPreferenceAdminForm(forms.ModelForm):
 
 
 @admin.register(DigestPreference)
-class DigestPreferenceAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+class DigestPreferenceAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin):
     form = DigestPreferenceAdminForm
     list_display = ["user", "enabled", "language", "updated_at"]
     list_filter = ["enabled", "language"]

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from cem.admin import DateRangeAdminMixin
+from cem.admin import DateRangeAdminMixin, ServiceRulesAdminMixin
 from finance_projects.models import FailureCategory
 
 from . import services
@@ -21,7 +21,7 @@ class QuestionInline(DateRangeAdminMixin, admin.TabularInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+class SurveyAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin):
     list_display = ["name_zh", "name_en", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
     inlines = [QuestionInline]
@@ -34,7 +34,7 @@ class SurveyAdmin(DateRangeAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SurveyInvitation)
-class SurveyInvitationAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+class SurveyInvitationAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin):
     """Adding an invitation here is a manual send: the rules apply and the link is shown once."""
 
     list_display = [
@@ -65,19 +65,16 @@ class SurveyInvitationAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        try:
-            result = services.survey_send(
-                project=obj.project,
-                contact=obj.contact,
-                survey=obj.survey,
-                trigger=Trigger.MANUAL,
-                reason=obj.reason,
-                created_by=request.user,
-                issue_link=True,
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return
+        # A refusal (another client's contact, an inactive survey) is shown on its field.
+        result = services.survey_send(
+            project=obj.project,
+            contact=obj.contact,
+            survey=obj.survey,
+            trigger=Trigger.MANUAL,
+            reason=obj.reason,
+            created_by=request.user,
+            issue_link=True,
+        )
         if result.skip is not None:
             reason = services.skip_message(result.skip)
             messages.warning(request, _("Not sent: %(reason)s") % {"reason": reason})
@@ -168,7 +165,7 @@ class SurveyResponseAdminForm(forms.ModelForm):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+class SurveyResponseAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin):
     form = SurveyResponseAdminForm
     list_display = [
         "invitation",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from cem.admin import DateRangeAdminMixin
+from cem.admin import DateRangeAdminMixin, ServiceRulesAdminMixin
 
 from . import alerts, selectors, services
 from .models import (
@@ -35,7 +35,7 @@ def _errors(error: ValidationError) -> str:
     return "; ".join(error.messages)
 
 
-class ReadOnlyHistoryAdmin(DateRangeAdminMixin, SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, SimpleHistoryAdmin):
     """History to read, not to revert: a revert writes an old version back with a plain save,
     past the services' rules and the scans' stored severities (an alert reopened for good)."""
 
@@ -69,7 +69,7 @@ class ContactInline(DateRangeAdminMixin, admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+class ClientAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin):
     list_display = ["name", "industry", "region", "relationship_manager", "team", "created_at"]
     list_filter = ["team", "industry", "region"]
     list_select_related = ["relationship_manager", "team"]
@@ -317,7 +317,7 @@ class StageTransitionAdmin(DateRangeAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+class TouchpointAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "project",
@@ -447,8 +447,12 @@ class CommitmentAdmin(ReadOnlyHistoryAdmin):
     def fulfil(self, request, queryset):
         done = 0
         for commitment in queryset.filter(status=CommitmentStatus.OPEN):
-            services.commitment_fulfil(commitment=commitment, by=request.user)
-            done += 1
+            try:
+                services.commitment_fulfil(commitment=commitment, by=request.user)
+            except ValidationError as error:  # closed by someone else since the list was read
+                self.message_user(request, f"{commitment.title}: {_errors(error)}", messages.ERROR)
+            else:
+                done += 1
         self.message_user(
             request,
             ngettext("%d commitment fulfilled.", "%d commitments fulfilled.", done) % done,
