@@ -133,9 +133,10 @@ def portfolio_export(request, fmt: str):
 
 
 def kpi_tables(request) -> tuple[list[str], list[list], list[str], list[list]]:
-    """The KPI table (this period beside the previous one) and the per-RM table."""
+    """The KPI table (this period beside the previous one) and the per-RM table: the team page's
+    figures, over the same whole days in the user's time zone."""
     days = {"7": 7, "30": 30, "90": 90}.get(request.GET.get("days", ""), 30)
-    previous_start, start, end = kpis.period_bounds(days=days)
+    previous_start, start, end = kpis.period_bounds(days=days, tz=request.user.zone)
     projects = portfolio_for(request.user)
     current = kpis.team_kpis(projects=projects, start=start, end=end)
     previous = kpis.team_kpis(projects=projects, start=previous_start, end=start)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from cem.form_fields import DateTimeField
 from feedback.forms import FailureCategoriesField
+from feedback.models import Survey, SurveyKind
 from finance_projects.models import CommitmentKind, Contact, Stage, TouchpointChannel
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -85,6 +86,28 @@ class StatusLinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         if project is not None:
             self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id)
+
+
+# The surveys a person may send by hand; the recovery survey goes out when a complaint is resolved.
+SENDABLE_SURVEY_KINDS = (SurveyKind.RELATIONSHIP, SurveyKind.MILESTONE, SurveyKind.CUSTOM)
+
+
+class SurveySendForm(forms.Form):
+    """A survey sent by the RM to a contact of the project's client (the rules: `survey_send`)."""
+
+    contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none(), widget=Select)
+    survey = forms.ModelChoiceField(label=_("Survey"), queryset=Survey.objects.none(), widget=Select)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False, widget=TEXTAREA)
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if project is not None:
+            self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id).order_by(
+                "name", "id"
+            )
+        self.fields["survey"].queryset = Survey.objects.filter(
+            is_active=True, kind__in=SENDABLE_SURVEY_KINDS
+        ).order_by("kind", "id")
 
 
 class ResponseCategoriesForm(forms.Form):

@@ -21,12 +21,17 @@ Definitions (percentages are 0-100 with one decimal; None when nothing was measu
   period;
 - NPS: % promoters (9-10) minus % detractors (0-6) among responses submitted in the period;
 - CSAT: % of satisfied answers (4 or 5 on the 1-5 scale) among responses submitted in the period;
-- response rate: invitations sent in the period that were answered, over invitations sent.
+- response rate: invitations answered over invitations sent, an invitation counting in the period
+  of its e-mail, or of its answer when that came first (answered from its link before any e-mail
+  went out; it is never e-mailed afterwards): the rule of `feedback.selectors.survey_metrics`, so
+  the team page's card, its client-feedback table and `/api/v1/metrics/` agree.
+
+The team page, its exports and the API count whole days in the user's time zone (`period_bounds`).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.apps import apps
 from django.db.models import (
@@ -142,6 +147,14 @@ def _commitment_aggregates():
     }
 
 
+def _invitations(invitation, projects):
+    """Invitations counted by the response rate, each placed at `invited_at`: when it was e-mailed,
+    or answered if that came first (as `feedback.selectors.survey_metrics` counts them)."""
+    return invitation._default_manager.filter(
+        Q(sent_at__isnull=False) | Q(responded_at__isnull=False), project__in=projects
+    ).annotate(invited_at=Coalesce("sent_at", "responded_at"))
+
+
 def _complaints(projects, at):
     return _model("complaints.Complaint")._default_manager.filter(project__in=projects)
 
@@ -214,10 +227,8 @@ def _sources() -> dict[str, _Source]:
     invitation = _model("feedback.SurveyInvitation")
     if _has_fields(invitation, "project", "sent_at", "responded_at"):
         sources["invitations"] = _Source(
-            lambda projects, at: invitation._default_manager.filter(
-                project__in=projects, sent_at__isnull=False
-            ),
-            "sent_at",
+            lambda projects, at: _invitations(invitation, projects),
+            "invited_at",
             "project__relationship_manager",
             lambda: {
                 "invitations_sent": Count("*"),
@@ -349,13 +360,15 @@ def team_report(
     at: datetime | None = None,
 ) -> TeamReport:
     """`team_kpis` for `[start, end)` and `[previous_start, start)`, `kpis_by_rm` for `[start, end)`
-    and `weekly_trend` up to the week holding `end`, in ONE grouped query per source table.
+    and `weekly_trend` up to the period's last week already begun (the week holding the period's
+    last moment, or `at` when the period runs on past it, as today's does), in ONE grouped query
+    per source table.
 
     Each row is placed by relationship manager, calendar week and period (current, previous or
     neither), and the counts, all additive, are summed in Python."""
     at = at or timezone.now()
     tz = timezone.get_current_timezone()
-    last = week_start(end)
+    last = week_start(min(end - timedelta(microseconds=1), at))
     week_starts = [(last - timedelta(weeks=i)).date() for i in range(weeks - 1, -1, -1)]
     first, stop = min(previous_start, last - timedelta(weeks=weeks - 1)), max(end, last + timedelta(weeks=1))
     current: dict = {}
@@ -403,9 +416,25 @@ def _add(total: dict, counts: dict) -> None:
             total[key] = value if total.get(key) is None else total[key] + value
 
 
-def period_bounds(*, days: int, end: datetime | None = None) -> tuple[datetime, datetime, datetime]:
-    """The period of `days` days ending at `end` and the one just before it:
-    `(previous_start, start, end)`."""
-    end = end or timezone.now()
-    start = end - timedelta(days=days)
-    return start - timedelta(days=days), start, end
+def period_bounds(*, days: int, end: datetime | None = None, tz=None) -> tuple[datetime, datetime, datetime]:
+    """The last `days` whole days in `tz` (default: the current time zone) up to and including the
+    day holding `end` (default: now), and the `days` days before them:
+    `(previous_start, start, end)`, each a midnight in `tz`; the periods are half-open.
+
+    The days `/api/v1/metrics/?start=<first day>&end=<last day>` reads (`feedback.api._bound`: a
+    start date from its first moment, an end date through its last), so both give the same
+    figures; `period_days` names those days."""
+    tz = tz or timezone.get_current_timezone()
+    today = timezone.localtime(end or timezone.now(), tz).date()
+
+    def midnight(day):
+        return timezone.make_aware(datetime.combine(day, time.min), tz)
+
+    start = today - timedelta(days=days - 1)
+    return midnight(start - timedelta(days=days)), midnight(start), midnight(today + timedelta(days=1))
+
+
+def period_days(start: datetime, end: datetime, *, tz=None):
+    """The first and the last day of the period `[start, end)` from `period_bounds`, in `tz`."""
+    tz = tz or timezone.get_current_timezone()
+    return timezone.localtime(start, tz).date(), timezone.localtime(end, tz).date() - timedelta(days=1)

@@ -5,7 +5,11 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -13,10 +17,13 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from complaints.services import SURVEY_RESPONSE_SOURCE
 from complaints.views import OPEN_FROM_SURVEY_RESPONSE, VIEW_COMPLAINT
+from feedback import services as feedback_services
+from feedback.models import Trigger
 from finance_projects.models import (
     AlertKind,
     Commitment,
@@ -26,10 +33,18 @@ from finance_projects.models import (
     Stage,
     TouchpointChannel,
 )
-from finance_projects.selectors import can_edit_project
+from finance_projects.selectors import can_edit_project, get_project_for
 
 from . import display, selectors
-from .forms import CommitmentForm, RenegotiateForm, StageMoveForm, StatusLinkForm, TouchpointForm
+from .forms import (
+    CommitmentForm,
+    RenegotiateForm,
+    StageMoveForm,
+    StatusLinkForm,
+    SurveySendForm,
+    TouchpointForm,
+    add_service_errors,
+)
 from .health import compute_health, factor_text
 from .project_responses import ResponseBlocks, response_facts
 from .sql import as_datetime, fetch
@@ -106,11 +121,11 @@ SURVEY_COLUMNS = (
 
 
 def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> list[dict]:
-    """The project's survey responses, each with its scores, failure categories (and who
-    corrected them) and follow-up; with `complaint_actions`, each with its complaint: the one
-    opened from it to view, or a button to open one. One query: the people come along by their
-    keys, the complaint by its source key (unique, so indexed)."""
-    complaint_column, complaint_join, params = "NULL", "", [project.pk, TIMELINE_LIMIT]
+    """Every survey response of the project (at most one per invitation, so few), each with its
+    scores, failure categories (and who corrected them) and follow-up; with `complaint_actions`,
+    each with its complaint: the one opened from it to view, or a button to open one. One query:
+    the people come along by their keys, the complaint by its source key (unique, so indexed)."""
+    complaint_column, complaint_join, params = "NULL", "", [project.pk]
     if complaint_actions:
         complaint_column = "c.id"
         complaint_join = " LEFT JOIN complaints_complaint c ON c.source_key = %s || CAST(r.id AS VARCHAR(20))"
@@ -121,7 +136,7 @@ def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> lis
         " JOIN finance_projects_contact ct ON ct.id = i.contact_id"
         " LEFT JOIN accounts_user e ON e.id = r.categories_edited_by_id"
         f" LEFT JOIN accounts_user f ON f.id = r.followed_up_by_id{complaint_join}"
-        " WHERE i.project_id = %s AND r.submitted_at IS NOT NULL ORDER BY r.submitted_at DESC LIMIT %s",
+        " WHERE i.project_id = %s AND r.submitted_at IS NOT NULL ORDER BY r.submitted_at DESC, r.id DESC",
         params,
     )
     view_url = display.id_link("complaints:detail")
@@ -165,8 +180,10 @@ def timeline(
     project: FinancingProject, commitments: list[dict], *, complaint_actions: bool = False
 ) -> list[dict]:
     """Touchpoints, commitments (with every renegotiation), alerts, complaints and survey
-    responses of the project, newest first; with `complaint_actions`, survey responses carry
-    the way to their complaint (see `_survey_events`)."""
+    responses of the project, newest first: the newest TIMELINE_LIMIT events, and every survey
+    response besides, however old (its category editor, follow-up form and complaint button are
+    only here, so none may drop off a busy project's page). With `complaint_actions`, survey
+    responses carry the way to their complaint (see `_survey_events`)."""
     events = []
     people = display.People()
     channels = display.choice_labels(TouchpointChannel.choices)
@@ -260,7 +277,7 @@ def timeline(
     if selectors.model("feedback.SurveyResponse") is not None:
         events.extend(_survey_events(project, complaint_actions=complaint_actions))
     events.sort(key=lambda e: e["at"] or timezone.now(), reverse=True)
-    events = events[:TIMELINE_LIMIT]
+    events = [e for index, e in enumerate(events) if index < TIMELINE_LIMIT or e["kind"] == "survey"]
     # Formatted once here, not through date and linebreaksbr filters on every row of the page.
     zone = timezone.get_current_timezone()
     for event in events:
@@ -479,7 +496,7 @@ def project_commitments(project: FinancingProject) -> list[dict]:
 # The side forms of the page, by the name their section and action go by. They load when the
 # user opens them (HTMX, or `?form=<name>` without JavaScript); a form sent back with errors is
 # shown open in place.
-PAGE_FORMS = ("touchpoint", "commitment", "stage", "status_link")
+PAGE_FORMS = ("touchpoint", "commitment", "stage", "status_link", "survey")
 
 
 def blank_form(name: str, *, project: FinancingProject, user: User, at: datetime):
@@ -497,6 +514,8 @@ def blank_form(name: str, *, project: FinancingProject, user: User, at: datetime
         return StageMoveForm(initial={"to_stage": Stage.next_after(project.stage)})
     if name == "status_link":
         return StatusLinkForm(project=project)
+    if name == "survey":
+        return SurveySendForm(project=project)
     raise ValueError(name)
 
 
@@ -624,3 +643,42 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
         "renegotiating": forms.get("renegotiating"),
         "is_manager": user.is_manager or user.is_admin_role,
     }
+
+
+# `dashboard:project-survey` is `projects/<pk>/survey/`, ahead of `dashboard:project-action`:
+# the side form's action URL (`project-action` with "survey") reaches this view.
+@require_POST
+@login_required
+def send_survey(request, pk: int):
+    """Send a survey from the project page, as `POST /api/v1/survey-invitations/` does: only who
+    may act on the project, the same rules. The contact gets the personal link by e-mail (the
+    delivery task), so the page never shows it. A send the rules hold back (frequency cap, opted
+    out, no e-mail) or bad input: the page again (400) with the reason on its field, the form
+    open as typed, no invitation."""
+    with timezone.override(selectors.user_zone(request.user)):
+        project = get_project_for(request.user, pk)
+        if not can_edit_project(request.user, project):
+            raise PermissionDenied
+        form = SurveySendForm(request.POST, project=project)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = feedback_services.survey_send(
+                    project=project,
+                    contact=data["contact"],
+                    survey=data["survey"],
+                    trigger=Trigger.MANUAL,
+                    reason=data["reason"],
+                    created_by=request.user,
+                    issue_link=True,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                if result.skip is None:
+                    sent = _("Survey sent to %(contact)s.") % {"contact": data["contact"].name}
+                    messages.success(request, sent)
+                    return redirect("dashboard:project", pk=project.pk)
+                form.add_error("contact", feedback_services.skip_message(result.skip))
+        context = project_context(request, project, survey_form=form)
+        return render(request, "dashboard/project.html", context, status=400)

@@ -612,3 +612,53 @@ def complaint_history(project_ids: list[int], *, limit: int = 50) -> list[dict]:
     for row in complaints:
         row["received_at"] = as_datetime(row["received_at"])
     return complaints
+
+
+# --- Survey responses page ---------------------------------------------------------------------
+
+RESPONSE_LIST_FIELDS = [
+    "pk",
+    "submitted_at",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "is_detractor",
+    "categories",
+    "followed_up_at",
+    "invitation__project_id",
+    "invitation__project__code",
+    "invitation__project__name",
+    "invitation__project__client__name",
+    "invitation__contact__name",
+]
+
+
+def response_list(
+    user: User, *, category: str = "", detractors_only: bool = False, pending_only: bool = False, q: str = ""
+) -> QuerySet:
+    """The submitted survey responses `user` may see, newest first, as rows of
+    `RESPONSE_LIST_FIELDS` for a Paginator (its count and its page: two queries, whatever the
+    data size). The scope is the survey-response API's own (`feedback.selectors.responses_for`),
+    and so are the filters: `category` keeps the responses tagged with that failure category (the
+    API's `category`), `detractors_only` its `detractor=true`, `pending_only` its
+    `followed_up=false` (no follow-up recorded); `q` searches the client's name and the project's
+    name and code."""
+    from feedback.selectors import responses_for
+
+    responses = responses_for(user)
+    if category:
+        # As `feedback.api.ResponseFilter.filter_category`: the categories are a JSON list of
+        # known codes, and the quoted code matches exactly one entry.
+        responses = responses.filter(categories__icontains=f'"{category}"')
+    if detractors_only:
+        responses = responses.filter(is_detractor=True)
+    if pending_only:
+        responses = responses.filter(followed_up_at__isnull=True)
+    if q:
+        responses = responses.filter(
+            Q(invitation__project__name__icontains=q)
+            | Q(invitation__project__code__icontains=q)
+            | Q(invitation__project__client__name__icontains=q)
+        )
+    return responses.order_by("-submitted_at", "-id").values(*RESPONSE_LIST_FIELDS)

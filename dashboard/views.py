@@ -28,6 +28,7 @@ from feedback import services as feedback_services
 from finance_projects import alerts as alert_services
 from finance_projects import services
 from finance_projects.models import (
+    Alert,
     AlertKind,
     AlertSeverity,
     Contact,
@@ -185,12 +186,17 @@ def home(request):
     return render(request, "dashboard/home.html", context)
 
 
+def _response_link(project_url, project_id: int, response_id: int) -> str:
+    """The response itself on its project's page (its `response-<id>` anchor)."""
+    return f"{project_url(project_id)}#response-{response_id}"
+
+
 def _responses(scope: Scope) -> list[dict]:
     project_url = display.id_link("dashboard:project")
     return [
         {
             **row,
-            "url": project_url(row["project_id"]),
+            "url": _response_link(project_url, row["project_id"], row["pk"]),
             "tone": display.score_tone("nps", row["nps"]),
             "day": display.local(row["submitted_at"], "m-d"),
             "quote": display.truncate(row["comment"], 120),
@@ -229,7 +235,9 @@ def team(request):
         return render(request, "dashboard/partials/portfolio_table.html", context)
     period = PeriodForm(request.GET or None)
     days = (period.cleaned_data.get("days") if period.is_valid() else None) or 30
-    previous_start, start, end = kpis.period_bounds(days=days)
+    # Whole days in the user's zone, today included: the days the label names, as the API reads them.
+    previous_start, start, end = kpis.period_bounds(days=days, tz=user.zone)
+    first_day, last_day = kpis.period_days(start, end, tz=user.zone)
     projects = portfolio_for(user)
     report = kpis.team_report(
         projects=projects, previous_start=previous_start, start=start, end=end, weeks=12
@@ -241,7 +249,13 @@ def team(request):
         for row in projects.order_by().values("relationship_manager").annotate(n=Count("pk"))
     )
     rm_rows = [
-        {"user": people.get(pk), "user_id": pk, "projects": counts.get(pk, 0), **values}
+        {
+            "user": people.get(pk),
+            "user_id": pk,
+            "filter_query": _portfolio_filter_query(request, rm=pk),
+            "projects": counts.get(pk, 0),
+            **values,
+        }
         for pk, values in sorted(by_rm.items(), key=lambda item: str(people.get(item[0], "")))
     ]
     context.update(
@@ -249,6 +263,8 @@ def team(request):
         days=days,
         start=start,
         end=end,
+        first_day=first_day,
+        last_day=last_day,
         kpi_rows=_kpi_rows(report.current, report.previous),
         rm_rows=rm_rows,
         people=sorted(people.values(), key=str),
@@ -266,6 +282,16 @@ def team(request):
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
     return render(request, "dashboard/team.html", context)
+
+
+def _portfolio_filter_query(request, **params) -> str:
+    """The page's query string with `params` set: the period and every other parameter kept, but
+    the portfolio's page number, which a new filter starts again from."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    for name, value in params.items():
+        query[name] = value
+    return query.urlencode()
 
 
 # A figure resting on fewer answers than this is shown greyed out.
@@ -353,6 +379,7 @@ def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
     assignees = selectors.assignees_by_project(
         people=people, project_ids=[alert["project_id"] for alert in alerts]
     )
+    responses = _alerted_responses(alerts)
     now = timezone.now()
     # One menu for each project and current assignee, however many alerts share them.
     menus: dict[tuple[int, int | None], str] = {}
@@ -367,7 +394,9 @@ def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
             snoozed=display.local(snoozed_until, "Y-m-d H:i")
             if snoozed_until and snoozed_until > now
             else "",
-            link=project_url(alert["project_id"]),
+            link=_response_link(project_url, alert["project_id"], responses[alert["pk"]])
+            if alert["pk"] in responses
+            else project_url(alert["project_id"]),
             urls={name: url(alert["pk"]) for name, url in actions.items()},
             kind_label=kinds.get(alert["kind"], alert["kind"]),
             severity_label=severities.get(alert["severity"], alert["severity"]),
@@ -383,6 +412,23 @@ def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
         ),
         "now": now,
     }
+
+
+# Alerts about one survey response (`subject_id`), which their link opens on the project page.
+RESPONSE_ALERT_KINDS = (AlertKind.DETRACTOR_RESPONSE, AlertKind.CONTACT_REQUEST)
+
+
+def _alerted_responses(alerts: list[dict]) -> dict[int, int]:
+    """Alert id → survey response id, for the alerts shown that are about a response: one query
+    when there are any, none otherwise."""
+    ids = [alert["pk"] for alert in alerts if alert["kind"] in RESPONSE_ALERT_KINDS]
+    if not ids:
+        return {}
+    return dict(
+        Alert.objects.filter(pk__in=ids, subject_type=feedback_services.ALERT_SUBJECT).values_list(
+            "pk", "subject_id"
+        )
+    )
 
 
 def _assign_options(people: list[User], *, names: dict[int, str], selected: int | None) -> str:

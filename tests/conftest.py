@@ -154,3 +154,14 @@ def quiet_beat_queries():
     from django.db import connection
 
     return (2 if connection.vendor == "postgresql" else 1) + 2
+
+
+@pytest.fixture
+def eager_celery():
+    """Celery tasks run inline, as a worker would right after the commit; yields the app."""
+    from cem.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous

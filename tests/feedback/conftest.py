@@ -39,14 +39,3 @@ def submit_and_process(invitation, **answers):
     """Submit answers, then do what the worker does after the commit; returns the response."""
     response = services.response_submit(invitation=invitation, raw=answers_for(invitation.survey, **answers))
     return services.response_process(response_id=response.pk)
-
-
-@pytest.fixture
-def eager_celery():
-    """Run Celery tasks inline, as a worker would right after the commit."""
-    from cem.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous

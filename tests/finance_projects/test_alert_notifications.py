@@ -171,15 +171,6 @@ def test_alerts_of_a_team_without_a_manager_are_not_claimed_for_escalation(db):
     assert alert.escalated_at is None
 
 
-@pytest.fixture
-def eager_celery():
-    from cem.celery import app
-
-    app.conf.task_always_eager = True
-    yield app
-    app.conf.task_always_eager = False
-
-
 def test_the_scan_task_raises_alerts_and_emails_the_critical_ones(project, owner, eager_celery):
     CommitmentFactory(project=project, kind="schedule", due_at=timezone.now() - timedelta(hours=3))
 

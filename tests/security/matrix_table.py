@@ -47,7 +47,9 @@ TABLE: dict[str, Spec] = {
     "dashboard:project-action": Spec(
         "object", lambda w: {"pk": w.project.pk, "action": "touchpoint"}, post_only=True
     ),
+    "dashboard:project-survey": Spec("object", lambda w: {"pk": w.project.pk}, post_only=True),
     "dashboard:client": Spec("object", lambda w: {"pk": w.client.pk}),
+    "dashboard:responses": Spec("page"),
     "dashboard:alert-action": Spec(
         "object", lambda w: {"pk": w.alert.pk, "action": "acknowledge"}, post_only=True
     ),
