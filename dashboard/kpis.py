@@ -52,6 +52,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
+from feedback.selectors import invitations_asked
 from finance_projects.models import (
     Alert,
     AlertKind,
@@ -147,14 +148,6 @@ def _commitment_aggregates():
     }
 
 
-def _invitations(invitation, projects):
-    """Invitations counted by the response rate, each placed at `invited_at`: when it was e-mailed,
-    or answered if that came first (as `feedback.selectors.survey_metrics` counts them)."""
-    return invitation._default_manager.filter(
-        Q(sent_at__isnull=False) | Q(responded_at__isnull=False), project__in=projects
-    ).annotate(invited_at=Coalesce("sent_at", "responded_at"))
-
-
 def _complaints(projects, at):
     return _model("complaints.Complaint")._default_manager.filter(project__in=projects)
 
@@ -227,7 +220,7 @@ def _sources() -> dict[str, _Source]:
     invitation = _model("feedback.SurveyInvitation")
     if _has_fields(invitation, "project", "sent_at", "responded_at"):
         sources["invitations"] = _Source(
-            lambda projects, at: _invitations(invitation, projects),
+            lambda projects, at: invitations_asked(projects),
             "invited_at",
             "project__relationship_manager",
             lambda: {

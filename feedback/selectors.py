@@ -119,6 +119,15 @@ def _rate(part, whole, *, scale: float = 100.0, digits: int = 1):
     return None if not whole else round(scale * part / whole, digits)
 
 
+def invitations_asked(projects) -> QuerySet[SurveyInvitation]:
+    """The invitations a response rate counts, each placed at `invited_at`: when it was e-mailed,
+    or answered if that came first (a link answered before any e-mail went out is never e-mailed
+    afterwards)."""
+    return SurveyInvitation.objects.filter(
+        Q(sent_at__isnull=False) | Q(responded_at__isnull=False), project__in=projects
+    ).annotate(invited_at=Coalesce("sent_at", "responded_at"))
+
+
 def survey_metrics(
     *,
     projects: QuerySet[FinancingProject],
@@ -140,9 +149,7 @@ def survey_metrics(
         raise ValueError(group_by)
     tz = tz or ZoneInfo(settings.TIME_ZONE)
     grouping = _grouping(group_by, tz)
-    invitations = SurveyInvitation.objects.filter(
-        Q(sent_at__isnull=False) | Q(responded_at__isnull=False), project__in=projects
-    ).annotate(invited_at=Coalesce("sent_at", "responded_at"))
+    invitations = invitations_asked(projects)
     responses = SurveyResponse.objects.filter(invitation__project__in=projects, submitted_at__isnull=False)
     if start:
         invitations = invitations.filter(invited_at__gte=start)
