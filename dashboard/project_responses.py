@@ -37,7 +37,7 @@ class SentBack:
     data: dict = field(default_factory=dict)  # field → value, `categories` → list
 
 
-def _codes(value) -> list[str]:
+def category_codes(value) -> list[str]:
     """The categories column of a raw row: SQLite and psycopg both answer the JSON text."""
     if isinstance(value, str):
         value = json.loads(value or "[]")
@@ -51,7 +51,7 @@ def response_facts(row: dict, *, people: display.People) -> dict:
         "id": row["id"],
         "scores": scores,
         "detractor": is_detractor_score(**scores),
-        "categories": _codes(row["categories"]),
+        "categories": category_codes(row["categories"]),
         "edited_at": row["categories_edited_at"],
         "edited_by": people.name(*row["editor"]),
         "followed_up_at": row["followed_up_at"],

@@ -4,7 +4,6 @@ scope), newest first, filtered by failure category, detractors and follow-ups st
 Thin: the read is `selectors.response_list`; this parses the filters and turns rows into text in
 the user's time zone. A filter value that is not one is ignored, as on the portfolio."""
 
-import json
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
@@ -15,6 +14,7 @@ from feedback.models import SurveyResponse
 from finance_projects.models import FailureCategory
 
 from . import display, selectors
+from .project_responses import SCORES, category_codes
 from .views import PAGE_SIZE, in_user_zone
 
 SEARCH_MAX = 100  # characters of the search kept, as on the portfolio
@@ -50,13 +50,6 @@ class ResponseFilters:
         return bool(self.q or self.category or self.detractor or self.pending)
 
 
-def _codes(value) -> list[str]:
-    """A categories value as read: a list of codes (a JSON text where a backend answers one)."""
-    if isinstance(value, str):
-        value = json.loads(value or "[]")
-    return [code for code in value or [] if isinstance(code, str)]
-
-
 def _headings() -> dict[str, str]:
     """Column titles from the model's field names, translated once for the page."""
     field = SurveyResponse._meta.get_field
@@ -73,7 +66,7 @@ def _rows(rows: list[dict]) -> list[dict]:
     for row in rows:
         scores = [
             (name, row[key], pattern.format(row[key]), display.score_tone(key, row[key]))
-            for key, name, pattern in (("nps", "NPS", "{}"), ("csat", "CSAT", "{}/5"), ("ces", "CES", "{}/7"))
+            for key, name, pattern in SCORES
         ]
         shown.append(
             {
@@ -90,7 +83,7 @@ def _rows(rows: list[dict]) -> list[dict]:
                 ],
                 "quote": display.truncate(row["comment"].strip(), QUOTE_MAX),
                 "comment": display.truncate(row["comment"].strip(), TITLE_MAX),
-                "categories": [labels.get(code, code) for code in _codes(row["categories"])],
+                "categories": [labels.get(code, code) for code in category_codes(row["categories"])],
                 "detractor": row["is_detractor"],
                 "followed_up": display.local(row["followed_up_at"], "Y-m-d H:i"),
             }

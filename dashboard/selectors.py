@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from feedback.selectors import responses_for, tagged
 from finance_projects.models import (
     Alert,
     AlertSeverity,
@@ -644,13 +645,9 @@ def response_list(
     API's `category`), `detractors_only` its `detractor=true`, `pending_only` its
     `followed_up=false` (no follow-up recorded); `q` searches the client's name and the project's
     name and code."""
-    from feedback.selectors import responses_for
-
     responses = responses_for(user)
     if category:
-        # As `feedback.api.ResponseFilter.filter_category`: the categories are a JSON list of
-        # known codes, and the quoted code matches exactly one entry.
-        responses = responses.filter(categories__icontains=f'"{category}"')
+        responses = tagged(responses, category)
     if detractors_only:
         responses = responses.filter(is_detractor=True)
     if pending_only:

@@ -228,8 +228,7 @@ class ResponseFilter(filters.FilterSet):
         fields = ["project", "contact", "survey", "detractor", "category", "followed_up"]
 
     def filter_category(self, queryset, name, value):
-        # The categories are a JSON list of known codes; the quoted code matches exactly one entry.
-        return queryset.filter(categories__icontains=f'"{value}"')
+        return selectors.tagged(queryset, value)
 
 
 class ResponseSerializer(ModelSerializer):

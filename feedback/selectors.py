@@ -119,6 +119,12 @@ def _rate(part, whole, *, scale: float = 100.0, digits: int = 1):
     return None if not whole else round(scale * part / whole, digits)
 
 
+def tagged(responses: QuerySet[SurveyResponse], category: str) -> QuerySet[SurveyResponse]:
+    """The responses tagged with the failure `category`: the categories are a JSON list of known
+    codes, and the quoted code matches exactly one entry."""
+    return responses.filter(categories__icontains=f'"{category}"')
+
+
 def invitations_asked(projects) -> QuerySet[SurveyInvitation]:
     """The invitations a response rate counts, each placed at `invited_at`: when it was e-mailed,
     or answered if that came first (a link answered before any e-mail went out is never e-mailed
