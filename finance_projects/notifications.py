@@ -10,7 +10,8 @@ release fails, the worker is stopped), the claim on every alert not yet sent is 
 the error propagates, so the task's retry sends them; what was sent stays claimed, never twice.
 
 - `notify_critical_alerts`: new critical alerts, ONE message per recipient per run (the
-  alert's assignee, else the project's relationship manager).
+  alert's assignee while they can still be e-mailed and see its project, else the project's
+  relationship manager: someone moved to another team no longer hears about this one's clients).
 - `escalate_unacknowledged_alerts`: critical alerts nobody acknowledged within
   CEM["ALERT_ESCALATION_HOURS"] of becoming critical (`critical_since`, not the alert's opening:
   an alert open for days as a warning that turns critical gives its owner the full window first),
@@ -32,6 +33,7 @@ from django.utils import timezone, translation
 from accounts.models import Team, User
 
 from .models import Alert, AlertSeverity, FinancingProject
+from .selectors import portfolio_for
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +101,31 @@ def _deliver(
 
 
 def _send_claimed(
-    *, kind: str, column: str, ids: list[int], at: datetime, recipient_of: Callable[[Alert], User]
+    *,
+    kind: str,
+    column: str,
+    ids: list[int],
+    at: datetime,
+    recipients_of: Callable[[list[Alert]], list[User | None]],
 ) -> int:
-    """Load, batch and e-mail the alerts this run claimed. Should anything fail before every
-    message is out, the claim on the alerts neither sent nor already released is undone before
-    the error propagates (a retry then sends them); the sent ones stay claimed."""
+    """Load, batch and e-mail the alerts this run claimed; `recipients_of` names each alert's
+    recipient, None for one nobody can be told of now (its claim is released: it waits). Should
+    anything fail before every message is out, the claim on the alerts neither sent nor already
+    released is undone before the error propagates (a retry then sends them); the sent ones stay
+    claimed."""
     settled: set[int] = set()
     try:
         batches: dict[User, list[Alert]] = defaultdict(list)
-        for alert in _load(ids):
-            batches[recipient_of(alert)].append(alert)
+        alerts = _load(ids)
+        waiting = []
+        for alert, recipient in zip(alerts, recipients_of(alerts), strict=True):
+            if recipient is None:
+                waiting.append(alert.pk)
+            else:
+                batches[recipient].append(alert)
+        if waiting:
+            _release(column, waiting, at)
+            settled.update(waiting)
         return _deliver(kind=kind, column=column, batches=batches, at=at, settled=settled)
     except BaseException:
         pending = [pk for pk in ids if pk not in settled]
@@ -138,19 +155,41 @@ def notify_critical_alerts(*, at: datetime | None = None) -> int:
         "AND (snoozed_until IS NULL OR snoozed_until <= %s)"
     )
     project = connection.ops.quote_name(FinancingProject._meta.db_table)
-    # Only alerts whose owner can be e-mailed are claimed: one whose owner is inactive or has no
-    # address waits, unclaimed, until it is handed to someone who can be (or theirs is fixed).
+    # Only alerts that someone can be e-mailed about are claimed: one whose assignee and
+    # relationship manager are both inactive or without an address waits, unclaimed, until it
+    # is handed to someone who can be (or an address is fixed).
     rm = f"(SELECT p.relationship_manager_id FROM {project} AS p WHERE p.id = project_id)"
-    owner = f"COALESCE(assignee_id, {rm})"
+    reachable = f"(assignee_id IN ({_REACHABLE}) OR {rm} IN ({_REACHABLE}))"
     params = [AlertSeverity.CRITICAL.value, connection.ops.adapt_datetimefield_value(at)]
-    ids = _claim("notified_at", f"{condition} AND {owner} IN ({_REACHABLE})", params, at)
-    return _send_claimed(
-        kind="alerts-critical",
-        column="notified_at",
-        ids=ids,
-        at=at,
-        recipient_of=lambda alert: alert.assignee or alert.project.relationship_manager,
-    )
+    ids = _claim("notified_at", f"{condition} AND {reachable}", params, at)
+    return _send_claimed(kind="alerts-critical", column="notified_at", ids=ids, at=at, recipients_of=_owners)
+
+
+def _can_be_emailed(user: User | None) -> bool:
+    return user is not None and user.is_active and bool(user.email)
+
+
+def _owners(alerts: list[Alert]) -> list[User | None]:
+    """Whom each critical alert is e-mailed to: its assignee while they can be e-mailed and still
+    see the project (`portfolio_for`, the rule the assignment was checked by), else the project's
+    relationship manager when they can be e-mailed, else nobody yet. One query per assignee."""
+    assigned: dict[User, set[int]] = defaultdict(set)
+    for alert in alerts:
+        if _can_be_emailed(alert.assignee):
+            assigned[alert.assignee].add(alert.project_id)
+    seeing = {
+        assignee: set(portfolio_for(assignee).filter(pk__in=project_ids).values_list("pk", flat=True))
+        for assignee, project_ids in assigned.items()
+    }
+    owners = []
+    for alert in alerts:
+        if alert.assignee is not None and alert.project_id in seeing.get(alert.assignee, ()):
+            owners.append(alert.assignee)
+        elif _can_be_emailed(alert.project.relationship_manager):
+            owners.append(alert.project.relationship_manager)
+        else:
+            owners.append(None)
+    return owners
 
 
 def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
@@ -177,5 +216,5 @@ def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
         column="escalated_at",
         ids=ids,
         at=at,
-        recipient_of=lambda alert: alert.project.team.manager,
+        recipients_of=lambda alerts: [alert.project.team.manager for alert in alerts],
     )

@@ -50,12 +50,12 @@ def test_three_critical_alerts_for_one_manager_make_one_email_and_a_rerun_sends_
     assert set(Alert.objects.values_list("notified_at", flat=True)) == {NOW}
 
 
-def test_each_recipient_gets_their_own_message(project, owner, teammate):
+def test_each_recipient_gets_their_own_message(project, owner, manager):
     critical(project)
-    critical(project, assignee=teammate)
+    critical(project, assignee=manager)
 
     assert notifications.notify_critical_alerts(at=NOW) == 2
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, teammate.email])
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, manager.email])
 
 
 def test_warnings_acknowledged_resolved_and_snoozed_alerts_are_not_emailed(project):
@@ -88,24 +88,24 @@ def test_the_email_is_in_the_recipients_language(project, owner):
 
 
 def test_a_recipient_whose_mail_fails_is_retried_next_run_and_the_others_are_sent(
-    project, owner, teammate, monkeypatch
+    project, owner, manager, monkeypatch
 ):
     critical(project)
-    critical(project, assignee=teammate)
+    critical(project, assignee=manager)
     real_send = notifications.EmailMultiAlternatives.send
 
     def send(message, *args, **kwargs):
-        if message.to == [teammate.email]:
+        if message.to == [manager.email]:
             raise ConnectionRefusedError("mail relay down")
         return real_send(message, *args, **kwargs)
 
     monkeypatch.setattr(notifications.EmailMultiAlternatives, "send", send)
     assert notifications.notify_critical_alerts(at=NOW) == 1
-    assert Alert.objects.get(assignee=teammate).notified_at is None
+    assert Alert.objects.get(assignee=manager).notified_at is None
 
     monkeypatch.setattr(notifications.EmailMultiAlternatives, "send", real_send)
     assert notifications.notify_critical_alerts(at=NOW + timedelta(minutes=5)) == 1
-    assert [m.to for m in mail.outbox] == [[owner.email], [teammate.email]]
+    assert [m.to for m in mail.outbox] == [[owner.email], [manager.email]]
 
 
 def test_an_alert_unacknowledged_24_hours_after_turning_critical_is_escalated_to_the_team_manager_once(
@@ -243,7 +243,7 @@ def test_an_alert_critical_again_after_a_warning_spell_is_not_emailed_twice(proj
 
 @pytest.mark.parametrize("unreachable", [{"is_active": False}, {"email": ""}])
 def test_an_alert_whose_owner_cannot_be_emailed_waits_unclaimed_for_someone_who_can_be(
-    project, owner, teammate, unreachable
+    project, owner, manager, unreachable
 ):
     alert = critical(project, assignee=owner)
     for name, value in unreachable.items():
@@ -254,9 +254,9 @@ def test_an_alert_whose_owner_cannot_be_emailed_waits_unclaimed_for_someone_who_
     alert.refresh_from_db()
     assert alert.notified_at is None
 
-    Alert.objects.filter(pk=alert.pk).update(assignee=teammate)
+    Alert.objects.filter(pk=alert.pk).update(assignee=manager)
     assert notifications.notify_critical_alerts(at=NOW + timedelta(minutes=5)) == 1
-    assert [m.to for m in mail.outbox] == [[teammate.email]]
+    assert [m.to for m in mail.outbox] == [[manager.email]]
 
 
 def test_an_escalation_waits_for_a_manager_who_can_be_emailed(project, manager):
@@ -286,3 +286,82 @@ def test_an_alert_whose_owner_cannot_be_emailed_is_still_escalated(project, mana
     assert notifications.notify_critical_alerts(at=NOW) == 0
     assert notifications.escalate_unacknowledged_alerts(at=NOW) == 1
     assert [m.to for m in mail.outbox] == [[manager.email]]
+
+
+@pytest.fixture
+def legal_colleague(project):
+    """Department staff who see the project through the commitment they own on it."""
+    colleague = UserFactory(username="legal", role=Role.DEPARTMENT)
+    CommitmentFactory(project=project, owner=colleague)
+    return colleague
+
+
+def test_an_alert_is_emailed_to_an_assignee_who_sees_the_project(project, legal_colleague):
+    critical(project, assignee=legal_colleague)
+
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    assert [m.to for m in mail.outbox] == [[legal_colleague.email]]
+
+
+def test_an_assignee_who_lost_sight_of_the_project_is_not_emailed_its_relationship_manager_is(
+    project, owner, legal_colleague
+):
+    critical(project, assignee=legal_colleague, message="PF · schedule slipped")
+    project.commitments.update(owner=UserFactory(role=Role.DEPARTMENT))  # handed on: no longer theirs
+
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert "PF · schedule slipped" in mail.outbox[0].body
+
+
+def test_a_manager_moved_to_lead_another_team_is_not_emailed_the_old_teams_alerts(
+    project, owner, manager, team, other_team
+):
+    critical(project, assignee=manager)
+    team.manager, other_team.manager = None, manager
+    team.save()
+    other_team.save()
+    manager.team = other_team
+    manager.save()
+
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+def test_an_inactive_assignees_alert_goes_to_the_relationship_manager(project, owner, legal_colleague):
+    critical(project, assignee=legal_colleague)
+    legal_colleague.is_active = False
+    legal_colleague.save()
+
+    assert notifications.notify_critical_alerts(at=NOW) == 1
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+def test_an_alert_nobody_who_sees_it_can_be_told_of_waits_unclaimed(project, owner, legal_colleague):
+    alert = critical(project, assignee=legal_colleague)
+    project.commitments.update(owner=UserFactory(role=Role.DEPARTMENT))
+    owner.email = ""
+    owner.save()
+
+    assert notifications.notify_critical_alerts(at=NOW) == 0
+    assert mail.outbox == []
+    alert.refresh_from_db()
+    assert alert.notified_at is None
+
+    owner.email = "owner@bank.example"
+    owner.save()
+    assert notifications.notify_critical_alerts(at=NOW + timedelta(minutes=5)) == 1
+    assert [m.to for m in mail.outbox] == [["owner@bank.example"]]
+
+
+@pytest.mark.parametrize("alerts_per_assignee", [1, 20])
+def test_finding_who_still_sees_the_alerts_costs_a_portfolio_check_per_assignee_not_per_alert(
+    project, owner, manager, legal_colleague, django_assert_num_queries, alerts_per_assignee
+):
+    for assignee in (manager, legal_colleague, None):
+        for _ in range(alerts_per_assignee):
+            critical(project, assignee=assignee)
+
+    # The claim (in its savepoint: 3), the load, the manager's teams and portfolio, the colleague's.
+    with django_assert_num_queries(7):
+        assert notifications.notify_critical_alerts(at=NOW) == 3  # owner, manager, colleague

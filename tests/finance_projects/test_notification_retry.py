@@ -38,12 +38,12 @@ def critical(project, **kwargs):
 
 
 @pytest.fixture(params=["notify", "escalate"])
-def delivery(request, project, owner, teammate, manager, other_team):
+def delivery(request, project, owner, manager, other_team):
     """Two critical alerts that make two messages, to two people."""
     if request.param == "notify":
         critical(project, assignee=owner)
-        critical(project, assignee=teammate)
-        return Delivery(notifications.notify_critical_alerts, "notified_at", [owner.email, teammate.email])
+        critical(project, assignee=manager)  # the team's manager sees every project of the team
+        return Delivery(notifications.notify_critical_alerts, "notified_at", [owner.email, manager.email])
     other_manager = UserFactory(username="other_manager", role=Role.MANAGER, team=other_team)
     other_team.manager = other_manager
     other_team.save()
