@@ -3,7 +3,9 @@
 - `DateRangeAdminMixin`: the date-time and date fields of `cem.form_fields` behind the admin's
   own calendar and clock widgets, so the back office refuses a moment near Python's date limits
   (year 1, year 9999) as bad input, like the pages and the API, instead of answering 500 or
-  storing a moment that breaks every page showing it in another time zone.
+  storing a moment that breaks every page showing it in another time zone. Its change lists
+  take a date drill-down into the year 1 or 9999 as the bad parameter it is (Django's "?e=1"
+  page), instead of overflowing into a 500.
 - `ServiceRulesAdminMixin`: a business rule that a service refuses while the admin saves is
   shown on the form again, like a field error, instead of answering 500.
 
@@ -13,6 +15,8 @@ a ModelAdmin that saves through a service names `ServiceRulesAdminMixin` next.
 """
 
 from django.contrib.admin import widgets
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 
@@ -27,10 +31,28 @@ FORMFIELD_OVERRIDES = {
 }
 
 
+# The years a change list's date drill-down may open. Django reaches past the chosen period for
+# its end (the year after 9999 does not exist) and shifts it from the staff member's zone to UTC
+# (past year 1 or 9999), outside its own check of the parameters; no stored moment lies there.
+DRILLABLE_YEARS = range(2, 9999)
+
+
+class BoundedDateChangeList(ChangeList):
+    def get_filters(self, request):
+        if self.date_hierarchy:
+            year = request.GET.get(f"{self.date_hierarchy}__year", "")
+            if year.isascii() and year.isdigit() and (len(year) > 4 or int(year) not in DRILLABLE_YEARS):
+                raise IncorrectLookupParameters(f"The year {year[:8]} cannot be shown.")
+        return super().get_filters(request)
+
+
 class DateRangeAdminMixin:
     """Date-times and dates read through the range-checking fields; for any ModelAdmin or inline."""
 
     formfield_overrides = FORMFIELD_OVERRIDES
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDateChangeList
 
 
 # Request attributes: set once the admin has judged the form valid and starts saving, and the
