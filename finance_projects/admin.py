@@ -345,7 +345,10 @@ class TouchpointAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAd
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            # A contact of another client is refused on its field (ServiceRulesAdminMixin).
+            services.touchpoint_edit(
+                touchpoint=obj, **{name: form.cleaned_data[name] for name in form.changed_data}
+            )
             return
         logged = services.touchpoint_log(
             project=obj.project,

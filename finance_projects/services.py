@@ -359,6 +359,12 @@ def _after_stage_change(transition: StageTransition) -> None:
         transaction.on_commit(lambda hook=hook: hook(transition))
 
 
+def _check_touchpoint_contact(*, project: FinancingProject, contact: Contact | None) -> None:
+    """A touchpoint's contact, if any, works for the project's client."""
+    if contact is not None and contact.client_id != project.client_id:
+        raise ValidationError({"contact": _("This contact belongs to another client.")})
+
+
 @transaction.atomic
 def touchpoint_log(
     *,
@@ -378,8 +384,7 @@ def touchpoint_log(
         raise ValidationError({"occurred_at": _("A touchpoint cannot be in the future.")})
     if not summary or not summary.strip():
         raise ValidationError({"summary": _("Describe what happened.")})
-    if contact is not None and contact.client_id != project.client_id:
-        raise ValidationError({"contact": _("This contact belongs to another client.")})
+    _check_touchpoint_contact(project=project, contact=contact)
     touchpoint = Touchpoint(
         project=project,
         contact=contact,
@@ -402,6 +407,32 @@ def touchpoint_log(
             locked.save(update_fields=["last_client_update_at", "next_update_due_at", "updated_at"])
             project.last_client_update_at = locked.last_client_update_at
             project.next_update_due_at = locked.next_update_due_at
+    return touchpoint
+
+
+# What moved the client-update deadline (the project, the moment, whether it was a client
+# update) stays as it was logged.
+TOUCHPOINT_EDITABLE_FIELDS = frozenset({"contact", "channel", "summary", "shareable", "needs_attention"})
+
+
+@transaction.atomic
+def touchpoint_edit(*, touchpoint: Touchpoint, **fields) -> Touchpoint:
+    """Correct a logged touchpoint under the rules it was logged with."""
+    unknown = set(fields) - TOUCHPOINT_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
+    for name, value in fields.items():
+        setattr(touchpoint, name, value)
+    if "summary" in fields:
+        touchpoint.summary = (touchpoint.summary or "").strip()
+        if not touchpoint.summary:
+            raise ValidationError({"summary": _("Describe what happened.")})
+    if "contact" in fields:
+        # Against the project as stored: only the fields named here are written.
+        project = FinancingProject.objects.get(touchpoints=touchpoint.pk)
+        _check_touchpoint_contact(project=project, contact=touchpoint.contact)
+    touchpoint.full_clean()
+    touchpoint.save(update_fields=list(fields))
     return touchpoint
 
 
