@@ -112,7 +112,7 @@ class ClientAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin)
 
 
 @admin.register(Contact)
-class ContactAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+class ContactAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin):
     list_display = ["name", "client", "title", "email", "phone", "language", "opted_out"]
     list_filter = ["language", "opted_out", "client__team"]
     list_select_related = ["client"]
@@ -130,6 +130,15 @@ class ContactAdmin(DateRangeAdminMixin, admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # it would skip the rule above
         return actions
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service, under its row lock: a contact with a history keeps their client.
+        # Here an administrator may also opt a contact back in, at the client's request.
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        services.contact_update(contact=obj, by_administrator=True, **data)
 
     def delete_model(self, request, obj):
         # Through the service: it checks again under the contact's row lock, in case a survey or

@@ -7,7 +7,7 @@ the API and the forms show that message and nothing is saved.
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -117,15 +117,35 @@ def contact_create(
     return contact
 
 
+def _check_contact_client_move(*, stored: Contact, client: Client | None) -> None:
+    """A contact with a history (touchpoints, surveys, complaints, in any app) stays with the
+    client whose projects that history is about: moved, their touchpoints and complaints would
+    name someone of another client. One without a history was entered under the wrong client
+    by mistake and may move. `stored` is the contact's row as locked by the caller."""
+    if client is None or client.pk == stored.client_id:
+        return
+    if selectors.contact_has_history(stored):
+        raise ValidationError(
+            {
+                "client": _(
+                    "This contact has a history with this client's projects and cannot move to "
+                    "another client. Add them to the other client as a new contact instead."
+                )
+            }
+        )
+
+
 @transaction.atomic
-def contact_update(*, contact: Contact, **fields) -> Contact:
+def contact_update(*, contact: Contact, by_administrator: bool = False, **fields) -> Contact:
     """Change a contact's details. An opt-out of surveys is the client's own choice: staff may
-    record one, but undoing it is left to an administrator (in the admin site), at the
-    client's request."""
+    record one, but undoing it is left to an administrator (in the admin site, which passes
+    `by_administrator`), at the client's request. A contact with a history keeps their client."""
     # The stored row, locked: the client may have opted out since the caller read it, and a
     # save of the caller's copy would write its stale `opted_out` back.
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    if contact.opted_out and fields.get("opted_out") is False:
+    if "client" in fields:
+        _check_contact_client_move(stored=contact, client=fields["client"])
+    if contact.opted_out and fields.get("opted_out") is False and not by_administrator:
         raise ValidationError(
             {
                 "opted_out": _(
@@ -222,6 +242,24 @@ def project_create(
     return project
 
 
+def _project_names_contacts(project: FinancingProject) -> bool:
+    """Whether any of the project's records, in any app (touchpoints, status links, survey
+    invitations, complaints...), names a contact: those contacts work for the project's client,
+    so the project stays with it. Found through the relations to `Contact`, so the apps that
+    build on this one need not be imported here."""
+    for relation in Contact._meta.related_objects:
+        model = relation.related_model
+        try:
+            project_field = model._meta.get_field("project")
+        except FieldDoesNotExist:
+            continue
+        if not project_field.is_relation or project_field.related_model is not FinancingProject:
+            continue
+        if model._base_manager.filter(project=project, **{f"{relation.field.name}__isnull": False}).exists():
+            return True
+    return False
+
+
 @transaction.atomic
 def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
     """Edit plain project fields; the cadence change moves the next-update deadline with it.
@@ -259,6 +297,22 @@ def project_update(*, project: FinancingProject, **fields) -> FinancingProject:
         # one. Before the project's row, in the order a beat locks them (alerts, then subjects).
         Alert.objects.filter(project=project, resolved_at__isnull=True, assignee_id=outgoing_rm_id).update(
             assignee_id=project.relationship_manager_id
+        )
+    # The project's row, locked before the save writes it; its client as stored, since a form
+    # may already have written the new one onto `project`.
+    stored_client_id = (
+        FinancingProject.objects.select_for_update()
+        .filter(pk=project.pk)
+        .values_list("client_id", flat=True)
+        .get()
+    )
+    if project.client_id != stored_client_id and _project_names_contacts(project):
+        raise ValidationError(
+            {
+                "client": _(
+                    "This project's records name contacts of its client; it cannot move to another client."
+                )
+            }
         )
     project.save()
     if marks_alerts:
