@@ -20,6 +20,7 @@ from tests.factories import (
     TouchpointFactory,
     ensure_sla_policies,
 )
+from tests.finance_projects.admin_forms import post_project_change
 
 pytestmark = pytest.mark.django_db
 
@@ -86,26 +87,6 @@ def _change_contact(staff, contact, **changes):
     return staff.post(
         reverse("admin:finance_projects_contact_change", args=[contact.pk]), _contact_form(contact, **changes)
     )
-
-
-def _change_project(staff, project, **changes):
-    data = {
-        "client": project.client_id,
-        "name": project.name,
-        "code": project.code,
-        "amount": str(project.amount),
-        "currency": project.currency,
-        "status": project.status,
-        "relationship_manager": project.relationship_manager_id,
-        "update_cadence_days": project.update_cadence_days,
-        **{
-            f"{prefix}-{key}": value
-            for prefix in ("transitions", "touchpoints", "commitments")
-            for key, value in {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0}.items()
-        },
-        **changes,
-    }
-    return staff.post(reverse("admin:finance_projects_financingproject_change", args=[project.pk]), data)
 
 
 # Contacts ---------------------------------------------------------------------------------------
@@ -221,7 +202,7 @@ def test_a_project_whose_records_name_a_contact_cannot_move_to_another_client_in
     _touchpoint(project, contact)
     before = FinancingProject.objects.values().get(pk=project.pk)
 
-    response = _change_project(staff, project, client=other_client.pk, name="Renamed")
+    response = post_project_change(staff, project, client=other_client.pk, name="Renamed")
 
     assert response.status_code == 200
     form = response.context["adminform"].form
@@ -233,7 +214,7 @@ def test_a_project_whose_records_name_a_contact_cannot_move_to_another_client_in
 def test_a_project_whose_records_name_no_contact_moves_to_another_client_in_the_admin(
     staff, project, other_client
 ):
-    response = _change_project(staff, project, client=other_client.pk)
+    response = post_project_change(staff, project, client=other_client.pk)
 
     assert response.status_code == 302, response.content
     project.refresh_from_db()

@@ -11,6 +11,7 @@ from finance_projects import scans, services
 from finance_projects.alerts import ScanResult
 from finance_projects.models import DORMANT_SEVERITY, Alert, Commitment, StageDefinition, StageTransition
 from tests.factories import CommitmentFactory, ProjectFactory
+from tests.finance_projects.admin_forms import post_project_change
 
 pytestmark = pytest.mark.django_db
 
@@ -458,23 +459,7 @@ def staff(client, admin_user):
 
 def admin_change(staff, project, **changes):
     """Post the project's admin change form with `changes` (the inlines are read-only)."""
-    data = {
-        "client": project.client_id,
-        "name": project.name,
-        "code": project.code,
-        "amount": str(project.amount),
-        "currency": project.currency,
-        "status": project.status,
-        "relationship_manager": project.relationship_manager_id,
-        "update_cadence_days": project.update_cadence_days,
-        **{
-            f"{prefix}-{key}": 0
-            for prefix in ("transitions", "touchpoints", "commitments")
-            for key in ("TOTAL_FORMS", "INITIAL_FORMS")
-        },
-        **changes,
-    }
-    response = staff.post(reverse("admin:finance_projects_financingproject_change", args=[project.pk]), data)
+    response = post_project_change(staff, project, **changes)
     assert response.status_code == 302, response.content
     project.refresh_from_db()
 
