@@ -637,13 +637,14 @@ def status_link_revoke(*, link: ProjectStatusLink) -> ProjectStatusLink:
 
 
 def status_link_resolve(token: str) -> ProjectStatusLink | None:
-    """The usable link for a token, or None for unknown, expired and revoked alike."""
+    """The usable link for a token, or None for unknown, expired and revoked alike, and for a
+    contact who no longer works for the project's client (moved to another client since)."""
     link = (
         ProjectStatusLink.objects.select_related("project", "contact", "project__client")
         .filter(token_hash=hash_token(token or ""))
         .first()
     )
-    if link is None or not link.is_usable():
+    if link is None or not link.is_usable() or link.contact.client_id != link.project.client_id:
         return None
     # A GET never consumes the link; it only notes the visit.
     ProjectStatusLink.objects.filter(pk=link.pk).update(last_viewed_at=timezone.now())

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from finance_projects import services
 from finance_projects.models import Touchpoint
-from tests.factories import CommitmentFactory, TouchpointFactory
+from tests.factories import ClientFactory, CommitmentFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +59,20 @@ def test_wrong_expired_and_revoked_tokens_get_the_same_404(client, link, project
 
     assert wrong.status_code == gone.status_code == expired.status_code == 404
     assert wrong.content == gone.content == expired.content
+
+
+def test_a_contact_moved_to_another_client_no_longer_opens_the_old_clients_project(
+    client, link, contact, api_as, owner
+):
+    _link, token = link
+    other_client = ClientFactory(relationship_manager=owner, team=owner.team)
+    moved = api_as(owner).patch(f"/api/v1/contacts/{contact.pk}/", {"client": other_client.pk}, format="json")
+    assert moved.status_code == 200, moved.content  # status links alone are no history
+
+    response = client.get(url(token))
+
+    assert response.status_code == 404
+    assert "华能" not in response.content.decode()
 
 
 def test_raising_a_concern_opens_a_complaint_for_the_team(client, link, project, contact):
