@@ -111,6 +111,9 @@ class ClientAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin)
         obj._state.adding = False
 
 
+CONTACT_CREATE_FIELDS = ["client", "name", "email", "title", "phone", "language", "opted_out"]
+
+
 @admin.register(Contact)
 class ContactAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin):
     list_display = ["name", "client", "title", "email", "phone", "language", "opted_out"]
@@ -133,7 +136,10 @@ class ContactAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin
 
     def save_model(self, request, obj, form, change):
         if not change:
-            super().save_model(request, obj, form, change)
+            # Through the service, like the API: one address per client, whatever its case.
+            created = services.contact_create(**{name: getattr(obj, name) for name in CONTACT_CREATE_FIELDS})
+            obj.pk, obj.created_at = created.pk, created.created_at
+            obj._state.adding = False
             return
         # Through the service, under its row lock: a contact with a history keeps their client.
         # Here an administrator may also opt a contact back in, at the client's request.

@@ -4,7 +4,7 @@ A contact's touchpoints, survey invitations and complaints are about their clien
 and a project's records name its client's contacts: moving either to another client would leave
 a touchpoint whose contact works for a different client than its project. Only what has no such
 record (entered under the wrong client by mistake) may move. The API and the admin refuse the
-same way, on `client`, with nothing saved.
+same way, on `client`, with nothing saved. The admin adds contacts under the API's rules too.
 """
 
 import pytest
@@ -232,3 +232,24 @@ def test_the_refusal_is_in_the_callers_language(api_as, owner, project, contact,
         "该联系人已在此客户的项目中有记录，不能转到其他客户。请在另一客户下新建联系人。"
     ]
     assert project_move.json()["client"] == ["该项目的记录中含有其客户的联系人，不能转到其他客户。"]
+
+
+def test_the_admin_refuses_a_second_contact_with_the_same_address_in_another_case(staff, contact):
+    add = reverse("admin:finance_projects_contact_add")
+
+    response = staff.post(add, _contact_form(contact, email=contact.email.upper(), name="Duplicate"))
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors["email"]) == [
+        "This client already has a contact with this email."
+    ]
+    assert Contact.objects.filter(client=contact.client).count() == 1
+
+
+def test_the_admin_adds_a_contact_through_the_same_rules(staff, contact):
+    add = reverse("admin:finance_projects_contact_add")
+
+    response = staff.post(add, _contact_form(contact, email="treasurer@client.example", name="  Treasurer "))
+
+    assert response.status_code == 302, response.content
+    assert Contact.objects.get(email="treasurer@client.example").name == "Treasurer"
