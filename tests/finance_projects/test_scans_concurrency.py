@@ -80,14 +80,14 @@ def test_two_workers_resolving_at_once_resolve_each_alert_once():
     assert not Alert.objects.filter(kind="commitment_missed", resolved_at__isnull=True).exists()
 
 
-def test_two_workers_notifying_at_once_send_each_manager_one_email(owner, teammate, project):
-    for assignee in (owner, owner, teammate):
+def test_two_workers_notifying_at_once_send_each_manager_one_email(owner, manager, project):
+    for assignee in (owner, owner, manager):  # the team's manager sees every project of the team
         AlertFactory(project=project, severity="critical", assignee=assignee)
 
     results = in_two_threads(lambda: notifications.notify_critical_alerts(at=NOW))
 
     assert sum(results) == 2
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, teammate.email])
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, manager.email])
 
 
 def test_two_workers_escalating_at_once_escalate_once(manager, project):
