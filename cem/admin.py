@@ -40,9 +40,15 @@ DRILLABLE_YEARS = range(2, 9999)
 class BoundedDateChangeList(ChangeList):
     def get_filters(self, request):
         if self.date_hierarchy:
-            year = request.GET.get(f"{self.date_hierarchy}__year", "")
-            if year.isascii() and year.isdigit() and (len(year) > 4 or int(year) not in DRILLABLE_YEARS):
-                raise IncorrectLookupParameters(f"The year {year[:8]} cannot be shown.")
+            year = request.GET.get(f"{self.date_hierarchy}__year")
+            try:
+                # As Django reads it (signs, spaces, "_" and any script's digits), thousands of
+                # digits aside.
+                number = int(year) if year is not None and len(year) <= 20 else None
+            except ValueError:
+                number = None  # Django's own check reports it
+            if number is not None and number not in DRILLABLE_YEARS:
+                raise IncorrectLookupParameters(f"The year {number} cannot be shown.")
         return super().get_filters(request)
 
 

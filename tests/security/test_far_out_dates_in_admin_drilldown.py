@@ -30,8 +30,26 @@ def test_every_change_list_with_a_date_hierarchy_is_checked():
         {"year": "9999", "month": "12", "day": "31"},
         {"year": "1", "month": "1", "day": "1"},
         {"year": "9" * 5000},
+        {"year": "+9999"},
+        {"year": " 9999"},
+        {"year": "9_999"},
+        {"year": "٩٩٩٩"},
+        {"year": "+1", "month": "1", "day": "1"},
+        {"year": "0_1", "month": "1", "day": "1"},
     ],
-    ids=["year-9999", "month", "day", "year-1-in-shanghai", "thousands-of-digits"],
+    ids=[
+        "year-9999",
+        "month",
+        "day",
+        "year-1-in-shanghai",
+        "thousands-of-digits",
+        "signed",
+        "spaced",
+        "underscored",
+        "arabic-indic-digits",
+        "signed-year-1",
+        "underscored-year-1",
+    ],
 )
 def test_a_drill_down_to_the_end_of_year_9999_is_a_bad_parameter_not_a_server_error(
     client, admin_user, app_label, model_name, field, drill
