@@ -110,6 +110,22 @@ class ClientAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.ModelAdmin)
         obj.pk, obj.team_id, obj.created_at = created.pk, created.team_id, created.created_at
         obj._state.adding = False
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Contact:
+            return super().save_formset(request, form, formset, change)
+        # Each contact row through the services, under the rules of the contact's own page.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.forms:
+            if not row.has_changed():
+                continue
+            if row.instance.pk is None:
+                fields = {name: row.cleaned_data[name] for name in ContactInline.fields}
+                formset.new_objects.append(services.contact_create(client=form.instance, **fields))
+            else:
+                changed = {name: row.cleaned_data[name] for name in row.changed_data}
+                contact = services.contact_update(contact=row.instance, by_administrator=True, **changed)
+                formset.changed_objects.append((contact, list(changed)))
+
 
 CONTACT_CREATE_FIELDS = ["client", "name", "email", "title", "phone", "language", "opted_out"]
 

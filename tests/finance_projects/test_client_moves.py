@@ -16,6 +16,7 @@ from finance_projects.models import Contact, FinancingProject
 from tests.factories import (
     ClientFactory,
     ComplaintFactory,
+    ContactFactory,
     InvitationFactory,
     TouchpointFactory,
     ensure_sla_policies,
@@ -246,10 +247,68 @@ def test_the_admin_refuses_a_second_contact_with_the_same_address_in_another_cas
     assert Contact.objects.filter(client=contact.client).count() == 1
 
 
-def test_the_admin_adds_a_contact_through_the_same_rules(staff, contact):
-    add = reverse("admin:finance_projects_contact_add")
+def _client_page_form(staff, client_org):
+    """The client's change page as a browser would post it back unchanged, contact rows included."""
+    url = reverse("admin:finance_projects_client_change", args=[client_org.pk])
+    page = staff.get(url)
+    formset = page.context["inline_admin_formsets"][0].formset
+    data = {}
+    for form in (page.context["adminform"].form, formset.management_form, *formset.forms):
+        for name in form.fields:
+            value = form[name].value()
+            if value not in (None, False):
+                data[form.add_prefix(name)] = "on" if value is True else value
+    return url, formset.prefix, data
 
-    response = staff.post(add, _contact_form(contact, email="treasurer@client.example", name="  Treasurer "))
+
+def test_a_contact_added_on_the_clients_page_follows_the_one_address_rule(staff, contact, client_org):
+    url, prefix, data = _client_page_form(staff, client_org)
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": int(data[f"{prefix}-TOTAL_FORMS"]) + 1,
+            f"{prefix}-1-name": "Duplicate",
+            f"{prefix}-1-email": contact.email.upper(),
+            f"{prefix}-1-language": "en",
+        }
+    )
+
+    response = staff.post(url, data)
+
+    assert response.status_code == 200
+    assert "This client already has a contact with this email." in response.content.decode()
+    assert list(Contact.objects.filter(client=client_org).values_list("email", flat=True)) == [contact.email]
+
+
+def test_a_contact_edited_on_the_clients_page_follows_the_one_address_rule(staff, contact, client_org):
+    colleague = ContactFactory(client=client_org, email="treasurer@client.example")
+    url, _prefix, data = _client_page_form(staff, client_org)
+    row = next(key for key, value in data.items() if value == colleague.email)
+    data[row] = contact.email.upper()
+
+    response = staff.post(url, data)
+
+    assert response.status_code == 200
+    assert "This client already has a contact with this email." in response.content.decode()
+    colleague.refresh_from_db()
+    assert colleague.email == "treasurer@client.example"
+
+
+def test_contacts_added_and_edited_on_the_clients_page_are_saved(staff, contact, client_org):
+    url, prefix, data = _client_page_form(staff, client_org)
+    row = next(key for key, value in data.items() if value == contact.email)
+    data[row.replace("-email", "-title")] = "CFO"
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": int(data[f"{prefix}-TOTAL_FORMS"]) + 1,
+            f"{prefix}-1-name": "Treasurer",
+            f"{prefix}-1-email": "treasurer@client.example",
+            f"{prefix}-1-language": "en",
+        }
+    )
+
+    response = staff.post(url, data)
 
     assert response.status_code == 302, response.content
-    assert Contact.objects.get(email="treasurer@client.example").name == "Treasurer"
+    contact.refresh_from_db()
+    assert contact.title == "CFO"
+    assert Contact.objects.get(email="treasurer@client.example").client == client_org
