@@ -20,7 +20,7 @@ from feedback import lexicon
 from feedback import services as feedback_services
 from feedback.models import SurveyResponse
 from finance_projects.models import Contact, FailureCategory, FinancingProject, RootCause, TouchpointChannel
-from finance_projects.services import touchpoint_log
+from finance_projects.services import check_contact_of_project, touchpoint_log
 from finance_projects.tokens import hash_token, new_token
 
 from . import deadlines, emails
@@ -180,8 +180,7 @@ def complaint_create(
     received_at = received_at or now
     if received_at > now + timedelta(minutes=5):
         raise ValidationError({"received_at": _("A complaint cannot be received in the future.")})
-    if contact.client_id != project.client_id:
-        raise ValidationError({"contact": _("This contact belongs to another client.")})
+    check_contact_of_project(project=project, contact=contact)
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
     if category not in FailureCategory.values:

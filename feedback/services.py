@@ -31,6 +31,7 @@ from finance_projects.models import (
     ProjectStatus,
     StageTransition,
 )
+from finance_projects.services import check_contact_of_project
 from finance_projects.tokens import hash_token, new_token
 
 from . import lexicon
@@ -203,13 +204,12 @@ def survey_send(
     at = at or timezone.now()
     if trigger not in Trigger.values:
         raise ValidationError({"trigger": _("Unknown trigger.")})
-    if contact.client_id != project.client_id:
-        raise ValidationError({"contact": _("This contact belongs to another client.")})
     if not survey.is_active:
         raise ValidationError({"survey": _("This survey is not active.")})
     # Locking the contact serialises every send to them: the cap and the dedupe key are then
     # checked against committed rows, also when two workers run the same trigger.
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    check_contact_of_project(project=project, contact=contact)
     if dedupe_key:
         existing = SurveyInvitation.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -413,9 +413,29 @@ def _after_stage_change(transition: StageTransition) -> None:
         transaction.on_commit(lambda hook=hook: hook(transition))
 
 
-def _check_touchpoint_contact(*, project: FinancingProject, contact: Contact | None) -> None:
-    """A touchpoint's contact, if any, works for the project's client."""
-    if contact is not None and contact.client_id != project.client_id:
+def check_contact_of_project(*, project: FinancingProject, contact: Contact | None) -> None:
+    """Refuse a contact who does not work for the project's client, for a record about to name
+    them on the project (a touchpoint, a status link, a complaint, a survey invitation); call it
+    in the transaction that writes the record.
+
+    The two rows are read as stored and, on PostgreSQL, held against a move to another client
+    until the transaction ends (`project_update` and `contact_update` lock the row they move;
+    FOR KEY SHARE waits for such a lock and blocks it, and nothing else): a move at the same
+    moment either commits first and is seen here, or waits and then finds the new record.
+    """
+    if contact is None:
+        return
+    project_table = connection.ops.quote_name(FinancingProject._meta.db_table)
+    contact_table = connection.ops.quote_name(Contact._meta.db_table)
+    hold = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.client_id, c.client_id FROM {project_table} AS p, {contact_table} AS c "
+            f"WHERE p.id = %s AND c.id = %s{hold}",
+            [project.pk, contact.pk],
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] != row[1]:
         raise ValidationError({"contact": _("This contact belongs to another client.")})
 
 
@@ -438,7 +458,7 @@ def touchpoint_log(
         raise ValidationError({"occurred_at": _("A touchpoint cannot be in the future.")})
     if not summary or not summary.strip():
         raise ValidationError({"summary": _("Describe what happened.")})
-    _check_touchpoint_contact(project=project, contact=contact)
+    check_contact_of_project(project=project, contact=contact)
     touchpoint = Touchpoint(
         project=project,
         contact=contact,
@@ -482,9 +502,7 @@ def touchpoint_edit(*, touchpoint: Touchpoint, **fields) -> Touchpoint:
         if not touchpoint.summary:
             raise ValidationError({"summary": _("Describe what happened.")})
     if "contact" in fields:
-        # Against the project as stored: only the fields named here are written.
-        project = FinancingProject.objects.get(touchpoints=touchpoint.pk)
-        _check_touchpoint_contact(project=project, contact=touchpoint.contact)
+        check_contact_of_project(project=touchpoint.project, contact=touchpoint.contact)
     touchpoint.full_clean()
     touchpoint.save(update_fields=list(fields))
     return touchpoint
@@ -615,10 +633,9 @@ def status_link_create(
     *, project: FinancingProject, contact: Contact, created_by: User, days: int = 30
 ) -> tuple[ProjectStatusLink, str]:
     """Create a client status link; returns the row and the token, which is never stored."""
-    if contact.client_id != project.client_id:
-        raise ValidationError({"contact": _("This contact belongs to another client.")})
     if not 1 <= days <= 365:
         raise ValidationError({"days": _("A link lasts between 1 and 365 days.")})
+    check_contact_of_project(project=project, contact=contact)
     token = new_token()
     link = ProjectStatusLink.objects.create(
         project=project,
