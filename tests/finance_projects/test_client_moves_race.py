@@ -58,6 +58,21 @@ def other_client(owner):
     return ClientFactory(relationship_manager=owner, team=owner.team, name="Other client")
 
 
+def log_a_call(project_id, contact, by):
+    return services.touchpoint_log(
+        project=FinancingProject.objects.get(pk=project_id),
+        contact=contact,
+        channel="call",
+        occurred_at=timezone.now(),
+        summary="Called about the term sheet.",
+        logged_by=by,
+    )
+
+
+def move_project(project_id, client):
+    return services.project_update(project=FinancingProject.objects.get(pk=project_id), client=client)
+
+
 def assert_every_touchpoint_names_a_contact_of_its_projects_client():
     mismatched = Touchpoint.objects.exclude(contact=None).exclude(contact__client=F("project__client"))
     assert not mismatched.exists()
@@ -72,9 +87,7 @@ def test_a_project_moved_while_a_touchpoint_is_given_a_contact_waits_and_is_refu
         lambda: services.touchpoint_edit(
             touchpoint=Touchpoint.objects.get(pk=touchpoint.pk), contact=contact
         ),
-        lambda: services.project_update(
-            project=FinancingProject.objects.get(pk=project.pk), client=other_client
-        ),
+        lambda: move_project(project.pk, other_client),
     )
 
     assert waited
@@ -88,14 +101,7 @@ def test_a_contact_moved_while_a_touchpoint_names_them_waits_and_is_refused(
     project, contact, other_client, owner
 ):
     logged, moved, waited = first_then_second(
-        lambda: services.touchpoint_log(
-            project=project,
-            contact=contact,
-            channel="call",
-            occurred_at=timezone.now(),
-            summary="Called about the term sheet.",
-            logged_by=owner,
-        ),
+        lambda: log_a_call(project.pk, contact, owner),
         lambda: services.contact_update(contact=Contact.objects.get(pk=contact.pk), client=other_client),
     )
 
@@ -110,17 +116,8 @@ def test_a_touchpoint_logged_while_its_project_moves_waits_and_is_refused(
     project, contact, other_client, owner
 ):
     moved, logged, waited = first_then_second(
-        lambda: services.project_update(
-            project=FinancingProject.objects.get(pk=project.pk), client=other_client
-        ),
-        lambda: services.touchpoint_log(
-            project=FinancingProject.objects.get(pk=project.pk),
-            contact=contact,
-            channel="call",
-            occurred_at=timezone.now(),
-            summary="Called about the term sheet.",
-            logged_by=owner,
-        ),
+        lambda: move_project(project.pk, other_client),
+        lambda: log_a_call(project.pk, contact, owner),
     )
 
     assert waited
