@@ -10,8 +10,8 @@ release fails, the worker is stopped), the claim on every alert not yet sent is 
 the error propagates, so the task's retry sends them; what was sent stays claimed, never twice.
 
 - `notify_critical_alerts`: new critical alerts, ONE message per recipient per run (the
-  alert's assignee while they can still be e-mailed and see its project, else the project's
-  relationship manager: someone moved to another team no longer hears about this one's clients).
+  alert's assignee, else the project's relationship manager, whoever first can be e-mailed and
+  still sees the project: someone moved to another team no longer hears about its clients).
 - `escalate_unacknowledged_alerts`: critical alerts nobody acknowledged within
   CEM["ALERT_ESCALATION_HOURS"] of becoming critical (`critical_since`, not the alert's opening:
   an alert open for days as a warning that turns critical gives its owner the full window first),
@@ -170,25 +170,24 @@ def _can_be_emailed(user: User | None) -> bool:
 
 
 def _owners(alerts: list[Alert]) -> list[User | None]:
-    """Whom each critical alert is e-mailed to: its assignee while they can be e-mailed and still
-    see the project (`portfolio_for`, the rule the assignment was checked by), else the project's
-    relationship manager when they can be e-mailed, else nobody yet. One query per assignee."""
-    assigned: dict[User, set[int]] = defaultdict(set)
-    for alert in alerts:
-        if _can_be_emailed(alert.assignee):
-            assigned[alert.assignee].add(alert.project_id)
-    seeing = {
-        assignee: set(portfolio_for(assignee).filter(pk__in=project_ids).values_list("pk", flat=True))
-        for assignee, project_ids in assigned.items()
-    }
-    owners = []
-    for alert in alerts:
-        if alert.assignee is not None and alert.project_id in seeing.get(alert.assignee, ()):
-            owners.append(alert.assignee)
-        elif _can_be_emailed(alert.project.relationship_manager):
-            owners.append(alert.project.relationship_manager)
-        else:
-            owners.append(None)
+    """Whom each critical alert is e-mailed to: its assignee, else the project's relationship
+    manager, whichever first can be e-mailed and still sees the project (`portfolio_for`, the
+    rule the assignment was checked by); else nobody yet. One query per person asked about."""
+    owners: list[User | None] = [None] * len(alerts)
+    for candidate_of in (lambda alert: alert.assignee, lambda alert: alert.project.relationship_manager):
+        asked: dict[User, set[int]] = defaultdict(set)
+        for index, alert in enumerate(alerts):
+            candidate = candidate_of(alert)
+            if owners[index] is None and _can_be_emailed(candidate):
+                asked[candidate].add(alert.project_id)
+        seeing = {
+            person: set(portfolio_for(person).filter(pk__in=project_ids).values_list("pk", flat=True))
+            for person, project_ids in asked.items()
+        }
+        for index, alert in enumerate(alerts):
+            candidate = candidate_of(alert)
+            if owners[index] is None and alert.project_id in seeing.get(candidate, ()):
+                owners[index] = candidate
     return owners
 
 

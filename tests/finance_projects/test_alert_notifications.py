@@ -362,6 +362,19 @@ def test_finding_who_still_sees_the_alerts_costs_a_portfolio_check_per_assignee_
         for _ in range(alerts_per_assignee):
             critical(project, assignee=assignee)
 
-    # The claim (in its savepoint: 3), the load, the manager's teams and portfolio, the colleague's.
-    with django_assert_num_queries(7):
+    # The claim (in its savepoint: 3), the load, the manager's teams and portfolio, the
+    # colleague's portfolio, the relationship manager's (for the unassigned alerts).
+    with django_assert_num_queries(8):
         assert notifications.notify_critical_alerts(at=NOW) == 3  # owner, manager, colleague
+
+
+def test_a_relationship_manager_who_no_longer_sees_the_project_is_not_emailed_it_waits(project, other_team):
+    alert = critical(project, assignee=None)
+    moved = UserFactory(username="moved", role=Role.MANAGER, team=other_team)
+    project.relationship_manager = moved  # now leads another team, whose projects are all they see
+    project.save()
+
+    assert notifications.notify_critical_alerts(at=NOW) == 0
+    assert mail.outbox == []
+    alert.refresh_from_db()
+    assert alert.notified_at is None
