@@ -238,7 +238,7 @@ CEM = {
     "ALERT_MAX_SNOOZE_DAYS": env.int("CEM_ALERT_MAX_SNOOZE_DAYS", default=30),
     "CLIENT_LINK_DAYS": env.int("CEM_CLIENT_LINK_DAYS", default=30),
     # A scan run that rewrites this many stored alert severities vacuums their table after it.
-    "SCAN_VACUUM_AFTER_ROWS": env.int("CEM_SCAN_VACUUM_AFTER_ROWS", default=10_000),
+    "SCAN_VACUUM_AFTER_ROWS": env.int("CEM_SCAN_VACUUM_AFTER_ROWS", default=1_000),
 }
 
 # --- REST API ------------------------------------------------------------------------------

@@ -612,7 +612,7 @@ def sync_changed_alerts(
         rewritten = cursor.rowcount
         cursor.execute(f"DROP TABLE {_TARGET_TABLE}")
         cursor.execute(f"DROP TABLE {_CHANGED_TABLE}")
-    if rewritten >= settings.CEM.get("SCAN_VACUUM_AFTER_ROWS", 10_000):
+    if rewritten >= settings.CEM.get("SCAN_VACUUM_AFTER_ROWS", 1_000):
         _vacuum_after_bulk_write(mirror.table)
     kept = mirrored - mirrored_before + open_now - opened
     return ScanResult(opened=opened, kept=kept, resolved=resolved)
