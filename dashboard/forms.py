@@ -9,7 +9,7 @@ from accounts.models import User
 from cem.form_fields import DateTimeField
 from feedback.forms import FailureCategoriesField
 from feedback.models import Survey, SurveyKind
-from finance_projects.models import CommitmentKind, Contact, Stage, TouchpointChannel
+from finance_projects.models import NOTE_MAX_CHARS, CommitmentKind, Contact, Stage, TouchpointChannel
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -46,7 +46,7 @@ class TouchpointForm(forms.Form):
     contact = forms.ModelChoiceField(
         label=_("Contact"), queryset=Contact.objects.none(), required=False, widget=Select
     )
-    summary = forms.CharField(label=_("What happened"), widget=TEXTAREA)
+    summary = forms.CharField(label=_("What happened"), max_length=NOTE_MAX_CHARS, widget=TEXTAREA)
     is_client_update = forms.BooleanField(label=_("Keeps the client informed"), required=False, initial=True)
     shareable = forms.BooleanField(label=_("Show on the client status page"), required=False)
 
@@ -69,13 +69,13 @@ class CommitmentForm(forms.Form):
 
 class RenegotiateForm(forms.Form):
     new_due_at = DateTimeField(label=_("New due date"), widget=DATETIME_INPUT)
-    reason = forms.CharField(label=_("Reason"), widget=TEXTAREA)
+    reason = forms.CharField(label=_("Reason"), max_length=NOTE_MAX_CHARS, widget=TEXTAREA)
 
 
 class StageMoveForm(forms.Form):
     to_stage = forms.ChoiceField(label=_("Move to"), choices=Stage.choices, widget=Select)
     override = forms.BooleanField(label=_("Manager override"), required=False)
-    note = forms.CharField(label=_("Note"), required=False, widget=TEXTAREA)
+    note = forms.CharField(label=_("Note"), max_length=NOTE_MAX_CHARS, required=False, widget=TEXTAREA)
 
 
 class StatusLinkForm(forms.Form):

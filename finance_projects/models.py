@@ -4,13 +4,17 @@ and the alerts that the early-warning scans raise about them."""
 from datetime import datetime
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+# What a person may type into one free-text note (a summary, a reason): a page's worth, as the
+# follow-up and the client's concern allow.
+NOTE_MAX_CHARS = 4000
 
 
 class Stage(models.TextChoices):
@@ -326,7 +330,7 @@ class StageTransition(ScanOwnedFields, models.Model):
         related_name="+",
     )
     override = models.BooleanField(_("manager override"), default=False)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, validators=[MaxLengthValidator(NOTE_MAX_CHARS)])
     # The severity of the open stage-overrun alert about this stay (scans.stage_overrun).
     overrun_alert_severity = alert_severity_field(_("overrun alert severity"))
 
@@ -394,7 +398,7 @@ class Touchpoint(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=32, choices=TouchpointChannel.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
-    summary = models.TextField(_("summary"))
+    summary = models.TextField(_("summary"), validators=[MaxLengthValidator(NOTE_MAX_CHARS)])
     is_client_update = models.BooleanField(_("keeps the client informed"), default=False)
     shareable = models.BooleanField(_("shown on the client status page"), default=False)
     needs_attention = models.BooleanField(_("flagged for the relationship manager"), default=False)
@@ -453,7 +457,9 @@ class Commitment(ScanOwnedFields, models.Model):
         FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="commitments"
     )
     title = models.CharField(_("title"), max_length=240)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(
+        _("description"), blank=True, validators=[MaxLengthValidator(NOTE_MAX_CHARS)]
+    )
     kind = models.CharField(
         _("kind"), max_length=16, choices=CommitmentKind.choices, default=CommitmentKind.OTHER
     )
@@ -470,7 +476,7 @@ class Commitment(ScanOwnedFields, models.Model):
     )
     fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    close_reason = models.TextField(_("reason"), blank=True)
+    close_reason = models.TextField(_("reason"), blank=True, validators=[MaxLengthValidator(NOTE_MAX_CHARS)])
     renegotiated_from = models.OneToOneField(
         "self",
         verbose_name=_("renegotiated from"),

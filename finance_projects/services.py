@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from . import selectors
 from .alerts import hold_scan_locks
 from .models import (
     MAX_UPDATE_CADENCE_DAYS,
+    NOTE_MAX_CHARS,
     STALE_SEVERITY,
     Alert,
     AlertKind,
@@ -33,6 +35,14 @@ from .models import (
     Touchpoint,
 )
 from .tokens import hash_token, new_token
+
+
+def _check_note_length(field: str, text: str) -> None:
+    """A typed note or reason stays within NOTE_MAX_CHARS, like the fields that hold it."""
+    try:
+        MaxLengthValidator(NOTE_MAX_CHARS)(text)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from error
 
 
 def _check_relationship_manager(*, relationship_manager: User, team_id: int | None) -> None:
@@ -362,6 +372,7 @@ def project_move_stage(
     at = at or timezone.now()
     if to_stage not in Stage.values:
         raise ValidationError({"stage": _("Unknown stage.")})
+    _check_note_length("note", note)
     if to_stage == Stage.CLOSED:
         hold_scan_locks(MIRRORED_SCAN_KINDS)
     project = FinancingProject.objects.select_for_update().get(pk=project.pk)
@@ -601,6 +612,7 @@ def commitment_renegotiate(
         raise ValidationError({"new_due_at": _("The new due date must be in the future.")})
     if not reason or not reason.strip():
         raise ValidationError({"reason": _("Say why the commitment is renegotiated.")})
+    _check_note_length("reason", reason.strip())
     locked = _lock_open_commitment(commitment)
     if new_due_at == locked.due_at:
         raise ValidationError({"new_due_at": _("The new due date is the same as the current one.")})
@@ -619,6 +631,7 @@ def commitment_renegotiate(
 def commitment_cancel(*, commitment: Commitment, reason: str, by: User) -> Commitment:
     if not reason or not reason.strip():
         raise ValidationError({"reason": _("Say why the commitment is cancelled.")})
+    _check_note_length("reason", reason.strip())
     locked = _lock_open_commitment(commitment)
     locked.status = CommitmentStatus.CANCELLED
     locked.closed_at = timezone.now()
