@@ -100,7 +100,7 @@ def stage_path(project: FinancingProject, *, at: datetime) -> list[dict]:
                 "label": label,
                 "purpose": text,
                 "expected_days": expected,
-                "actual_days": round(spent[value]) if value in spent else None,
+                "actual_days": int(spent[value]) if value in spent else None,  # whole days, as elsewhere
                 "state": "done" if index < current else ("current" if index == current else "todo"),
                 "late": value in late,
             }

@@ -190,3 +190,14 @@ def test_a_past_stay_is_marked_late_when_it_lasted_longer_than_its_expected_days
     classes = stage_classes(get(browser(owner), reverse("dashboard:project", args=[project.pk])))
 
     assert classes[: Stage.order("due_diligence") + 1] == ["done late-stage", "done", "current"]
+
+
+def test_the_stage_path_and_the_header_count_the_same_whole_days_in_the_stage(browser, owner, client_org):
+    project = late_project(client_org, days_in_stage=4.6, update_due=timedelta(days=1))
+    if not StageTransition.objects.filter(project=project).exists():
+        StageTransition.objects.create(project=project, stage="inquiry", entered_at=project.stage_entered_at)
+
+    body = get(browser(owner), reverse("dashboard:project", args=[project.pk]))
+
+    assert "4 days in Inquiry" in body
+    assert f"4 / {INQUIRY_DAYS} days" in body
