@@ -5,6 +5,7 @@ services; refused steps re-render the page with the reason next to the field."""
 import io
 from datetime import datetime, time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cem.client_pages import language_choices, requested_language
 from feedback import selectors as feedback_selectors
 
 from . import deadlines, selectors, services
@@ -417,7 +419,8 @@ def client_page(request, token):
     if link is None:
         raise Http404
     complaint = link.complaint
-    with translation.override(complaint.contact.language):
+    language = requested_language(request) or complaint.contact.language or settings.LANGUAGE_CODE
+    with translation.override(language):
         response = render(
             request,
             "complaints/client.html",
@@ -426,9 +429,11 @@ def client_page(request, token):
                 "next_deadline": complaint.next_deadline(),
                 "next_step": str(NEXT_STEPS[complaint.status]),
                 "policy_zone": complaint.sla_policy.timezone,
-                "language": complaint.contact.language,
+                "language": language,
+                "languages": language_choices(),
             },
         )
+    response["Content-Language"] = language
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -1,8 +1,9 @@
 """The client's project status page, `/p/<token>/`: no login, the link is the key.
 
 Unknown, expired and revoked tokens all answer the same 404. The page follows the contact's
-language unless the reader picks another with the page's language switch, sends no referrer, and shows
-only what is meant for the client: shareable touchpoints and open commitments."""
+language unless the reader picks another with the page's language switch (`?lang=`, see
+`cem.client_pages`), sends no referrer, and shows only what is meant for the client: shareable
+touchpoints and open commitments."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from cem.client_pages import language_choices, requested_language
 from cem.ratelimit import over_limit
 from complaints.services import complaint_raise_from_client
-from finance_projects.models import CommitmentStatus
+from finance_projects.models import MAX_EXPECTED_DAYS, CommitmentStatus, Stage
 from finance_projects.services import status_link_resolve
 
 from .forms import ConcernForm, add_service_errors
@@ -26,12 +28,17 @@ CONCERNS_PER_HOUR = 5
 RECENT_UPDATES = 15
 
 
-def _language(request, link) -> str:
-    """The language picked with the page's switch (the site's language cookie), else the contact's."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    if chosen in dict(settings.LANGUAGES):
-        return chosen
-    return link.contact.language or settings.LANGUAGE_CODE
+def _client_path(path: list[dict]) -> list[dict]:
+    """The stage path as the client sees it: no expected duration for the last stage (a closed
+    deal has nothing left to wait for; its stored days are only the scan's ten-year ceiling), nor
+    for any stage whose expected days are that ceiling."""
+    last = Stage.values[-1]
+    return [
+        {**stage, "expected_days": None}
+        if stage["stage"] == last or (stage["expected_days"] or 0) >= MAX_EXPECTED_DAYS
+        else stage
+        for stage in path
+    ]
 
 
 # No CSRF check: the page has no login or session to ride on, the secret token in the URL is the
@@ -42,7 +49,7 @@ def status_page(request, token: str):
     link = status_link_resolve(token)
     if link is None:
         raise Http404
-    language = _language(request, link)
+    language = requested_language(request) or link.contact.language or settings.LANGUAGE_CODE
     with translation.override(language):
         form = ConcernForm(request.POST or None)
         sent = request.GET.get("sent") == "1"
@@ -62,7 +69,7 @@ def status_page(request, token: str):
                     add_service_errors(form, exc)
                     status = 400
                 else:
-                    return redirect(f"{request.path}?sent=1")
+                    return redirect(f"{request.path}?sent=1&lang={language}")
             else:
                 status = 400
         project = link.project
@@ -74,7 +81,7 @@ def status_page(request, token: str):
                 "link": link,
                 "project": project,
                 "contact": link.contact,
-                "path": stage_path(project, at=now),
+                "path": _client_path(stage_path(project, at=now)),
                 "days_in_stage": (now - project.stage_entered_at).days,
                 "updates": project.touchpoints.filter(shareable=True).order_by("-occurred_at")[
                     :RECENT_UPDATES
@@ -82,9 +89,12 @@ def status_page(request, token: str):
                 "commitments": project.commitments.filter(status=CommitmentStatus.OPEN).order_by("due_at"),
                 "form": form,
                 "sent": sent,
+                "language": language,
+                "languages": language_choices(),
             },
             status=status,
         )
+    response["Content-Language"] = language
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -7,7 +7,6 @@ and can be switched with `?lang=`.
 
 from functools import wraps
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -17,14 +16,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from cem.client_pages import language_choices, requested_language
 from cem.ratelimit import known_over_limit, over_limit
 
 from . import services
 from .conf import feedback_setting
 from .models import QuestionType, SurveyInvitation, SurveyResponse
 from .outbox import bank_name
-
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 
 def public_page(view):
@@ -40,22 +38,16 @@ def public_page(view):
     return wrapper
 
 
-def _requested_language(request) -> str | None:
-    code = request.POST.get("lang") or request.GET.get("lang")
-    return code if code in LANGUAGE_CODES else None
-
-
 def _fallback_language(request) -> str:
-    return _requested_language(request) or translation.get_language_from_request(request) or "zh-hans"
+    return requested_language(request) or translation.get_language_from_request(request) or "zh-hans"
 
 
 def _render(request, template: str, context: dict, *, language: str, status: int = 200):
     with translation.override(language):
-        switch = [(code, "中文" if code == "zh-hans" else "English") for code in LANGUAGE_CODES]
         response = render(
             request,
             template,
-            {**context, "language": language, "languages": switch, "bank": bank_name()},
+            {**context, "language": language, "languages": language_choices(), "bank": bank_name()},
             status=status,
         )
     response["Content-Language"] = language
@@ -164,7 +156,7 @@ def survey_page(request, token: str):
         if known_over_limit(request, scope=BUDGET_SCOPE, window_seconds=BUDGET_WINDOW_SECONDS):
             return _too_many(request)
         stored = services.response_submit_for_link(
-            token=token, raw=_answers(request), language=_requested_language(request)
+            token=token, raw=_answers(request), language=requested_language(request)
         )
         if stored is not None:
             return _submitted(request, stored.language)
@@ -174,7 +166,7 @@ def survey_page(request, token: str):
     invitation = services.invitation_for_token(token, for_page=not _submitting(request))
     if invitation is None:
         return _invalid(request)
-    language = _requested_language(request) or invitation.contact.language
+    language = requested_language(request) or invitation.contact.language
     if invitation.responded_at is not None:
         context = {"just_submitted": request.GET.get("done") == "1", "rm_name": _rm_name(invitation)}
         return _render(request, "feedback/thanks.html", context, language=language)
@@ -226,7 +218,7 @@ def opt_out_page(request, token: str):
     invitation = services.invitation_for_token(token)
     if invitation is None:
         return _invalid(request)
-    language = _requested_language(request) or invitation.contact.language
+    language = requested_language(request) or invitation.contact.language
     if request.method == "POST":
         services.contact_opt_out(invitation=invitation)
         return _render(request, "feedback/opted_out.html", {}, language=language)

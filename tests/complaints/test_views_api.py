@@ -89,6 +89,64 @@ def test_the_client_page_shows_status_and_next_deadline_in_the_contacts_language
     assert client.get("/c/" + "x" * 43 + "/").status_code == 404
 
 
+def client_link(complaint) -> str:
+    token = "t" * 43
+    complaint.links.create(
+        token_hash=hash_token(token), expires_at=complaint.received_at + timedelta(days=90)
+    )
+    return f"/c/{token}/"
+
+
+def test_the_english_link_renders_the_client_page_in_english(client, complaint):
+    url = client_link(complaint)  # the contact prefers Simplified Chinese
+    chinese = client.get(url).content.decode()
+    assert "后续安排" in chinese
+    assert 'href="?lang=en"' in chinese
+
+    english = client.get(url + "?lang=en")
+
+    body = english.content.decode()
+    assert english.status_code == 200
+    assert '<html lang="en">' in body
+    assert english["Content-Language"] == "en"
+    assert "What happens next" in body
+    assert "后续安排" not in body
+    assert 'href="?lang=zh-hans"' in body
+
+
+def test_the_chinese_link_renders_the_client_page_in_chinese(client, complaint):
+    complaint.contact.language = "en"
+    complaint.contact.save(update_fields=["language"])
+    url = client_link(complaint)
+    assert "What happens next" in client.get(url).content.decode()
+
+    chinese = client.get(url + "?lang=zh-hans")
+
+    body = chinese.content.decode()
+    assert '<html lang="zh-hans">' in body
+    assert chinese["Content-Language"] == "zh-hans"
+    assert "后续安排" in body
+
+
+def test_the_client_page_has_no_form_posting_to_the_sites_language_switch(client, complaint):
+    body = client.get(client_link(complaint)).content.decode()
+
+    # Browsers post with `Origin: null` from this no-referrer page, which set_language refuses.
+    assert "/i18n/setlang/" not in body
+    assert "<form" not in body
+
+
+def test_an_unknown_language_on_the_client_page_falls_back_to_the_contacts(client, complaint):
+    response = client.get(client_link(complaint), {"lang": "xx"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in body
+    assert "后续安排" in body
+    assert response["Content-Language"] == "zh-hans"
+    assert 'lang="xx"' not in body
+
+
 def test_reports_and_exports_are_scoped_to_the_viewer(client, resolved, teammate, outsider):
     client.force_login(teammate)
     assert client.get(reverse("complaints:reports")).status_code == 200

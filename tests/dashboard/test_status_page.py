@@ -1,13 +1,16 @@
 """The client status page `/p/<token>/`: no login, one 404 for every bad token."""
 
+import html
+import re
 from datetime import timedelta
+from urllib.parse import urljoin
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from finance_projects import services
-from finance_projects.models import Touchpoint
+from finance_projects.models import MAX_EXPECTED_DAYS, StageDefinition, Touchpoint
 from tests.factories import ClientFactory, CommitmentFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +24,17 @@ def link(project, contact, owner):
 
 def url(token):
     return f"/p/{token}/"
+
+
+def language_link(body: str, language: str) -> str:
+    """Where the page's language switch entry for `language` leads (as the browser resolves it)."""
+    found = re.search(rf'<a href="([^"]*)" lang="{language}" hreflang="{language}">', body)
+    assert found is not None, f"no link to {language}"
+    return html.unescape(found.group(1))
+
+
+def click_language(client, page_url: str, body: str, language: str):
+    return client.get(urljoin(page_url, language_link(body, language)))
 
 
 def test_the_page_shows_stage_shareable_updates_and_open_commitments(client, link, project):
@@ -110,3 +124,125 @@ def test_concerns_are_rate_limited_per_address(client, link, project):
     assert (
         client.post(url(token), {"description": "From elsewhere"}, REMOTE_ADDR="10.0.0.10").status_code == 302
     )
+
+
+def test_the_english_link_renders_the_page_in_english(client, link):
+    _link, token = link  # the contact prefers Simplified Chinese
+    page = client.get(url(token))
+    assert "当前进展" in page.content.decode()
+
+    english = click_language(client, url(token), page.content.decode(), "en")
+
+    body = english.content.decode()
+    assert english.status_code == 200
+    assert english.request["PATH_INFO"] == url(token)
+    assert '<html lang="en">' in body
+    assert english["Content-Language"] == "en"
+    assert "Where we are" in body
+    assert "当前进展" not in body
+
+
+def test_the_chinese_link_renders_the_page_in_chinese(client, link, contact):
+    _link, token = link
+    contact.language = "en"
+    contact.save(update_fields=["language"])
+    page = client.get(url(token))
+    assert "Where we are" in page.content.decode()
+
+    chinese = click_language(client, url(token), page.content.decode(), "zh-hans")
+
+    body = chinese.content.decode()
+    assert '<html lang="zh-hans">' in body
+    assert chinese["Content-Language"] == "zh-hans"
+    assert "当前进展" in body
+
+
+def test_the_page_has_no_form_posting_to_the_sites_language_switch(client, link):
+    _link, token = link
+
+    body = client.get(url(token)).content.decode()
+
+    # Browsers post with `Origin: null` from this no-referrer page, which set_language refuses.
+    assert "/i18n/setlang/" not in body
+    assert 'href="?lang=en"' in body
+
+
+def test_an_unknown_language_falls_back_to_the_contacts(client, link):
+    _link, token = link
+
+    # The browser's own language is not the contact's: the page still follows the contact.
+    response = client.get(url(token), {"lang": "xx"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in body
+    assert "当前进展" in body
+    assert response["Content-Language"] == "zh-hans"
+    assert 'lang="xx"' not in body
+
+
+def test_a_refused_concern_in_english_re_renders_in_english(client, link, project):
+    _link, token = link
+    english = client.get(url(token), {"lang": "en"}).content.decode()
+    assert '<input type="hidden" name="lang" value="en">' in english
+
+    refused = client.post(url(token), {"description": "", "lang": "en"})
+
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert '<html lang="en">' in body
+    assert refused["Content-Language"] == "en"
+    assert "This field is required." in body
+    assert '<input type="hidden" name="lang" value="en">' in body  # and the next try keeps it
+    assert 'href="?lang=zh-hans"' in body
+    assert not project.complaints.exists()
+
+
+def test_a_concern_sent_in_english_thanks_the_client_in_english(client, link, project):
+    _link, token = link
+
+    sent = client.post(url(token), {"description": "Nobody has told us about the rate.", "lang": "en"})
+
+    assert sent.status_code == 302
+    thanks = client.get(sent["Location"])
+    body = thanks.content.decode()
+    assert '<html lang="en">' in body
+    assert "Thank you. Your relationship manager has your message" in body
+    assert project.complaints.count() == 1
+
+
+def closed_stage(body: str) -> str:
+    """The closed stage's entry on the stage path."""
+    items = re.findall(r"<li class=\"[a-z]+\">.*?</li>", body.split('class="client-path"', 1)[1], re.S)
+    return items[-1]
+
+
+def test_the_closed_stage_shows_no_expected_duration(client, link):
+    _link, token = link
+
+    body = client.get(url(token), {"lang": "en"}).content.decode()
+
+    assert "Closed" in closed_stage(body)
+    assert "usually about" not in closed_stage(body)
+    assert "3650" not in body
+    assert "usually about" in body  # the stages before it still say how long they take
+
+
+def test_the_closed_stage_shows_no_expected_duration_in_chinese_either(client, link):
+    _link, token = link
+
+    body = client.get(url(token)).content.decode()
+
+    assert "已结清" in closed_stage(body)
+    assert "通常约需" not in closed_stage(body)
+    assert "3650" not in body
+
+
+def test_a_stage_expected_to_take_the_ten_year_ceiling_shows_no_duration(client, link):
+    _link, token = link
+    StageDefinition.objects.filter(stage="monitoring").update(expected_days=MAX_EXPECTED_DAYS)
+
+    body = client.get(url(token), {"lang": "en"}).content.decode()
+
+    assert str(MAX_EXPECTED_DAYS) not in body
+    assert "usually about" in body

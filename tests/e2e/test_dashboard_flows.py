@@ -108,6 +108,23 @@ def test_client_opens_the_status_link_on_a_phone(chromium, live_server, rm_world
     assert rm_world["project"].complaints.count() == 1
     page.screenshot(path=str(ARTIFACTS / "status-page-mobile-sent.png"), full_page=True)
 
+    # The language switch is a link back to the same page: no POST, so no CSRF check to fail
+    # on the `Origin: null` this no-referrer page sends.
+    page.click("nav.public-lang a[lang=en]")
+    page.wait_for_selector("html[lang=en]")
+    assert page.url == f"{live_server.url}/p/{token}/?lang=en"
+    assert page.locator("h2", has_text="Where we are").is_visible()
+    # A concern sent without text comes back refused, still in English.
+    page.click("#concern button[type=submit]")
+    page.wait_for_selector("#id_description-error")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("#concern h2").inner_text() == "Something worrying you?"
+    page.fill("#id_description", "Still no word on the rate.")
+    page.click("#concern button[type=submit]")
+    page.wait_for_selector(".notice-ok")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert rm_world["project"].complaints.count() == 2
+
 
 def test_team_view_charts_render(chromium, live_server, rm_world):
     team = rm_world["rm"].team

@@ -1,0 +1,22 @@
+"""The language of the pages a client opens from a personal link, without login: the survey
+`/s/<token>/`, the project status page `/p/<token>/` and the complaint page `/c/<token>/`.
+
+These pages send no referrer, so a browser posts to them (and to any other URL) with
+`Origin: null`, which Django's CSRF check refuses on its own `set_language` view. Their language
+switch is therefore plain links to the same page with `?lang=<code>`; a form on the page carries
+the chosen language in a hidden `lang` field. A GET never stores the choice anywhere."""
+
+from django.conf import settings
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
+def requested_language(request) -> str | None:
+    """The language the reader picked (`lang` in the POST, else in the query), if it is one of ours."""
+    code = request.POST.get("lang") or request.GET.get("lang")
+    return code if code in LANGUAGE_CODES else None
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The switch's entries, (code, name), each name in its own language."""
+    return [(code, "中文" if code == "zh-hans" else "English") for code in LANGUAGE_CODES]
