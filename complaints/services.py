@@ -20,10 +20,11 @@ from feedback import lexicon
 from feedback import services as feedback_services
 from feedback.models import SurveyResponse
 from finance_projects.models import Contact, FailureCategory, FinancingProject, RootCause, TouchpointChannel
+from finance_projects.selectors import portfolio_for
 from finance_projects.services import check_contact_of_project, touchpoint_log
 from finance_projects.tokens import hash_token, new_token
 
-from . import deadlines, emails
+from . import deadlines, emails, selectors
 from .anonymise import anonymiser_for
 from .models import (
     OPEN_STATUSES,
@@ -125,6 +126,17 @@ def _client_link(complaint: Complaint) -> str:
     return f"{settings.SITE_URL}/c/{token}/"
 
 
+def _rm_may_not_handle() -> ValidationError:
+    return ValidationError(
+        {
+            "owner": _(
+                "The project's relationship manager may not handle a complaint about it "
+                "unless a manager allows it."
+            )
+        }
+    )
+
+
 def _check_handler(
     project: FinancingProject, owner: User | None, approved_by: User | None, reason: str
 ) -> tuple[User | None, str]:
@@ -133,17 +145,42 @@ def _check_handler(
     if owner is None or owner.pk != project.relationship_manager_id:
         return None, ""
     if approved_by is None or not _is_manager(approved_by):
-        raise ValidationError(
-            {
-                "owner": _(
-                    "The project's relationship manager may not handle a complaint about it "
-                    "unless a manager allows it."
-                )
-            }
-        )
+        raise _rm_may_not_handle()
     return approved_by, _require_text(
         reason, "rm_handling_reason", _("Say why the RM handles this complaint.")
     )
+
+
+def _is_unapproved_rm(complaint: Complaint, user: User | None) -> bool:
+    """Whether `user` is the RM of the complaint's project and no manager approved their
+    handling of it."""
+    return (
+        user is not None
+        and user.pk == complaint.project.relationship_manager_id
+        and complaint.rm_handling_approved_by_id is None
+    )
+
+
+def _check_acting_handler(complaint: Complaint, by: User | None) -> None:
+    """Independence, for every step that handles the complaint (not for reading it or adding a
+    note): the project's RM takes one only once a manager approved their handling of it."""
+    if _is_unapproved_rm(complaint, by):
+        raise _rm_may_not_handle()
+
+
+def _check_assignee(owner: User | None, project: FinancingProject) -> None:
+    """A complaint is handed only to an active user who can see its project."""
+    if owner is None or not owner.is_active:
+        raise ValidationError({"owner": _("Choose an active user.")})
+    if not portfolio_for(owner).filter(pk=project.pk).exists():
+        raise ValidationError({"owner": _("This person cannot see the complaint's project.")})
+
+
+def may_handle(user: User, complaint: Complaint) -> bool:
+    """Whether `user` may take the handling steps on the complaint (acknowledge, extend, pause,
+    resolve, assign...): one who may act on it at all (`selectors.can_handle`), unless they are
+    the project's RM without a manager's approval. Notes stay open to all who may act on it."""
+    return selectors.can_handle(user, complaint) and not _is_unapproved_rm(complaint, user)
 
 
 def default_policy() -> SlaPolicy:
@@ -186,6 +223,8 @@ def complaint_create(
     if category not in FailureCategory.values:
         raise ValidationError({"category": _("Unknown category.")})
     description = _require_text(description, "description", _("Describe the complaint."))
+    if owner is not None:
+        _check_assignee(owner, project)
     approved_by, reason = _check_handler(project, owner, rm_handling_approved_by, rm_handling_reason)
     policy = sla_policy or default_policy()
     complaint = Complaint(
@@ -336,7 +375,11 @@ def complaint_open_from_survey_response(*, response: SurveyResponse, by: User) -
 def complaint_assign(
     *, complaint: Complaint, owner: User, by: User, rm_handling_reason: str = ""
 ) -> Complaint:
+    """Hand the complaint to another handler: an active user who can see its project, and not
+    the project's RM unless the manager assigning it records why."""
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
+    _check_assignee(owner, locked.project)
     approved_by, reason = _check_handler(
         locked.project, owner, by if _is_manager(by) else None, rm_handling_reason
     )
@@ -357,6 +400,7 @@ def complaint_update(*, complaint: Complaint, by: User, **fields) -> Complaint:
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     changed = {}
     for name, value in fields.items():
         if getattr(locked, name) != value:
@@ -384,10 +428,10 @@ def complaint_acknowledge(*, complaint: Complaint, by: User, at: datetime | None
     """The handler takes the complaint on; an unassigned complaint is assigned to them."""
     at = at or timezone.now()
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     if locked.status != Status.NEW:
         raise ValidationError({"status": _("Only a new complaint can be acknowledged.")})
     if locked.owner_id is None:
-        _check_handler(locked.project, by, None, "")
         locked.owner = by
         _event(locked, EventKind.OWNER, actor=by, owner=str(by), owner_id=by.pk)
     old = locked.status
@@ -401,6 +445,7 @@ def complaint_acknowledge(*, complaint: Complaint, by: User, at: datetime | None
 @transaction.atomic
 def complaint_start_investigation(*, complaint: Complaint, by: User) -> Complaint:
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     if locked.status not in (Status.ACKNOWLEDGED, Status.REOPENED):
         raise ValidationError({"status": _("Acknowledge the complaint before investigating it.")})
     old = locked.status
@@ -418,6 +463,7 @@ def complaint_extend(*, complaint: Complaint, by: User, reason: str, days: int |
     The client is told by email."""
     reason = _require_text(reason, "reason", _("Say why the complaint needs more time."))
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     policy = locked.sla_policy
     if not locked.is_open:
         raise ValidationError({"status": _("Only an open complaint can be extended.")})
@@ -474,6 +520,7 @@ def complaint_pause(*, complaint: Complaint, by: User, reason: str, at: datetime
     reason = _require_text(reason, "reason", _("Say what the clock waits for (e.g. an outside appraisal)."))
     at = at or timezone.now()
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     if not locked.is_open:
         raise ValidationError({"status": _("Only an open complaint can be paused.")})
     if locked.is_paused:
@@ -491,6 +538,7 @@ def complaint_resume(*, complaint: Complaint, by: User, at: datetime | None = No
     """Restart the clock; the decision deadline moves by the time spent paused."""
     at = at or timezone.now()
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     if not locked.is_paused:
         raise ValidationError({"status": _("The clock is not paused.")})
     paused = max(int((at - locked.paused_at).total_seconds()), 0)
@@ -533,6 +581,7 @@ def complaint_set_compensation(
     if amount <= 0:
         raise ValidationError({"compensation_amount": _("Compensation must be greater than zero.")})
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     approver = approved_by or (by if _is_manager(by) else None)
     if _compensation_needs_approval(locked.sla_policy, amount, currency) and (
         approver is None or not _is_manager(approver)
@@ -598,6 +647,7 @@ def complaint_resolve(
     recovery survey."""
     at = at or timezone.now()
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     if locked.status not in (Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.REOPENED):
         raise ValidationError({"status": _("Acknowledge the complaint before resolving it.")})
     if locked.is_paused:
@@ -669,6 +719,7 @@ def complaint_close(
     """Close a resolved complaint: the client confirmed the outcome, or a reason is recorded."""
     at = at or timezone.now()
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     if locked.status != Status.RESOLVED:
         raise ValidationError({"status": _("Only a resolved complaint can be closed.")})
     reason = (reason or "").strip()
@@ -692,6 +743,7 @@ def complaint_reopen(*, complaint: Complaint, by: User, reason: str) -> Complain
     regulator's clock keeps counting from the original receipt."""
     reason = _require_text(reason, "reason", _("Say why the complaint is reopened."))
     locked = _lock(complaint, allow_closed=True)
+    _check_acting_handler(locked, by)
     if locked.status not in (Status.RESOLVED, Status.CLOSED):
         raise ValidationError({"status": _("Only a resolved or closed complaint can be reopened.")})
     if locked.merged_into_id:
@@ -733,7 +785,8 @@ def complaint_merge(*, duplicate: Complaint, into: Complaint, by: User) -> Compl
     if duplicate.pk == into.pk:
         raise ValidationError({"merged_into": _("A complaint cannot be merged into itself.")})
     first, second = sorted([duplicate, into], key=lambda c: c.pk)
-    _lock(first), _lock(second)
+    for locked in (_lock(first), _lock(second)):
+        _check_acting_handler(locked, by)
     duplicate = Complaint.objects.select_for_update().get(pk=duplicate.pk)
     if not duplicate.is_open:
         raise ValidationError({"status": _("Only an open complaint can be merged.")})
@@ -775,6 +828,7 @@ def recovery_action_add(
     *, complaint: Complaint, kind: str, description: str, owner: User, due_at: datetime, by: User
 ) -> RecoveryAction:
     locked = _lock(complaint)
+    _check_acting_handler(locked, by)
     if kind not in RecoveryKind.values:
         raise ValidationError({"kind": _("Unknown kind of recovery action.")})
     description = _require_text(description, "description", _("Describe the action."))
@@ -801,6 +855,9 @@ def recovery_action_complete(
 ) -> RecoveryAction:
     locked = _lock(action.complaint)
     action = RecoveryAction.objects.select_for_update().get(pk=action.pk)
+    if action.owner_id != by.pk:
+        # The project's RM may carry out an action handed to them (a call to apologise).
+        _check_acting_handler(locked, by)
     if action.done_at is not None:
         raise ValidationError({"done_at": _("This action is already done.")})
     action.done_at = at or timezone.now()
@@ -834,9 +891,10 @@ def followup_complete(
         .select_related("complaint__project", "complaint__contact")
         .get(pk=followup.pk)
     )
+    complaint = locked.complaint
+    _check_acting_handler(complaint, by)
     if not locked.is_pending:
         raise ValidationError({"done_at": _("This follow-up is already done or cancelled.")})
-    complaint = locked.complaint
     touchpoint = touchpoint_log(
         project=complaint.project,
         contact=complaint.contact,
@@ -901,6 +959,7 @@ def case_publish(
     """Publish a resolved complaint as an anonymised training case. Every text is scrubbed of the
     client's, project's and people's names, contact details and amounts."""
     locked = _lock(complaint, allow_closed=True)
+    _check_acting_handler(locked, by)
     if locked.status not in (Status.RESOLVED, Status.CLOSED) or locked.merged_into_id:
         raise ValidationError({"status": _("Only a resolved or closed complaint can become a case.")})
     if CaseStudy.objects.filter(complaint=locked).exists():

@@ -154,7 +154,10 @@ def _detail_context(request, complaint, bound: dict | None = None) -> dict:
         "complaint": complaint,
         "forms": forms,
         "events": reversed(events),
-        "can_handle": selectors.can_handle(request.user, complaint),
+        # Handling steps (acknowledge, extend, resolve...) and notes: the project's RM may add a
+        # note but handles the complaint only with a manager's approval.
+        "can_handle": services.may_handle(request.user, complaint),
+        "can_note": selectors.can_handle(request.user, complaint),
         "duplicates": list(services.duplicate_candidates(complaint).select_related("owner"))
         if complaint.is_open
         else [],
@@ -285,6 +288,9 @@ def _refused(request, complaint, name, form):
     complaint = selectors.get_complaint_for(request.user, complaint.pk)
     context = _detail_context(request, complaint, {name: form})
     context["refused"] = name
+    if name != "note" and not context["can_handle"]:
+        # The form is not on the page of one who may not handle the complaint: say why here.
+        context["refused_reasons"] = [message for messages_ in form.errors.values() for message in messages_]
     return render(request, "complaints/detail.html", context, status=400)
 
 
