@@ -28,10 +28,15 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Apps with their own catalogue; the project's (locale/) holds templates/ and cem/, so the others
+# are ignored by name there.
+LOCALIZED_APPS := accounts finance_projects feedback complaints dashboard digests
+APPS := $(LOCALIZED_APPS) security control
+
 messages: venv
-	for app in accounts finance_projects feedback complaints dashboard; do \
+	for app in $(LOCALIZED_APPS); do \
 	  (cd $$app && ../$(PY) ../manage.py makemessages -l zh_Hans -l en --no-obsolete); done
-	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore='*/*' --ignore=.venv
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete $(foreach app,$(APPS),--ignore=$(app)) --ignore=.venv --ignore=tests --ignore=bench --ignore=scripts --ignore=staticfiles --ignore=var
 	$(PY) manage.py compilemessages --ignore=.venv
 
 security: venv

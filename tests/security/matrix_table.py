@@ -155,7 +155,7 @@ EXEMPT: dict[str, str] = {
     "healthz": "public by contract: the load balancer polls it (tests/test_healthz.py)",
     "login": "the login page itself",
     "logout": "signing out needs no session; POST only",
-    "set_language": "Django's language switch, used by anonymous clients on their links",
+    "set_language": "the staff pages' and login page's language switch (client links use ?lang=)",
     "api-token@api": "exchanges a username and password for a token (tests/accounts/test_token_auth.py)",
     "api-schema": "the OpenAPI document; it describes endpoints, never data (test_schemathesis.py)",
     "api-docs": "the Swagger page rendering the schema (tests/finance_projects/test_api_schema.py)",
