@@ -55,14 +55,16 @@ def _acknowledged(cast):
     return services.complaint_acknowledge(complaint=cast.complaint, by=cast.manager)
 
 
+# The answer every resolving step in these tests gives the client.
+RESOLUTION = {
+    "response_text": "We apologise; the committee meets on 9 March.",
+    "response_channel": "email",
+    "root_cause": "internal_communication",
+}
+
+
 def _resolved(cast):
-    return services.complaint_resolve(
-        complaint=_acknowledged(cast),
-        by=cast.manager,
-        response_text="We apologise; the committee meets on 9 March.",
-        response_channel="email",
-        root_cause="internal_communication",
-    )
+    return services.complaint_resolve(complaint=_acknowledged(cast), by=cast.manager, **RESOLUTION)
 
 
 def _investigate(cast):
@@ -98,28 +100,25 @@ def _compensation(cast):
     )
 
 
-def _add_recovery_action(cast):
-    complaint = _acknowledged(cast)
-    return [complaint], lambda by: services.recovery_action_add(
+def _apology(complaint, *, owner, by):
+    return services.recovery_action_add(
         complaint=complaint,
         kind="apology",
         description="Call the CFO to apologise.",
-        owner=cast.manager,
+        owner=owner,
         due_at=complaint.received_at + timedelta(days=2),
         by=by,
     )
 
 
+def _add_recovery_action(cast):
+    complaint = _acknowledged(cast)
+    return [complaint], lambda by: _apology(complaint, owner=cast.manager, by=by)
+
+
 def _complete_recovery_action(cast):
     complaint = _acknowledged(cast)
-    action = services.recovery_action_add(
-        complaint=complaint,
-        kind="apology",
-        description="Call the CFO to apologise.",
-        owner=cast.manager,
-        due_at=complaint.received_at + timedelta(days=2),
-        by=cast.manager,
-    )
+    action = _apology(complaint, owner=cast.manager, by=cast.manager)
     return [complaint], lambda by: services.recovery_action_complete(action=action, by=by)
 
 
@@ -137,13 +136,7 @@ def _assign(cast):
 
 def _resolve(cast):
     complaint = _acknowledged(cast)
-    return [complaint], lambda by: services.complaint_resolve(
-        complaint=complaint,
-        by=by,
-        response_text="We apologise; the committee meets on 9 March.",
-        response_channel="email",
-        root_cause="internal_communication",
-    )
+    return [complaint], lambda by: services.complaint_resolve(complaint=complaint, by=by, **RESOLUTION)
 
 
 def _close(cast):
@@ -284,14 +277,7 @@ def test_the_projects_rm_may_still_add_a_note_and_open_a_complaint(cast, project
 
 def test_the_projects_rm_may_carry_out_a_recovery_action_handed_to_them(cast):
     complaint = _acknowledged(cast)
-    action = services.recovery_action_add(
-        complaint=complaint,
-        kind="apology",
-        description="Call the CFO to apologise.",
-        owner=cast.owner,
-        due_at=complaint.received_at + timedelta(days=2),
-        by=cast.manager,
-    )
+    action = _apology(complaint, owner=cast.owner, by=cast.manager)
     done = services.recovery_action_complete(action=action, by=cast.owner)
     assert done.done_at is not None
 
