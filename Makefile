@@ -20,8 +20,9 @@ run: venv
 	$(PY) manage.py seed_demo
 	scripts/run_local.sh
 
+# One test process per core (pytest-xdist); PYTEST_ARGS="-n 0" runs them in this one.
 test: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@ team's manager, a department colleague and an admin, plus one project the owner 
 
 import importlib
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.apps import apps as django_apps
@@ -33,6 +34,23 @@ def _fast_and_isolated(settings, tmp_path):
     settings.AXES_ENABLED = False
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     forget_known_over_limit()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_redis_database_per_test_process():
+    """Test processes running side by side (pytest-xdist) each get their own Redis database, so
+    one's Celery worker never takes the other's tasks, nor its cache flush the other's keys."""
+    from django.conf import settings
+
+    from cem.celery import app
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1... when tests run side by side
+    if not settings.REDIS_URL or not worker:
+        return
+    url = urlsplit(settings.REDIS_URL)
+    database = int(url.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = urlunsplit(url._replace(path=f"/{database}"))
+    app.conf.broker_url = settings.CELERY_BROKER_URL
 
 
 # Rows that data migrations create; a transactional test's flush deletes them, so they are

@@ -1,26 +1,20 @@
 """The per-IP budget of the public client-link pages, in the site's cache: memory, or Redis as
 in production."""
 
-import os
-
 import pytest
 from django.core.cache import caches
 from django.test import RequestFactory
 
 from cem.ratelimit import over_limit, window_key
 
-BACKENDS = {
-    "memory": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "redis": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("REDIS_URL"),
-    },
-}
-
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def cache(request, settings):
-    settings.CACHES = {"default": BACKENDS[request.param]}
+    if request.param == "memory":
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else:  # this test process's Redis database (tests/conftest.py)
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL}
+    settings.CACHES = {"default": backend}
     caches["default"].clear()
     yield caches["default"]
     caches["default"].clear()
@@ -53,7 +47,9 @@ def test_a_window_counter_expires_after_its_window(cache):
 
 @pytest.mark.redis
 def test_redis_counting_builds_its_client_once_per_cache(settings, monkeypatch):
-    settings.CACHES = {"default": BACKENDS["redis"]}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL}
+    }
     cache = caches["default"]
     cache.clear()
     made = []
