@@ -36,7 +36,19 @@ def add_service_errors(
         form.add_error(None, error.messages)
 
 
-class TouchpointForm(forms.Form):
+class PageForm(forms.Form):
+    """A form of a page that shows several: its fields' ids start with `id_prefix`, so no two
+    forms on the page share an id and each label points at its own field."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class TouchpointForm(PageForm):
+    id_prefix = "touchpoint"
     channel = forms.ChoiceField(
         label=_("Channel"),
         widget=Select,
@@ -56,7 +68,8 @@ class TouchpointForm(forms.Form):
             self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id)
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(PageForm):
+    id_prefix = "commitment"
     title = forms.CharField(label=_("What was promised"), max_length=240)
     kind = forms.ChoiceField(label=_("Kind"), choices=CommitmentKind.choices, widget=Select)
     due_at = DateTimeField(label=_("Due"), widget=DATETIME_INPUT)
@@ -67,18 +80,26 @@ class CommitmentForm(forms.Form):
         self.fields["owner"].queryset = owners if owners is not None else User.objects.none()
 
 
-class RenegotiateForm(forms.Form):
+class RenegotiateForm(PageForm):
+    """One per open commitment on the project page, each with the commitment's ids."""
+
     new_due_at = DateTimeField(label=_("New due date"), widget=DATETIME_INPUT)
     reason = forms.CharField(label=_("Reason"), max_length=NOTE_MAX_CHARS, widget=TEXTAREA)
 
+    def __init__(self, *args, commitment_pk: int, **kwargs):
+        self.id_prefix = f"renegotiate_{commitment_pk}"
+        super().__init__(*args, **kwargs)
 
-class StageMoveForm(forms.Form):
+
+class StageMoveForm(PageForm):
+    id_prefix = "stage"
     to_stage = forms.ChoiceField(label=_("Move to"), choices=Stage.choices, widget=Select)
     override = forms.BooleanField(label=_("Manager override"), required=False)
     note = forms.CharField(label=_("Note"), max_length=NOTE_MAX_CHARS, required=False, widget=TEXTAREA)
 
 
-class StatusLinkForm(forms.Form):
+class StatusLinkForm(PageForm):
+    id_prefix = "status_link"
     contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none(), widget=Select)
     days = forms.IntegerField(label=_("Valid for (days)"), initial=30)
 
@@ -92,8 +113,10 @@ class StatusLinkForm(forms.Form):
 SENDABLE_SURVEY_KINDS = (SurveyKind.RELATIONSHIP, SurveyKind.MILESTONE, SurveyKind.CUSTOM)
 
 
-class SurveySendForm(forms.Form):
+class SurveySendForm(PageForm):
     """A survey sent by the RM to a contact of the project's client (the rules: `survey_send`)."""
+
+    id_prefix = "survey"
 
     contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none(), widget=Select)
     survey = forms.ModelChoiceField(label=_("Survey"), queryset=Survey.objects.none(), widget=Select)

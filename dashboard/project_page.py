@@ -585,6 +585,18 @@ def open_commitment_rows(commitments: list[dict], *, at: datetime) -> list[dict]
     return rows
 
 
+def with_renegotiate_fields(rows: list[dict], request) -> list[dict]:
+    """Give each open commitment its blank new-date form. The form is rendered once, not once
+    per row; each row's copy gets the commitment's ids (no two fields on the page share one)."""
+    blank = render_to_string(
+        "dashboard/partials/fields.html", {"form": RenegotiateForm(commitment_pk=0)}, request=request
+    )
+    for row in rows:
+        ids = f'"id_renegotiate_{row["pk"]}_'  # an int: the escaped form stays escaped
+        row["renegotiate_fields"] = mark_safe(blank.replace('"id_renegotiate_0_', ids))
+    return rows
+
+
 def project_context(request, project: FinancingProject, *, open_form: str = "", **forms) -> dict:
     now = timezone.now()
     user = request.user
@@ -593,7 +605,7 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
     csrf_token = get_token(request)
     # As the complaints app rules: everyone who sees the project but department staff.
     may_record_complaints = not user.is_department_staff
-    renegotiate_form = forms.get("renegotiate_form") or RenegotiateForm()
+    renegotiate_form = forms.get("renegotiate_form")
     # Every commitment is read above: the missed ones need no query of their own.
     missed = [
         (project.pk, c["title"], c["due_at"])
@@ -615,7 +627,7 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
         "can_edit": can_edit,
         "path": stage_path(project, at=now),
         "days_in_stage": (now - project.stage_entered_at).days,
-        "open_commitments": open_commitment_rows(commitments, at=now),
+        "open_commitments": with_renegotiate_fields(open_commitment_rows(commitments, at=now), request),
         "timeline": timeline_rows(
             timeline(project, commitments, complaint_actions=may_record_complaints),
             csrf_token=csrf_token,
@@ -636,10 +648,6 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
         "side_forms": side_forms,
         "form_url": reverse("dashboard:project", args=[project.pk]) + "?form=",
         "renegotiate_form": renegotiate_form,
-        # Every open commitment carries the same blank form: rendered once, not once per row.
-        "renegotiate_fields": render_to_string(
-            "dashboard/partials/fields.html", {"form": RenegotiateForm()}, request=request
-        ),
         "renegotiating": forms.get("renegotiating"),
         "is_manager": user.is_manager or user.is_admin_role,
     }

@@ -642,7 +642,7 @@ def commitment_action(request, pk: int, action: str):
             services.commitment_fulfil(commitment=commitment, by=request.user)
             return _back(project, _("Commitment fulfilled."), request)
         if action == "renegotiate":
-            renegotiate_form = RenegotiateForm(request.POST)
+            renegotiate_form = RenegotiateForm(request.POST, commitment_pk=commitment.pk)
             if renegotiate_form.is_valid():
                 services.commitment_renegotiate(
                     commitment=commitment, by=request.user, **renegotiate_form.cleaned_data
@@ -652,7 +652,7 @@ def commitment_action(request, pk: int, action: str):
             raise Http404
     except ValidationError as exc:
         if renegotiate_form is None:
-            renegotiate_form = RenegotiateForm()
+            renegotiate_form = RenegotiateForm(commitment_pk=commitment.pk)
         add_service_errors(renegotiate_form, exc)
     context = project_context(
         request, project, renegotiate_form=renegotiate_form, renegotiating=commitment.pk

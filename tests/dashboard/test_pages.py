@@ -386,8 +386,8 @@ def test_the_side_forms_load_when_opened(browser, owner, project, contact):
     whole = page.get(url).content.decode()
     opened = page.get(f"{url}?form=touchpoint", headers={"HX-Request": "true"}).content.decode()
 
-    assert 'id="id_summary"' not in whole and f'hx-get="{url}?form=touchpoint"' in whole
-    assert 'id="id_summary"' in opened and "<html" not in opened
+    assert 'id="id_touchpoint_summary"' not in whole and f'hx-get="{url}?form=touchpoint"' in whole
+    assert 'id="id_touchpoint_summary"' in opened and "<html" not in opened
     assert contact.name in opened
 
 
@@ -396,7 +396,8 @@ def test_a_side_form_opens_in_the_page_without_javascript(browser, owner, projec
 
     body = browser(owner).get(f"{url}?form=commitment").content.decode()
 
-    assert "<html" in body and 'id="id_due_at"' in body and 'id="id_summary"' not in body
+    assert "<html" in body and 'id="id_commitment_due_at"' in body
+    assert 'id="id_touchpoint_summary"' not in body
 
 
 def test_department_staff_cannot_open_a_side_form(browser, department_user, project):
@@ -438,7 +439,7 @@ def test_a_touchpoint_in_the_future_is_refused_next_to_the_field(browser, owner,
     )
 
     assert response.status_code == 400
-    assert 'id="id_occurred_at-error"' in response.content.decode()
+    assert 'id="id_touchpoint_occurred_at_error"' in response.content.decode()
     assert not Touchpoint.objects.filter(project=project).exists()
 
 
@@ -456,7 +457,7 @@ def test_a_commitment_due_in_the_past_is_refused_next_to_the_field(browser, owne
     )
 
     assert response.status_code == 400
-    assert 'id="id_due_at-error"' in response.content.decode()
+    assert 'id="id_commitment_due_at_error"' in response.content.decode()
     assert not Commitment.objects.filter(project=project).exists()
 
 
@@ -488,7 +489,7 @@ def test_renegotiating_without_a_reason_shows_the_error(browser, owner, project)
     )
 
     assert response.status_code == 400
-    assert 'id="id_reason-error"' in response.content.decode()
+    assert f'id="id_renegotiate_{commitment.pk}_reason_error"' in response.content.decode()
 
 
 def test_skipping_a_stage_without_override_is_refused(browser, owner, project):
@@ -497,7 +498,7 @@ def test_skipping_a_stage_without_override_is_refused(browser, owner, project):
     )
 
     assert response.status_code == 400
-    assert 'id="id_to_stage-error"' in response.content.decode()
+    assert 'id="id_stage_to_stage_error"' in response.content.decode()
     project.refresh_from_db()
     assert project.stage == "inquiry"
 

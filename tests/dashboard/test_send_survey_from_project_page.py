@@ -48,7 +48,7 @@ def post(client, user, project, data):
 
 
 def field_error(body, name):
-    match = re.search(rf'<div class="error" id="id_{name}-error" role="alert">(.*?)</div>', body, re.S)
+    match = re.search(rf'<div class="error" id="id_survey_{name}_error" role="alert">(.*?)</div>', body, re.S)
     return match.group(1) if match else None
 
 

@@ -106,7 +106,7 @@ def test_an_empty_concern_is_refused_next_to_the_field(client, link, project):
     response = client.post(url(token), {"description": ""})
 
     assert response.status_code == 400
-    assert 'id="id_description-error"' in response.content.decode()
+    assert 'id="id_description_error"' in response.content.decode()
     assert not project.complaints.exists()
     assert not Touchpoint.objects.filter(project=project).exists()
 

@@ -67,7 +67,7 @@ def test_rm_acknowledges_logs_fulfils_and_switches_to_chinese(chromium, live_ser
     # Log a touchpoint on the project page: opening the section loads its form in place.
     page.click("text=Rudong offshore wind 300MW")
     page.click("#log-touchpoint summary")
-    page.fill("#id_summary", "Called the CFO: credit committee meets on Friday")
+    page.fill("#id_touchpoint_summary", "Called the CFO: credit committee meets on Friday")
     page.click("#log-touchpoint button[type=submit]")
     page.wait_for_selector("text=Touchpoint logged.")
     assert Touchpoint.objects.filter(summary__startswith="Called the CFO").exists()
@@ -116,7 +116,7 @@ def test_client_opens_the_status_link_on_a_phone(chromium, live_server, rm_world
     assert page.locator("h2", has_text="Where we are").is_visible()
     # A concern sent without text comes back refused, still in English.
     page.click("#concern button[type=submit]")
-    page.wait_for_selector("#id_description-error")
+    page.wait_for_selector("#id_description_error")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("#concern h2").inner_text() == "Something worrying you?"
     page.fill("#id_description", "Still no word on the rate.")

@@ -11,6 +11,7 @@ from feedback import services
 from feedback.models import SurveyInvitation, SurveyResponse
 from tests.factories import invitation_with_link
 from tests.feedback.conftest import answers_for
+from tests.html_ids import assert_ids_sound
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +251,14 @@ def test_an_address_over_its_budget_is_refused_before_its_submissions_reach_the_
         refused = client.post(url("no-such-token-at-all-000000000000"), answers)
 
     assert refused.status_code == 429
+
+
+def test_a_survey_question_left_unanswered_is_described_by_its_error(client, linked):
+    invitation, token = linked
+    answers = answers_for(invitation.survey, text="Slow answers")
+
+    response = client.post(url(token), answers)
+
+    page = assert_ids_sound(response.content.decode())
+    nps = invitation.survey.questions.get(type="nps")
+    assert page.described_by == [f"q_{nps.pk}-error"]

@@ -53,7 +53,7 @@ def test_a_touchpoint_summary_over_the_limit_is_refused_next_to_the_field_on_the
     )
 
     assert response.status_code == 400
-    assert 'id="id_summary-error"' in response.content.decode()
+    assert 'id="id_touchpoint_summary_error"' in response.content.decode()
     assert f'maxlength="{NOTE_MAX_CHARS}"' in response.content.decode()
     assert not Touchpoint.objects.exists()
 
