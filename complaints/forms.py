@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from cem.form_fields import DateField, DateTimeField
 from finance_projects.models import Currency, FailureCategory, RootCause
-from finance_projects.selectors import contacts_for, portfolio_for
+from finance_projects.selectors import contacts_for, portfolio_for, users_who_see
 
 from .models import Channel, RecoveryKind, ResponseChannel, Severity, SlaPolicy, Status
 
@@ -80,10 +80,19 @@ class FollowUpForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    owner = forms.ModelChoiceField(label=_("Handler"), queryset=User.objects.filter(is_active=True))
+    owner = forms.ModelChoiceField(
+        label=_("Handler"),
+        queryset=User.objects.none(),
+        error_messages={"invalid_choice": _("This person cannot see the complaint's project.")},
+    )
     rm_handling_reason = forms.CharField(
         label=_("Why the project's RM handles it (manager only)"), required=False
     )
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only who may be named (`services._check_assignee`): active and shown the project.
+        self.fields["owner"].queryset = users_who_see(project).order_by("first_name", "last_name", "username")
 
 
 class CompensationForm(forms.Form):

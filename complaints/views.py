@@ -142,7 +142,7 @@ def _detail_context(request, complaint, bound: dict | None = None) -> dict:
         "close": CloseForm(),
         "reopen": ReasonForm(prefix="reopen"),
         "note": NoteForm(),
-        "assign": AssignForm(),
+        "assign": AssignForm(project=complaint.project),
         "compensation": CompensationForm(initial={"currency": complaint.sla_policy.compensation_currency}),
         "add_action": RecoveryActionForm(),
         "publish": CaseForm(),
@@ -268,7 +268,8 @@ def complaint_action(request, pk, name):
     form, data = None, {}
     if spec is not None:
         form_class, prefix = spec
-        form = form_class(request.POST, prefix=prefix)
+        extra = {"project": complaint.project} if form_class is AssignForm else {}
+        form = form_class(request.POST, prefix=prefix, **extra)
         if not form.is_valid():
             return _refused(request, complaint, name, form)
         data = form.cleaned_data

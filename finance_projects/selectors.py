@@ -61,6 +61,24 @@ def portfolio_for(user: User) -> QuerySet[FinancingProject]:
     return projects.none() if condition is None else projects.filter(condition)
 
 
+def users_who_see(project: FinancingProject) -> QuerySet[User]:
+    """The users `portfolio_for` shows the project to, in one query: the same rule read from the
+    project's side (tests compare the two for every kind of user). For the people a page offers
+    to hand the project's work to."""
+    admins = Q(is_superuser=True) | Q(role=Role.ADMIN)
+    # Managers of the project's team: its members, and whoever the team names as its manager.
+    managers = Q(role=Role.MANAGER) & (Q(team_id=project.team_id) | Q(managed_teams__id=project.team_id))
+    department = Q(role=Role.DEPARTMENT) & Q(
+        Exists(Commitment.objects.filter(project_id=project.pk, owner_id=OuterRef("pk")))
+    )
+    relationship = ~Q(role__in=[Role.MANAGER, Role.DEPARTMENT, Role.ADMIN]) & (
+        Q(pk=project.relationship_manager_id)
+        | Q(pk__in=Client.objects.filter(pk=project.client_id).values("relationship_manager_id"))
+    )
+    seeing = User.objects.filter(admins | managers | department | relationship).values("pk")
+    return User.objects.filter(is_active=True, pk__in=seeing)
+
+
 def _is_relationship_manager(user: User) -> bool:
     """Whom the last case of `portfolio_for` applies to: every active user of no other role."""
     return (

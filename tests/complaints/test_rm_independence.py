@@ -3,6 +3,7 @@ manager approved it: every handling step refuses them and changes nothing, no e-
 client; with the approval they may act, and managers always may. A complaint is handed only to
 someone who can see its project, and the RM's page offers no step they cannot take."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -344,6 +345,21 @@ def test_another_teams_rm_cannot_be_made_handler_through_the_page_and_stays_out(
     assert complaint.owner == cast.manager
     client.force_login(outsider)
     assert client.get(reverse("complaints:detail", args=[complaint.pk])).status_code == 404
+
+
+def test_the_handler_menu_offers_only_active_people_who_see_the_project(
+    client, cast, teammate, outsider, department_user
+):
+    UserFactory(username="gone", team=cast.owner.team, role="manager", is_active=False)
+    client.force_login(cast.manager)
+
+    page = client.get(reverse("complaints:detail", args=[cast.complaint.pk])).content.decode()
+
+    start = page.index('name="owner"', page.index("Change the handler"))
+    menu = page[start : page.index("</select>", start)]
+    offered = {int(pk) for pk in re.findall(r'<option value="(\d+)"', menu)}
+    assert offered == {cast.owner.pk, cast.manager.pk}
+    assert {teammate.pk, outsider.pk, department_user.pk}.isdisjoint(offered)
 
 
 # --- the page and the API ------------------------------------------------------------------
