@@ -7,6 +7,10 @@ switch is therefore plain links to the same page with `?lang=<code>`; a form on 
 the chosen language in a hidden `lang` field. A GET never stores the choice anywhere."""
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
@@ -20,3 +24,19 @@ def requested_language(request) -> str | None:
 def language_choices() -> list[tuple[str, str]]:
     """The switch's entries, (code, name), each name in its own language."""
     return [(code, "中文" if code == "zh-hans" else "English") for code in LANGUAGE_CODES]
+
+
+def link_not_valid(request) -> HttpResponse:
+    """The 404 of a link that does not work, whatever the reason (unknown, expired, revoked):
+    the same bytes for each, so a page tells nothing about the token. Rendered without the
+    request, so no per-request value (a CSRF token) varies it; in the language picked, else the
+    browser's."""
+    language = requested_language(request) or translation.get_language()
+    with translation.override(language):
+        body = render_to_string(
+            "client_link_invalid.html", {"language": language, "languages": language_choices()}
+        )
+    response = HttpResponse(body, status=404)
+    response["Content-Language"] = language
+    add_never_cache_headers(response)
+    return response

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from cem.client_pages import language_choices, requested_language
+from cem.client_pages import language_choices, link_not_valid, requested_language
 from feedback import selectors as feedback_selectors
 
 from . import deadlines, selectors, services
@@ -424,7 +424,7 @@ NEXT_STEPS = {
 def client_page(request, token):
     link = services.complaint_link_resolve(token)
     if link is None:
-        raise Http404
+        return link_not_valid(request)
     complaint = link.complaint
     language = requested_language(request) or complaint.contact.language or settings.LANGUAGE_CODE
     with translation.override(language):

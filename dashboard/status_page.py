@@ -7,14 +7,13 @@ touchpoints and open commitments."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from cem.client_pages import language_choices, requested_language
+from cem.client_pages import language_choices, link_not_valid, requested_language
 from cem.ratelimit import over_limit
 from complaints.services import complaint_raise_from_client
 from finance_projects.models import MAX_EXPECTED_DAYS, CommitmentStatus, Stage
@@ -48,7 +47,7 @@ def _client_path(path: list[dict]) -> list[dict]:
 def status_page(request, token: str):
     link = status_link_resolve(token)
     if link is None:
-        raise Http404
+        return link_not_valid(request)
     language = requested_language(request) or link.contact.language or settings.LANGUAGE_CODE
     with translation.override(language):
         form = ConcernForm(request.POST or None)
