@@ -79,6 +79,15 @@ class User(AbstractUser):
         return f"{first} {last}".strip()
 
     @property
+    def greeting_name(self) -> str:
+        """What the user is greeted by: the whole name in Chinese (黄浩, not 浩 alone, which reads
+        as overly familiar), the given name otherwise (Grace); the username without either."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if _is_cjk(first + last):
+            return self.get_full_name()
+        return first or self.get_full_name() or self.username
+
+    @property
     def zone(self) -> ZoneInfo:
         """The user's own time zone; the site's when theirs is empty or not a known zone."""
         try:

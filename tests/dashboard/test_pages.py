@@ -736,3 +736,12 @@ def test_an_alert_action_goes_back_to_the_page_it_came_from(browser, manager, pr
     )
 
     assert response["Location"] == "/team/?sort=days"
+
+
+def test_home_greets_a_chinese_user_by_the_whole_name(browser, owner):
+    owner.first_name, owner.last_name, owner.language = "浩", "黄", "zh-hans"
+    owner.save()
+
+    body = browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "<h1>黄浩，您好</h1>" in body
