@@ -361,15 +361,18 @@ def build_digest(*, recipient: User, week: IsoWeek, now: datetime | None = None)
         submitted_at__isnull=False,
         followed_up_at__isnull=True,
     )
+    language = digest_language(recipient)
+    with translation.override(language):  # the digest's language, not the page's
+        scope = _scope(recipient)
     return Digest(
         recipient=recipient,
         week=week,
-        language=digest_language(recipient),
+        language=language,
         tz=tz,
         start=start,
         end=end,
         generated_at=now,
-        scope=_scope(recipient),
+        scope=scope,
         kpis=kpis,
         previous_kpis=previous,
         rows=[KpiRow(spec, kpis.get(spec.key), previous.get(spec.key)) for spec in KPI_SPECS],

@@ -149,3 +149,16 @@ def test_a_week_at_the_edge_of_the_calendar_is_refused_not_a_server_error(client
 
     assert client.get(reverse("digests:preview"), {"week": week}).status_code == 400
     assert client.get(reverse("digests:preview-email"), {"week": week}).status_code == 400
+
+
+def test_a_preview_in_another_language_than_the_digest_keeps_the_digest_in_one_language(
+    client, week10, teammate
+):
+    teammate.language = "zh-hans"
+    teammate.save()
+    client.force_login(teammate)
+
+    page = client.get(PREVIEW, {"week": "2025-W10"}).content.decode()  # the page in English
+
+    assert "范围: 您本人负责的项目" in page
+    assert "Your own portfolio" not in page
