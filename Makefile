@@ -17,7 +17,8 @@ venv: $(VENV)/.installed
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo
+	# The demo's e-mails link to the server `scripts/run_local.sh` starts (HOST, PORT).
+	SITE_URL=$${SITE_URL:-http://$${HOST:-127.0.0.1}:$${PORT:-8000}} $(PY) manage.py seed_demo
 	scripts/run_local.sh
 
 # One test process per core (pytest-xdist); PYTEST_ARGS="-n 0" runs them in this one.

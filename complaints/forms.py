@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from cem.form_fields import DateField, DateTimeField
@@ -115,7 +116,9 @@ class CaseForm(forms.Form):
 
 class ComplaintFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All")), ("open", _("Open")), *Status.choices]
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), ("open", pgettext_lazy("complaint status", "Open")), *Status.choices],
     )
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All")), *FailureCategory.choices]

@@ -66,7 +66,7 @@ USERS = [
     ("ma.jun", "马", "骏", Role.DEPARTMENT, Department.LEGAL, None),
     ("olivia.lam", "Lam", "Olivia", Role.DEPARTMENT, Department.LEGAL, None),
     ("guo.peng", "郭", "鹏", Role.DEPARTMENT, Department.CREDIT, None),
-    ("demo.admin", "管理员", "系统", Role.ADMIN, Department.OPERATIONS, None),
+    ("demo.admin", "系统", "管理员", Role.ADMIN, Department.OPERATIONS, None),
 ]
 
 # Chinese name, English name (sponsors of the demo clients)

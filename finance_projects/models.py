@@ -438,7 +438,7 @@ class CommitmentKind(models.TextChoices):
 
 
 class CommitmentStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("commitment status", "Open")
     FULFILLED = "fulfilled", _("Fulfilled")
     RENEGOTIATED = "renegotiated", _("Renegotiated")
     CANCELLED = "cancelled", _("Cancelled")
