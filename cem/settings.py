@@ -104,8 +104,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the Celery worker share the file without "database is locked".
+    # A transaction takes the write lock when it begins (IMMEDIATE): one that began reading and
+    # then writes would otherwise fail at once when another wrote meanwhile, instead of waiting
+    # its turn (two clicks on one button, the worker beside the web server).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
     # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite simply ignores the extra columns.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
