@@ -34,6 +34,7 @@ from accounts.models import Department, Role, User
 from cem.form_fields import OUT_OF_RANGE, in_range
 
 from .models import (
+    AMOUNT_MAX_DIGITS,
     MAX_UPDATE_CADENCE_DAYS,
     Client,
     Commitment,
@@ -428,8 +429,13 @@ class _ProjectChecker(_Checker):
             self.errors.add(line, "amount", _("Not a number."))
         elif amount <= 0:
             self.errors.add(line, "amount", _("The amount must be greater than zero."))
-        elif amount.as_tuple().exponent < -2 or amount >= Decimal(10) ** 16:
-            self.errors.add(line, "amount", _("At most 16 digits and 2 decimal places."))
+        elif amount.as_tuple().exponent < -2 or amount >= Decimal(10) ** (AMOUNT_MAX_DIGITS - 2):
+            self.errors.add(
+                line,
+                "amount",
+                _("At most %(digits)d digits before the decimal point and 2 after.")
+                % {"digits": AMOUNT_MAX_DIGITS - 2},
+            )
         currency = self._choice(line, "currency", row.get("currency", ""), Currency.values, Currency.CNY)
         stage = self._choice(line, "stage", row.get("stage", ""), Stage.values, Stage.INQUIRY)
         default_status = ProjectStatus.CLOSED if stage == Stage.CLOSED else ProjectStatus.ACTIVE

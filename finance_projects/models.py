@@ -12,6 +12,10 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+# A project's amount: 13 whole digits (about ten trillion) and cents. Fifteen significant digits
+# is also what SQLite's floating-point storage keeps exactly, so an amount reads back as typed.
+AMOUNT_MAX_DIGITS = 15
+
 # What a person may type into one free-text note (a summary, a reason): a page's worth, as the
 # follow-up and the client's concern allow.
 NOTE_MAX_CHARS = 4000
@@ -209,7 +213,7 @@ class FinancingProject(ScanOwnedFields, models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     code = models.CharField(_("code"), max_length=40, unique=True)
-    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=AMOUNT_MAX_DIGITS, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
     stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, default=Stage.INQUIRY)
     status = models.CharField(

@@ -59,11 +59,24 @@ def test_read_only_fields_sent_by_the_caller_are_ignored(api_as, owner, client_o
     )
 
 
+@pytest.mark.parametrize("amount", ["9999999999999.99", "1234567890123.45", "0.01"])
+def test_an_amount_reads_back_exactly_as_sent(api_as, owner, client_org, amount):
+    created = api_as(owner).post("/api/v1/projects/", _payload(client_org, amount=amount), format="json")
+
+    assert created.status_code == 201, created.content
+    listed = api_as(owner).get("/api/v1/projects/")
+    assert listed.status_code == 200
+    assert [row["amount"] for row in listed.json()["results"]] == [amount]
+    assert api_as(owner).get(f"/api/v1/projects/{created.json()['id']}/").json()["amount"] == amount
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
         ({"amount": "-5.00"}, "amount"),
         ({"amount": "0"}, "amount"),
+        ({"amount": "9999999999999999.99"}, "amount"),  # 16 whole digits: SQLite could not keep it
+        ({"amount": "10000000000000.00"}, "amount"),  # 14
         ({"currency": "XYZ"}, "currency"),
         ({"update_cadence_days": 0}, "update_cadence_days"),
         ({"stage": "signed"}, "stage"),

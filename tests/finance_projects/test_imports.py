@@ -173,6 +173,7 @@ def test_each_project_rule_is_reported_against_its_column(owner, client_org, pro
         f"PF-G,Ok,{client_org.name},100,CNY,,,\n"  # 9 good
         f"PF-G,Again,{client_org.name},100,CNY,,,\n"  # 10 repeats 9
         f"PF-H,Cents,{client_org.name},1.005,CNY,,,\n"  # 11 three decimals
+        f"PF-I,Huge,{client_org.name},10000000000000,CNY,,,\n"  # 12 fourteen whole digits
     )
     job = run(owner, "projects", text)
 
@@ -187,6 +188,7 @@ def test_each_project_rule_is_reported_against_its_column(owner, client_org, pro
         (8, "update_cadence_days"),
         (10, "code"),
         (11, "amount"),
+        (12, "amount"),
     ]
     assert not FinancingProject.objects.filter(code="PF-G").exists()
 
