@@ -1,34 +1,40 @@
 """Serializer fields shared by every app's API.
 
-Python's datetime ends at the years 1 and 9999, so a moment near either end may not convert to
-UTC (as SQLite's adapter does for every write and comparison) or into a zone on the far side of
-Greenwich (as every answer and page does for its reader). DRF's own field let such a moment
-through, or raised OverflowError while checking it (year 1 without an offset, read in
-Asia/Shanghai): a 500. `DateTimeField` here answers DRF's translated "Datetime value out of
-range." on the field instead, like any other bad input; `ModelSerializer` uses it for the model's
-date-times.
+The product takes moments from 2000 to the end of 2099 (`FIRST_DAY`, `LAST_DAY`): far enough
+for any deal's history and plans. A typo such as year 1, 1900 or 9999 is refused on its field
+("Choose a date between 2000-01-01 and 2099-12-31.") instead of being stored, where it raised
+alerts and e-mailed clients (a touchpoint of year 1 made its project's next update overdue), read
+in Asia/Shanghai before 1901 as local mean time (+08:05:43, an offset ISO 8601 cannot write), or
+near Python's own limits failed to convert to UTC or to a reader's zone (a 500).
+`ModelSerializer` uses `DateTimeField` for the model's date-times; the browser forms, the admin
+and the import use the same bounds (`cem.form_fields`).
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-# Every UTC offset is less than a day: a moment a day inside Python's range shows in any zone.
-EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
-LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+# Every UTC offset is less than a day: with a day to spare, either end day is taken in any zone.
+EARLIEST = datetime.combine(FIRST_DAY, time.min, tzinfo=UTC) - timedelta(days=1)
+LATEST = datetime.combine(LAST_DAY, time.max, tzinfo=UTC) + timedelta(days=1)
 
-OUT_OF_RANGE = serializers.DateTimeField.default_error_messages["overflow"]
+OUT_OF_RANGE = format_lazy(_("Choose a date between {first} and {last}."), first=FIRST_DAY, last=LAST_DAY)
 
 
 def in_range(moment: datetime) -> bool:
-    """Whether an aware `moment` converts to UTC and to every time zone (comparing converts none)."""
+    """Whether an aware `moment` is one the product takes (comparing converts no zone)."""
     return EARLIEST <= moment <= LATEST
 
 
 class DateTimeField(serializers.DateTimeField):
-    """DRF's date-time, refusing a moment that cannot be stored in UTC or shown in every zone."""
+    """DRF's date-time, refusing a moment outside the years the product takes."""
+
+    default_error_messages = {**serializers.DateTimeField.default_error_messages, "overflow": OUT_OF_RANGE}
 
     def to_internal_value(self, value):
         try:

@@ -17,7 +17,7 @@ from finance_projects.models import Commitment, ImportStatus
 pytestmark = pytest.mark.django_db
 
 FUTURE = (timezone.now() + timedelta(days=30)).date().isoformat()
-INVALID_MOMENT = "Enter a valid date/time."
+INVALID_MOMENT = "Choose a date between 2000-01-01 and 2099-12-31."
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,8 @@
-"""Far-out dates are bad input, not a server error: a moment that UTC cannot hold (year 1 read in
-Shanghai, 9999-12-31 late in a zone west of Greenwich), or that some time zone could not show,
-answers 400 naming the field, and nothing is saved. SQLite (the default database) converts every
-stored or compared moment to UTC in Python, where such a value raised OverflowError."""
+"""Far-out dates are bad input, not a server error: a moment outside 2000–2099 answers 400 naming
+the field, and nothing is saved. That covers a typo that looks like a date (1990, which raised
+alerts and e-mailed clients; 1900, which Shanghai reads as local mean time, +08:05:43), and a
+moment that UTC cannot hold (year 1 read in Shanghai, 9999-12-31 late in a zone west of
+Greenwich), where SQLite (the default database) raised OverflowError."""
 
 import pytest
 from rest_framework import serializers
@@ -22,6 +23,9 @@ from tests.factories import AlertFactory, CommitmentFactory, ComplaintFactory, S
 pytestmark = pytest.mark.django_db
 
 FAR_OUT = [
+    pytest.param("1990-06-01T10:00:00+08:00", id="a-typo-of-1990"),
+    pytest.param("1900-01-01T00:00:00", id="1900-local-mean-time-in-shanghai"),
+    pytest.param("2150-01-01T00:00:00Z", id="after-2099"),
     pytest.param("0001-01-01T00:00:00", id="year-1-read-in-shanghai"),
     pytest.param("9999-12-31T23:00:00-10:00", id="year-9999-with-offset"),
     pytest.param("0001-01-01T00:00:00Z", id="year-1-utc-unshowable-west-of-greenwich"),
@@ -45,7 +49,7 @@ def test_a_metrics_period_beyond_what_utc_holds_is_a_400_naming_the_bound(api_as
     response = api_as(owner).get("/api/v1/metrics/", query, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 400, response.content
-    assert response.json() == {field: ["Datetime value out of range."]}
+    assert response.json() == {field: ["Choose a date between 2000-01-01 and 2099-12-31."]}
 
 
 @pytest.mark.parametrize("moment", FAR_OUT)
@@ -182,7 +186,7 @@ def test_the_refusal_is_translated(api_as, owner, project):
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
 
-    assert answer.json() == {"until": ["时间数值超出有效范围。"]}
+    assert answer.json() == {"until": ["请选择 2000-01-01 至 2099-12-31 之间的日期。"]}
 
 
 API_MODULES = [

@@ -2,9 +2,9 @@
 from two boxes (date, time) in the staff member's zone: `0001-01-01 00:00` typed in Asia/Shanghai
 is before the year 1 in UTC, so SQLite's adapter raised OverflowError storing it (a 500), and
 `9999-12-31 15:00` typed in New York could be stored but then broke every page showing it to a
-reader east of Greenwich. Every admin form refuses such a value next to the field with Django's
-own translated "Enter a valid date/time." (or "Enter a valid date."), and nothing is saved; the
-admin's calendar and clock widgets stay as they were."""
+reader east of Greenwich. Every admin form refuses such a value, as any moment outside 2000–2099,
+next to the field with the site's translated "Choose a date between 2000-01-01 and 2099-12-31.",
+and nothing is saved; the admin's calendar and clock widgets stay as they were."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ from tests.factories import RecoveryActionFactory
 
 pytestmark = pytest.mark.django_db
 
-INVALID_MOMENT = "Enter a valid date/time."
+INVALID_MOMENT = "Choose a date between 2000-01-01 and 2099-12-31."
 OUR_APPS = {"accounts", "finance_projects", "feedback", "complaints", "dashboard", "digests"}
 
 YEAR_1_IN_SHANGHAI = pytest.param("Asia/Shanghai", ("0001-01-01", "00:00:00"), id="year-1-in-shanghai")
@@ -194,7 +194,7 @@ def test_the_refusal_is_in_the_staff_members_language(staff, project, contact):
     )
 
     assert response.status_code == 200
-    assert errors_of(response) == {"occurred_at": ["输入一个有效的日期/时间。"]}
+    assert errors_of(response) == {"occurred_at": ["请选择 2000-01-01 至 2099-12-31 之间的日期。"]}
 
 
 def test_the_admin_still_shows_its_calendar_and_clock_boxes(staff):
@@ -265,10 +265,13 @@ def test_the_split_field_refuses_parts_that_read_as_a_far_out_moment_in_the_curr
         assert refused.value.messages == [INVALID_MOMENT]  # lazy: read in English
 
 
-def test_the_split_field_keeps_a_moment_a_day_inside_the_limits_in_the_current_zone():
+def test_the_split_field_keeps_the_first_and_the_last_day_in_any_zone():
     field = form_fields.SplitDateTimeField()
 
     with timezone.override("Asia/Shanghai"):
-        moment = field.clean(["0001-01-03", "00:00:00"])
+        first = field.clean(["2000-01-01", "00:00:00"])
+    with timezone.override("America/New_York"):
+        last = field.clean(["2099-12-31", "23:59:59"])
 
-    assert moment == datetime(1, 1, 3, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert first == datetime(2000, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert last == datetime(2099, 12, 31, 23, 59, 59, tzinfo=ZoneInfo("America/New_York"))

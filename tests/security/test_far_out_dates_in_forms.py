@@ -2,8 +2,8 @@
 the years 1 and 9999: `0001-01-01 00:00` typed in Asia/Shanghai is before the year 1 in UTC and
 `9999-12-31 23:59` typed in New York after 9999, so SQLite's adapter raised OverflowError storing
 or comparing them (a 500); `9999-12-31 15:00` typed in New York could be stored but then broke
-every page showing it to a reader east of Greenwich. Each form refuses such a value next to the
-field with Django's own translated message, and nothing is saved."""
+every page showing it to a reader east of Greenwich. Each form refuses such a value, as any moment
+outside 2000–2099, next to the field with the site's translated message, and nothing is saved."""
 
 import pytest
 from django.urls import reverse
@@ -14,13 +14,14 @@ from tests.factories import CommitmentFactory, ComplaintFactory, ensure_sla_poli
 
 pytestmark = pytest.mark.django_db
 
-INVALID_MOMENT = "Enter a valid date/time."
+INVALID_MOMENT = "Choose a date between 2000-01-01 and 2099-12-31."
 
 YEAR_1_IN_SHANGHAI = pytest.param("Asia/Shanghai", "0001-01-01T00:00", id="year-1-in-shanghai")
 YEAR_1_IN_NEW_YORK = pytest.param("America/New_York", "0001-01-01T00:00", id="year-1-unshowable-further-west")
 LAST_MINUTE_IN_NEW_YORK = pytest.param("America/New_York", "9999-12-31T23:59", id="year-9999-in-new-york")
 WITH_AN_OFFSET = pytest.param("Asia/Shanghai", "9999-12-31T23:00-10:00", id="year-9999-with-offset")
 UNSHOWABLE_EAST = pytest.param("America/New_York", "9999-12-31T15:00", id="year-9999-unshowable-further-east")
+A_TYPO_OF_1990 = pytest.param("Asia/Shanghai", "1990-06-01T10:00", id="a-typo-of-1990")
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def post(client, url, data):
 # --- the project page ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("zone", "moment"), [YEAR_1_IN_SHANGHAI, YEAR_1_IN_NEW_YORK])
+@pytest.mark.parametrize(("zone", "moment"), [A_TYPO_OF_1990, YEAR_1_IN_SHANGHAI, YEAR_1_IN_NEW_YORK])
 def test_a_far_out_touchpoint_time_is_refused_on_the_field_and_nothing_is_logged(
     browser, owner, project, zone, moment
 ):
@@ -104,7 +105,8 @@ def test_the_refusal_is_in_the_users_language(browser, owner, project):
     )
 
     assert response.status_code == 400
-    assert response.context["side_forms"]["commitment"].errors == {"due_at": ["输入一个有效的日期/时间。"]}
+    errors = response.context["side_forms"]["commitment"].errors
+    assert errors == {"due_at": ["请选择 2000-01-01 至 2099-12-31 之间的日期。"]}
 
 
 # --- complaints ---------------------------------------------------------------------------
@@ -116,7 +118,7 @@ def _sla_policies(db):
 
 
 @pytest.mark.usefixtures("_sla_policies")
-@pytest.mark.parametrize(("zone", "moment"), [YEAR_1_IN_SHANGHAI, YEAR_1_IN_NEW_YORK])
+@pytest.mark.parametrize(("zone", "moment"), [A_TYPO_OF_1990, YEAR_1_IN_SHANGHAI, YEAR_1_IN_NEW_YORK])
 def test_a_far_out_complaint_receipt_is_refused_on_the_field_and_nothing_is_recorded(
     browser, owner, project, contact, zone, moment
 ):
@@ -177,4 +179,4 @@ def test_a_far_out_report_period_is_refused_like_any_bad_date_and_the_report_sti
 
     assert response.status_code == 200
     if page == "complaints:reports":
-        assert response.context["form"].errors == {field: ["Enter a valid date."]}
+        assert response.context["form"].errors == {field: [INVALID_MOMENT]}
