@@ -476,7 +476,7 @@ def project_commitments(project: FinancingProject) -> list[dict]:
     rows = fetch(
         "SELECT m.id, m.title, m.kind, m.due_at, m.status, m.created_at, m.fulfilled_at, m.closed_at,"
         " m.close_reason, m.renegotiated_from_id, o.first_name, o.last_name, o.username,"
-        " b.first_name, b.last_name, b.username FROM finance_projects_commitment m"
+        " b.first_name, b.last_name, b.username, m.owner_id FROM finance_projects_commitment m"
         " JOIN accounts_user o ON o.id = m.owner_id LEFT JOIN accounts_user b ON b.id = m.created_by_id"
         " WHERE m.project_id = %s ORDER BY m.due_at, m.id",
         [project.pk],
@@ -489,6 +489,7 @@ def project_commitments(project: FinancingProject) -> list[dict]:
             row[key] = as_datetime(row[key])
         row["owner"] = people.name(*values[10:13])
         row["created_by"] = people.name(*values[13:16])
+        row["owner_id"] = values[16]
         commitments.append(row)
     return commitments
 
@@ -585,13 +586,16 @@ def open_commitment_rows(commitments: list[dict], *, at: datetime) -> list[dict]
     return rows
 
 
-def with_renegotiate_fields(rows: list[dict], request) -> list[dict]:
-    """Give each open commitment its blank new-date form. The form is rendered once, not once
-    per row; each row's copy gets the commitment's ids (no two fields on the page share one)."""
+def with_actions(rows: list[dict], request, *, can_edit: bool) -> list[dict]:
+    """Mark the open commitments the viewer may fulfil or give a new date (`commitment_action`'s
+    rule: who may edit the project, else the commitment's owner) and give each its blank new-date
+    form. The form is rendered once, not once per row; each row's copy gets the commitment's ids
+    (no two fields on the page share one)."""
     blank = render_to_string(
         "dashboard/partials/fields.html", {"form": RenegotiateForm(commitment_pk=0)}, request=request
     )
     for row in rows:
+        row["can_change"] = can_edit or row["owner_id"] == request.user.pk
         ids = f'"id_renegotiate_{row["pk"]}_'  # an int: the escaped form stays escaped
         row["renegotiate_fields"] = mark_safe(blank.replace('"id_renegotiate_0_', ids))
     return rows
@@ -627,7 +631,7 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
         "can_edit": can_edit,
         "path": stage_path(project, at=now),
         "days_in_stage": (now - project.stage_entered_at).days,
-        "open_commitments": with_renegotiate_fields(open_commitment_rows(commitments, at=now), request),
+        "open_commitments": with_actions(open_commitment_rows(commitments, at=now), request, can_edit=can_edit),
         "timeline": timeline_rows(
             timeline(project, commitments, complaint_actions=may_record_complaints),
             csrf_token=csrf_token,

@@ -745,3 +745,31 @@ def test_home_greets_a_chinese_user_by_the_whole_name(browser, owner):
     body = browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
     assert "<h1>黄浩，您好</h1>" in body
+
+
+def test_department_staff_are_offered_actions_only_on_the_commitments_they_own(
+    browser, owner, department_user, project
+):
+    theirs = CommitmentFactory(project=project, owner=department_user)
+    others = CommitmentFactory(project=project, owner=owner)
+
+    body = browser(department_user).get(reverse("dashboard:project", args=[project.pk])).content.decode()
+
+    assert reverse("dashboard:commitment-action", args=[theirs.pk, "fulfil"]) in body
+    assert reverse("dashboard:commitment-action", args=[theirs.pk, "renegotiate"]) in body
+    assert reverse("dashboard:commitment-action", args=[others.pk, "fulfil"]) not in body
+    assert reverse("dashboard:commitment-action", args=[others.pk, "renegotiate"]) not in body
+    assert others.title in body  # still listed
+
+
+def test_the_projects_rm_is_offered_actions_on_every_open_commitment(
+    browser, owner, department_user, project
+):
+    commitments = [
+        CommitmentFactory(project=project, owner=department_user),
+        CommitmentFactory(project=project),
+    ]
+
+    body = browser(owner).get(reverse("dashboard:project", args=[project.pk])).content.decode()
+
+    assert all(reverse("dashboard:commitment-action", args=[c.pk, "fulfil"]) in body for c in commitments)
