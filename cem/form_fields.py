@@ -10,8 +10,14 @@ showed it to a reader east of Greenwich: a 500 either way.
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from cem.serializer_fields import FIRST_DAY, LAST_DAY, OUT_OF_RANGE, in_range
+
+# Django ends a form label with gettext(":") unless it already ends with one of gettext(":?.!").
+# Named here so the site's catalogue translates both: Chinese labels end with a full-width colon,
+# and one ending in a full-width question mark gets none ("您担心什么？", not "您担心什么？:").
+LABEL_PUNCTUATION = (gettext_noop(":"), gettext_noop(":?.!"))
 
 
 class DateTimeField(forms.DateTimeField):

@@ -773,3 +773,13 @@ def test_the_projects_rm_is_offered_actions_on_every_open_commitment(
     body = browser(owner).get(reverse("dashboard:project", args=[project.pk])).content.decode()
 
     assert all(reverse("dashboard:commitment-action", args=[c.pk, "fulfil"]) in body for c in commitments)
+
+
+def test_chinese_labels_end_with_a_full_width_colon_and_checkboxes_with_none(browser, owner, project):
+    url = reverse("dashboard:project", args=[project.pk])
+
+    body = browser(owner).get(f"{url}?form=touchpoint", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert '<label for="id_touchpoint_channel">渠道：</label>' in body
+    assert '<label for="id_touchpoint_is_client_update">属于向客户通报进展</label>' in body
+    assert "渠道:" not in body

@@ -246,3 +246,11 @@ def test_a_stage_expected_to_take_the_ten_year_ceiling_shows_no_duration(client,
 
     assert str(MAX_EXPECTED_DAYS) not in body
     assert "usually about" in body
+
+
+def test_the_concern_label_in_chinese_ends_with_its_question_mark_alone(client, link):
+    _link, token = link
+
+    body = client.get(url(token) + "?lang=zh-hans").content.decode()
+
+    assert '<label for="id_description">您担心什么？</label>' in body
