@@ -254,6 +254,20 @@ class Digest:
     def needs_attention(self) -> bool:
         return bool(self.critical_alerts or self.due_commitments or self.health_drops or self.detractors)
 
+    # What each list leaves out (it shows LIST_LIMIT of its count): said under it, so the count
+    # in its heading and the rows agree.
+    @property
+    def more_critical_alerts(self) -> int:
+        return self.critical_alert_count - len(self.critical_alerts)
+
+    @property
+    def more_due_commitments(self) -> int:
+        return self.due_commitment_count - len(self.due_commitments)
+
+    @property
+    def more_detractors(self) -> int:
+        return self.detractor_count - len(self.detractors)
+
 
 def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from dashboard.kpis import team_kpis
 from digests.emails import render_digest
-from digests.selectors import build_digest
+from digests.selectors import LIST_LIMIT, build_digest
 from digests.weeks import IsoWeek
 from feedback.models import Survey, SurveyInvitation, SurveyResponse
 from finance_projects.selectors import portfolio_for
@@ -130,3 +130,25 @@ def test_the_week_is_cut_at_midnight_in_the_recipients_own_zone(clock, manager, 
     manager.time_zone = "America/New_York"
     assert build_digest(recipient=manager, week=W10).kpis["updates"] == 1
     assert build_digest(recipient=manager, week=W10).start == at(2025, 3, 3, 0, tz=NEW_YORK)
+
+
+def test_a_list_cut_at_its_limit_says_how_many_more_the_dashboard_holds(week10, manager):
+    for n in range(LIST_LIMIT + 2):
+        detractor(week10.jiangsu, comment=f"Complaint number {n}")
+
+    digest = build_digest(recipient=manager, week=W10)
+    rendered = render_digest(digest)
+
+    assert (len(digest.detractors), digest.detractor_count) == (LIST_LIMIT, LIST_LIMIT + 2)
+    for part in (rendered.text, rendered.html):
+        assert f"Detractor responses not yet followed up ({LIST_LIMIT + 2})" in part
+        assert "… and 2 more on the dashboard" in part
+
+
+def test_a_list_that_shows_every_row_says_nothing_more(week10, manager):
+    for n in range(LIST_LIMIT):
+        detractor(week10.jiangsu, comment=f"Complaint number {n}")
+
+    rendered = render_digest(build_digest(recipient=manager, week=W10))
+
+    assert "more on the dashboard" not in rendered.text + rendered.html
