@@ -270,9 +270,12 @@ PORTFOLIO_FROM = (
 )
 
 
-def _portfolio_select(at: datetime, *, extra: str = "", source: str = PORTFOLIO_FROM) -> tuple[str, list]:
+def _portfolio_select(
+    at: datetime, viewer: User, *, extra: str = "", source: str = PORTFOLIO_FROM
+) -> tuple[str, list]:
     """The SELECT list and FROM of a portfolio row (`PORTFOLIO_KEYS`, then the `extra` columns)
-    and its parameters; `source` joins the project `p`, its client `c` and its manager `u`."""
+    and its parameters, as `viewer` sees it; `source` joins the project `p`, its client `c` and
+    its manager `u`."""
     params: list = []
     next_open = (
         "SELECT {column} FROM finance_projects_commitment WHERE project_id = p.id AND status = %s "
@@ -289,12 +292,18 @@ def _portfolio_select(at: datetime, *, extra: str = "", source: str = PORTFOLIO_
     if model("complaints.Complaint") is not None:
         from complaints.models import OPEN_STATUSES
 
+        from complaints.selectors import complaints_for
+
         marks = ", ".join(["%s"] * len(OPEN_STATUSES))
+        visible, visible_params = "", []
+        if viewer.is_department_staff:  # who sees a project sees its complaints, but them
+            compiled, visible_params = ids_sql(complaints_for(viewer))
+            visible = f" AND id IN ({compiled})"
         columns.append(
             "(SELECT count(*) FROM complaints_complaint WHERE project_id = p.id "
-            f"AND status IN ({marks})) AS open_complaints"
+            f"AND status IN ({marks}){visible}) AS open_complaints"
         )
-        params += [str(status) for status in OPEN_STATUSES]
+        params += [str(status) for status in OPEN_STATUSES] + list(visible_params)
     else:
         columns.append("0 AS open_complaints")
     if model("feedback.SurveyResponse") is not None:
@@ -352,7 +361,7 @@ class PortfolioTable:
         return fetch(sql, list(self.ids.params))[0][0]
 
     def _sql(self) -> tuple[str, list]:
-        select, params = _portfolio_select(self.at)
+        select, params = _portfolio_select(self.at, self.ids.user)
         return f"{select} WHERE p.id IN ({self.ids.sql}) ORDER BY {self.order}", [*params, *self.ids.params]
 
     def __getitem__(self, window: slice) -> list[dict]:
@@ -569,7 +578,7 @@ def client_page(scope: Scope, *, pk: int, at: datetime | None = None) -> tuple[d
         " LEFT JOIN accounts_user u ON u.id = p.relationship_manager_id"
     )
     extra = "c.id, c.industry, c.region, cu.first_name, cu.last_name, cu.username, t.name"
-    select, params = _portfolio_select(at or timezone.now(), extra=extra, source=source)
+    select, params = _portfolio_select(at or timezone.now(), scope.user, extra=extra, source=source)
     sql = f"{select} WHERE c.id IN ({visible}) ORDER BY p.created_at DESC"
     rows = fetch(sql, [*params, *scope.params, *visible_params])
     if not rows:

@@ -783,3 +783,21 @@ def test_chinese_labels_end_with_a_full_width_colon_and_checkboxes_with_none(bro
     assert '<label for="id_touchpoint_channel">渠道：</label>' in body
     assert '<label for="id_touchpoint_is_client_update">属于向客户通报进展</label>' in body
     assert "渠道:" not in body
+
+
+def test_department_staff_count_only_the_open_complaints_they_can_open(
+    owner, department_user, project, contact
+):
+    from tests.factories import ComplaintFactory, ensure_sla_policies
+
+    ensure_sla_policies()
+    CommitmentFactory(project=project, owner=department_user)  # how they see the project
+    ComplaintFactory(project=project, contact=contact)
+    ComplaintFactory(project=project, contact=contact, owner=department_user)
+    table = selectors.PortfolioTable(Scope.of(department_user), filters=selectors.PortfolioFilters())
+
+    assert [row["open_complaints"] for row in table[0:25]] == [1]
+    assert [
+        row["open_complaints"]
+        for row in selectors.PortfolioTable(Scope.of(owner), filters=selectors.PortfolioFilters())[0:25]
+    ] == [2]
