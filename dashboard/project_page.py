@@ -631,7 +631,9 @@ def project_context(request, project: FinancingProject, *, open_form: str = "", 
         "can_edit": can_edit,
         "path": stage_path(project, at=now),
         "days_in_stage": (now - project.stage_entered_at).days,
-        "open_commitments": with_actions(open_commitment_rows(commitments, at=now), request, can_edit=can_edit),
+        "open_commitments": with_actions(
+            open_commitment_rows(commitments, at=now), request, can_edit=can_edit
+        ),
         "timeline": timeline_rows(
             timeline(project, commitments, complaint_actions=may_record_complaints),
             csrf_token=csrf_token,

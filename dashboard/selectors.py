@@ -291,7 +291,6 @@ def _portfolio_select(
     params += [CommitmentStatus.OPEN.value] * 3 + [at]
     if model("complaints.Complaint") is not None:
         from complaints.models import OPEN_STATUSES
-
         from complaints.selectors import complaints_for
 
         marks = ", ".join(["%s"] * len(OPEN_STATUSES))
