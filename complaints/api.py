@@ -11,10 +11,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.filters import SearchFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import User
+from cem.filter_backends import StrictFilterBackend, StrictOrderingFilter
 from cem.serializer_fields import DateTimeField, ModelSerializer
 from finance_projects.filters import BooleanFilter, IdFilter
 from finance_projects.models import Currency, RootCause
@@ -175,6 +177,27 @@ class FollowUpFilter(filters.FilterSet):
         fields = ["complaint"]
 
 
+# What `?ordering=` names, ordered by: severity by rank (`selectors.with_severity_rank`).
+_ORDERED_BY = {"severity": "severity_rank"}
+
+
+class ComplaintOrdering(StrictOrderingFilter):
+    """`?ordering=severity` sorts by rank (low < medium < high < critical), not alphabetically;
+    ties (many complaints share a severity) come newest first, then by id, so pages neither repeat
+    nor skip a row."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        terms = [
+            ("-" if term.startswith("-") else "") + _ORDERED_BY.get(term.lstrip("-"), term.lstrip("-"))
+            for term in ordering
+        ]
+        named = {term.lstrip("-") for term in terms}
+        return terms + [term for term in ("-received_at", "-id") if term.lstrip("-") not in named]
+
+
 class ComplaintViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -185,11 +208,13 @@ class ComplaintViewSet(
     serializer_class = ComplaintSerializer
     permission_classes = [IsAuthenticated]
     filterset_class = ComplaintFilter
+    filter_backends = [StrictFilterBackend, ComplaintOrdering, SearchFilter]
     search_fields = ["reference", "description"]
     ordering_fields = ["received_at", "resolve_due_at", "ack_due_at", "severity"]
 
     def get_queryset(self):
-        return selectors.complaints_for(self.request.user).select_related("project", "contact", "owner")
+        complaints = selectors.complaints_for(self.request.user).select_related("project", "contact", "owner")
+        return selectors.with_severity_rank(complaints)
 
     def _may_act(self, complaint: Complaint) -> None:
         if not selectors.can_handle(self.request.user, complaint):

@@ -6,10 +6,11 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from cem.form_fields import DateField, DateTimeField
-from finance_projects.models import Currency, FailureCategory, RootCause
+from finance_projects.models import NOTE_MAX_CHARS, Currency, FailureCategory, RootCause
 from finance_projects.selectors import contacts_for, portfolio_for, users_who_see
 
 from .models import Channel, RecoveryKind, ResponseChannel, Severity, SlaPolicy, Status
+from .selectors import recovery_action_owners
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -21,9 +22,14 @@ class ComplaintCreateForm(forms.Form):
     received_at = DateTimeField(label=_("Received at"), required=False, widget=DATETIME)
     category = forms.ChoiceField(label=_("Category"), choices=FailureCategory.choices)
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MEDIUM)
-    description = forms.CharField(label=_("What the client says"), widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        label=_("What the client says"), max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 4})
+    )
     remedy_requested = forms.CharField(
-        label=_("Remedy requested"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Remedy requested"),
+        required=False,
+        max_length=NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     legal_risk = forms.BooleanField(label=_("Legal risk"), required=False)
     sla_policy = forms.ModelChoiceField(
@@ -37,7 +43,9 @@ class ComplaintCreateForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ExtendForm(ReasonForm):
@@ -48,7 +56,10 @@ class ExtendForm(ReasonForm):
 
 class ResolveForm(forms.Form):
     response_text = forms.CharField(
-        label=_("Response given to the client"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Response given to the client"),
+        required=False,
+        max_length=NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     response_channel = forms.ChoiceField(label=_("Sent by"), choices=ResponseChannel.choices)
     response_sent_at = forms.DateTimeField(label=_("Sent at"), required=False, widget=DATETIME)
@@ -60,23 +71,47 @@ class ResolveForm(forms.Form):
 class CloseForm(forms.Form):
     client_confirmed = forms.BooleanField(label=_("The client confirmed the outcome"), required=False)
     reason = forms.CharField(
-        label=_("Otherwise, why close it"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Otherwise, why close it"),
+        required=False,
+        max_length=NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(
+        label=_("Note"), max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class RecoveryActionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=RecoveryKind.choices)
-    description = forms.CharField(label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 2}))
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.filter(is_active=True))
+    description = forms.CharField(
+        label=_("What will be done"), max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.none(),
+        error_messages={
+            "invalid_choice": _(
+                "This person cannot see the complaint's project: hand the action to someone who "
+                "can, or to department staff."
+            )
+        },
+    )
     due_at = DateTimeField(label=_("Due"), widget=DATETIME)
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only who may be named (`services._check_action_owner`): who sees the project, and
+        # department staff.
+        self.fields["owner"].queryset = recovery_action_owners(project)
 
 
 class FollowUpForm(forms.Form):
-    outcome = forms.CharField(label=_("What the client said"), widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.CharField(
+        label=_("What the client said"), max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2})
+    )
     client_satisfied = forms.NullBooleanField(label=_("Client satisfied"), required=False)
 
 
@@ -87,7 +122,7 @@ class AssignForm(forms.Form):
         error_messages={"invalid_choice": _("This person cannot see the complaint's project.")},
     )
     rm_handling_reason = forms.CharField(
-        label=_("Why the project's RM handles it (manager only)"), required=False
+        label=_("Why the project's RM handles it (manager only)"), required=False, max_length=NOTE_MAX_CHARS
     )
 
     def __init__(self, *args, project, **kwargs):

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from finance_projects.models import ClientLink, Currency, FailureCategory, RootCause
+from finance_projects.models import NOTE_MAX_CHARS, ClientLink, Currency, FailureCategory, RootCause
 
 from . import deadlines
 
@@ -127,6 +127,14 @@ class Severity(models.TextChoices):
     CRITICAL = "critical", _("Critical")
 
 
+# What `?ordering=severity` sorts by: the rank, least severe first, not the word.
+SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+# A typed text (the client's words, a reason, a response, an outcome) holds at most
+# NOTE_MAX_CHARS characters, like the notes elsewhere in the product.
+CAPPED = [MaxLengthValidator(NOTE_MAX_CHARS)]
+
+
 class Status(models.TextChoices):
     NEW = "new", _("New")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
@@ -166,8 +174,8 @@ class Complaint(models.Model):
     severity = models.CharField(
         _("severity"), max_length=16, choices=Severity.choices, default=Severity.MEDIUM
     )
-    description = models.TextField(_("description"))
-    remedy_requested = models.TextField(_("remedy requested"), blank=True)
+    description = models.TextField(_("description"), validators=CAPPED)
+    remedy_requested = models.TextField(_("remedy requested"), blank=True, validators=CAPPED)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handler"),
@@ -185,7 +193,7 @@ class Complaint(models.Model):
         blank=True,
         related_name="+",
     )
-    rm_handling_reason = models.TextField(_("why the RM handles it"), blank=True)
+    rm_handling_reason = models.TextField(_("why the RM handles it"), blank=True, validators=CAPPED)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
     root_cause = models.CharField(_("root cause"), max_length=32, choices=RootCause.choices, blank=True)
     legal_risk = models.BooleanField(_("legal risk"), default=False)
@@ -215,16 +223,16 @@ class Complaint(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     paused_at = models.DateTimeField(_("clock paused since"), null=True, blank=True)
-    pause_reason = models.TextField(_("pause reason"), blank=True)
+    pause_reason = models.TextField(_("pause reason"), blank=True, validators=CAPPED)
     paused_seconds = models.PositiveIntegerField(_("time paused (seconds)"), default=0)
     extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0)
-    response_text = models.TextField(_("response to the client"), blank=True)
+    response_text = models.TextField(_("response to the client"), blank=True, validators=CAPPED)
     response_channel = models.CharField(
         _("response sent by"), max_length=16, choices=ResponseChannel.choices, blank=True
     )
     response_sent_at = models.DateTimeField(_("response sent at"), null=True, blank=True)
     client_confirmed = models.BooleanField(_("client confirmed the outcome"), default=False)
-    close_reason = models.TextField(_("closing note"), blank=True)
+    close_reason = models.TextField(_("closing note"), blank=True, validators=CAPPED)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -452,7 +460,7 @@ class RecoveryAction(models.Model):
         Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="actions"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=RecoveryKind.choices)
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), validators=CAPPED)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -493,7 +501,7 @@ class FollowUpVisit(models.Model):
     due_at = models.DateTimeField(_("due at"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    outcome = models.TextField(_("outcome"), blank=True)
+    outcome = models.TextField(_("outcome"), blank=True, validators=CAPPED)
     client_satisfied = models.BooleanField(_("client satisfied"), null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

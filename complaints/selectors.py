@@ -5,18 +5,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Role, User
 from feedback.models import SurveyResponse
-from finance_projects.models import FailureCategory, RootCause
-from finance_projects.selectors import can_edit_project, portfolio_for
+from finance_projects.models import FailureCategory, FinancingProject, RootCause
+from finance_projects.selectors import can_edit_project, portfolio_for, users_who_see
 
 from .models import (
     OPEN_STATUSES,
+    SEVERITY_RANK,
     CaseStudy,
     Channel,
     Complaint,
@@ -75,6 +76,13 @@ def complaint_list(
     return queryset.order_by("-received_at", "-id")
 
 
+def with_severity_rank(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """`severity_rank` to sort by (low 0 < medium 1 < high 2 < critical 3), not by the word; an
+    alias, so it costs nothing unless ordered by."""
+    ranks = [When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()]
+    return complaints.alias(severity_rank=Case(*ranks))
+
+
 def get_complaint_for(user: User, pk) -> Complaint:
     """The complaint with everything its page shows, or 404 for an outsider."""
     complaint = (
@@ -111,6 +119,15 @@ def can_handle(user: User, complaint: Complaint) -> bool:
     if user.is_department_staff:
         return False
     return can_edit_project(user, complaint.project)
+
+
+def recovery_action_owners(project: FinancingProject) -> QuerySet[User]:
+    """Whom a recovery action on a complaint about `project` may be handed to
+    (`services._check_action_owner`): the active users who see the project, and the active
+    department staff, by name."""
+    return User.objects.filter(
+        Q(pk__in=users_who_see(project).values("pk")) | Q(is_active=True, role=Role.DEPARTMENT)
+    ).order_by("first_name", "last_name", "username")
 
 
 def recovery_actions_for(user: User) -> QuerySet[RecoveryAction]:

@@ -10,8 +10,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -19,7 +21,14 @@ from accounts.selectors import team_manager_of
 from feedback import lexicon
 from feedback import services as feedback_services
 from feedback.models import SurveyResponse
-from finance_projects.models import Contact, FailureCategory, FinancingProject, RootCause, TouchpointChannel
+from finance_projects.models import (
+    NOTE_MAX_CHARS,
+    Contact,
+    FailureCategory,
+    FinancingProject,
+    RootCause,
+    TouchpointChannel,
+)
 from finance_projects.selectors import portfolio_for
 from finance_projects.services import check_contact_of_project, touchpoint_log
 from finance_projects.tokens import hash_token, new_token
@@ -86,10 +95,26 @@ def _lock(complaint: Complaint, *, allow_closed: bool = False) -> Complaint:
     return locked
 
 
+def _check_length(field: str, text: str) -> None:
+    """A typed text (the client's words, a reason, a response, an outcome, a note) stays within
+    NOTE_MAX_CHARS, like the fields that hold it."""
+    try:
+        MaxLengthValidator(NOTE_MAX_CHARS)(text)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from error
+
+
 def _require_text(value: str, field: str, message: str) -> str:
     if not value or not value.strip():
         raise ValidationError({field: message})
+    _check_length(field, value.strip())
     return value.strip()
+
+
+def _clip(text: str) -> str:
+    """Text put together from longer input (a survey's comments, a follow-up's reference and
+    outcome), shortened to fit NOTE_MAX_CHARS; the whole input stays where it came from."""
+    return Truncator(text).chars(NOTE_MAX_CHARS)
 
 
 def _set_deadlines(complaint: Complaint) -> None:
@@ -142,6 +167,7 @@ def _check_handler(
 ) -> tuple[User | None, str]:
     """Independence: the project's RM may handle a complaint about it only with a manager's
     recorded approval and reason."""
+    _check_length("rm_handling_reason", (reason or "").strip())
     if owner is None or owner.pk != project.relationship_manager_id:
         return None, ""
     if approved_by is None or not _is_manager(approved_by):
@@ -174,6 +200,24 @@ def _check_assignee(owner: User | None, project: FinancingProject) -> None:
         raise ValidationError({"owner": _("Choose an active user.")})
     if not portfolio_for(owner).filter(pk=project.pk).exists():
         raise ValidationError({"owner": _("This person cannot see the complaint's project.")})
+
+
+def _check_action_owner(owner: User | None, project: FinancingProject) -> None:
+    """A recovery action is handed to an active user who can see the complaint's project, or to
+    department staff (bank-wide risk, legal and credit own the actions handed to them): holding an
+    action shows its complaint, so anyone else would be shown another team's complaint."""
+    if owner is None or not owner.is_active:
+        raise ValidationError({"owner": _("Choose an active user.")})
+    if owner.is_department_staff or portfolio_for(owner).filter(pk=project.pk).exists():
+        return
+    raise ValidationError(
+        {
+            "owner": _(
+                "This person cannot see the complaint's project: hand the action to someone who "
+                "can, or to department staff."
+            )
+        }
+    )
 
 
 def may_handle(user: User, complaint: Complaint) -> bool:
@@ -223,6 +267,7 @@ def complaint_create(
     if category not in FailureCategory.values:
         raise ValidationError({"category": _("Unknown category.")})
     description = _require_text(description, "description", _("Describe the complaint."))
+    _check_length("remedy_requested", remedy_requested.strip())
     if owner is not None:
         _check_assignee(owner, project)
     approved_by, reason = _check_handler(project, owner, rm_handling_approved_by, rm_handling_reason)
@@ -277,7 +322,8 @@ def complaint_raise_from_client(
     source_key: str | None = None,
 ) -> Complaint:
     """A complaint the client raised themselves (status page, survey); the team lead triages it.
-    With a `source_key`, raising it again from the same source returns the first complaint."""
+    With a `source_key`, raising it again from the same source returns the first complaint.
+    Words longer than a complaint holds (a survey's comments put together) are shortened to fit."""
 
     def create() -> Complaint:
         return complaint_create(
@@ -285,7 +331,7 @@ def complaint_raise_from_client(
             contact=contact,
             channel=channel,
             category=category or guess_category(description or ""),
-            description=description,
+            description=_clip((description or "").strip()),
             created_by=None,
             source_key=source_key,
         )
@@ -339,9 +385,9 @@ def _opened_from_survey_text(response: SurveyResponse) -> str:
 
 def complaint_open_from_survey_response(*, response: SurveyResponse, by: User) -> tuple[Complaint, bool]:
     """Open the complaint about a client's survey response, prefilled from it: its project and
-    contact, the comment as the description (or a note in the contact's language), the first
-    failure category of the comment, channel survey. The complaint already raised from the
-    response (the contact-request hook, an earlier click) is returned instead.
+    contact, the comment as the description (shortened to fit; or a note in the contact's
+    language), the first failure category of the comment, channel survey. The complaint already
+    raised from the response (the contact-request hook, an earlier click) is returned instead.
 
     Returns the complaint and whether it was created now.
     """
@@ -361,7 +407,7 @@ def complaint_open_from_survey_response(*, response: SurveyResponse, by: User) -
             contact=invitation.contact,
             channel=Channel.SURVEY,
             category=categories[0] if categories else guess_category(description),
-            description=description,
+            description=_clip(description),
             created_by=by,
             source_key=source_key,
         ),
@@ -723,6 +769,7 @@ def complaint_close(
     if locked.status != Status.RESOLVED:
         raise ValidationError({"status": _("Only a resolved complaint can be closed.")})
     reason = (reason or "").strip()
+    _check_length("reason", reason)
     if not client_confirmed and not reason:
         raise ValidationError(
             {"reason": _("Record the client's confirmation or say why the complaint is closed without it.")}
@@ -832,6 +879,7 @@ def recovery_action_add(
     if kind not in RecoveryKind.values:
         raise ValidationError({"kind": _("Unknown kind of recovery action.")})
     description = _require_text(description, "description", _("Describe the action."))
+    _check_action_owner(owner, locked.project)
     if due_at is None:
         raise ValidationError({"due_at": _("Give the action a due date.")})
     action = RecoveryAction.objects.create(
@@ -900,7 +948,8 @@ def followup_complete(
         contact=complaint.contact,
         channel=TouchpointChannel.FOLLOW_UP_VISIT,
         occurred_at=at,
-        summary=f"{complaint.reference}: {outcome}",
+        # The visit keeps the whole outcome; the touchpoint's summary holds as much as fits.
+        summary=_clip(f"{complaint.reference}: {outcome}"),
         logged_by=by,
         is_client_update=True,
     )

@@ -144,7 +144,7 @@ def _detail_context(request, complaint, bound: dict | None = None) -> dict:
         "note": NoteForm(),
         "assign": AssignForm(project=complaint.project),
         "compensation": CompensationForm(initial={"currency": complaint.sla_policy.compensation_currency}),
-        "add_action": RecoveryActionForm(),
+        "add_action": RecoveryActionForm(project=complaint.project),
         "publish": CaseForm(),
         "followup": FollowUpForm(),
     }
@@ -268,7 +268,7 @@ def complaint_action(request, pk, name):
     form, data = None, {}
     if spec is not None:
         form_class, prefix = spec
-        extra = {"project": complaint.project} if form_class is AssignForm else {}
+        extra = {"project": complaint.project} if form_class in (AssignForm, RecoveryActionForm) else {}
         form = form_class(request.POST, prefix=prefix, **extra)
         if not form.is_valid():
             return _refused(request, complaint, name, form)

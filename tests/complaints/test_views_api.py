@@ -6,9 +6,11 @@ from datetime import timedelta
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints.models import Complaint, Status
 from finance_projects.tokens import hash_token
+from tests.factories import ComplaintFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -231,14 +233,14 @@ def test_api_life_cycle_and_refusals(api_as, complaint, manager):
     )
 
 
-def test_api_recovery_actions_are_scoped(api_as, acknowledged, teammate, outsider, department_user):
+def test_api_recovery_actions_are_scoped(api_as, acknowledged, owner, teammate, outsider, department_user):
     response = api_as(teammate).post(
         "/api/v1/complaint-actions/",
         {
             "complaint": acknowledged.pk,
             "kind": "apology",
             "description": "Call the CFO.",
-            "owner": teammate.pk,
+            "owner": owner.pk,
             "due_at": "2026-03-05T10:00:00+08:00",
         },
         format="json",
@@ -292,3 +294,23 @@ def test_a_commitment_on_the_project_does_not_show_department_staff_its_complain
     assert api_as(department_user).get("/api/v1/complaints/").json()["count"] == 0
     client.force_login(department_user)
     assert client.get(reverse("complaints:detail", args=[complaint.pk])).status_code == 404
+
+
+def test_api_sorts_complaints_by_severity_rank_with_ties_newest_first(api_as, project, contact, manager):
+    now = timezone.now()
+    made = {}
+    # Each one received an hour after the one before; a severity's newest is listed first.
+    for hours, severity in enumerate(["medium", "high", "low", "critical", "high", "low"]):
+        complaint = ComplaintFactory(
+            project=project, contact=contact, severity=severity, received_at=now - timedelta(hours=10 - hours)
+        )
+        made.setdefault(severity, []).insert(0, complaint.pk)
+    api = api_as(manager)
+
+    def listed(ordering):
+        response = api.get("/api/v1/complaints/", {"ordering": ordering})
+        assert response.status_code == 200
+        return [row["id"] for row in response.json()["results"]]
+
+    assert listed("-severity") == [*made["critical"], *made["high"], *made["medium"], *made["low"]]
+    assert listed("severity") == [*made["low"], *made["medium"], *made["high"], *made["critical"]]
