@@ -1,7 +1,8 @@
-"""Project-level views that belong to no app: the health check."""
+"""Project-level views that belong to no app: the health check, the site's icon."""
 
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from .celery import app as celery_app
@@ -36,6 +37,11 @@ def healthz(request):
         "checks": {"database": db_detail, "broker": broker_detail},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's, a JSON answer)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def bare(request):

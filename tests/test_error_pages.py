@@ -76,3 +76,11 @@ def test_a_dead_client_link_gets_the_client_page_in_the_language_picked(client, 
     assert response["Content-Language"] == "zh-hans"
     assert "no-store" in response["Cache-Control"]
     assert "Log out" not in body and "工作台" not in body
+
+
+def test_the_site_icon_is_named_on_every_page_and_found_at_favicon_ico(client):
+    page = client.get("/accounts/login/").content.decode()
+    icon = client.get("/favicon.ico")
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert icon.status_code == 301 and icon["Location"] == "/static/favicon.svg"

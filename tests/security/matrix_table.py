@@ -159,6 +159,7 @@ EXEMPT: dict[str, str] = {
     "api-token@api": "exchanges a username and password for a token (tests/accounts/test_token_auth.py)",
     "api-schema": "the OpenAPI document; it describes endpoints, never data (test_schemathesis.py)",
     "api-docs": "the Swagger page rendering the schema (tests/finance_projects/test_api_schema.py)",
+    "favicon": "a redirect to the site's icon, the same for everyone (tests/test_error_pages.py)",
     "bench-bare": "exists only with BENCH_ENDPOINTS=true, for the load floor (scripts/load.py)",
 }
 
