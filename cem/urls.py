@@ -27,3 +27,6 @@ urlpatterns = [
 if settings.BENCH_ENDPOINTS:
     # The floor for load benchmarks: the same server, middleware and gunicorn, no app work.
     urlpatterns.insert(0, path("bench/bare", views.bare, name="bench-bare"))
+
+handler404 = "cem.views.page_not_found"
+handler500 = "cem.views.server_error"

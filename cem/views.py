@@ -1,8 +1,11 @@
-"""Project-level views that belong to no app: the health check, the site's icon."""
+"""Project-level views that belong to no app: the health check, the site's icon, and the error
+pages, which answer an API address in JSON as the API's own errors do."""
 
 from django.db import connection
 from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from .celery import app as celery_app
@@ -46,3 +49,21 @@ def favicon(request):
 
 def bare(request):
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+API_PREFIX = "/api/"
+
+
+def page_not_found(request, exception):
+    """An address nothing answers: under /api/ DRF's body (`{"detail": "Not found."}`, in the
+    reader's language), elsewhere the site's page."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """A failure the code did not expect: under /api/ a JSON body, elsewhere the site's page."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": _("A server error occurred.")}, status=500)
+    return defaults.server_error(request)

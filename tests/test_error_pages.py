@@ -1,11 +1,15 @@
 """Refusals and errors answer with the site's own page in the reader's language, not Django's
 bare English one."""
 
+import json
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from django.views.defaults import server_error
+
+from cem import views as cem_views
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +88,21 @@ def test_the_site_icon_is_named_on_every_page_and_found_at_favicon_ico(client):
 
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
     assert icon.status_code == 301 and icon["Location"] == "/static/favicon.svg"
+
+
+def test_an_unknown_api_address_answers_in_json_like_the_api(client, owner):
+    client.force_login(owner)
+
+    response = client.get("/api/v1/nonexistent/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "未找到。"}
+
+
+def test_a_server_error_under_the_api_answers_in_json(rf):
+    with translation.override("en"):
+        response = cem_views.server_error(rf.get("/api/v1/projects/"))
+
+    assert response.status_code == 500
+    assert json.loads(response.content) == {"detail": "A server error occurred."}
