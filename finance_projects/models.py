@@ -12,6 +12,8 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.models import Department
+
 # A project's amount: 13 whole digits (about ten trillion) and cents. Fifteen significant digits
 # is also what SQLite's floating-point storage keeps exactly, so an amount reads back as typed.
 AMOUNT_MAX_DIGITS = 15
@@ -473,7 +475,7 @@ class Commitment(ScanOwnedFields, models.Model):
         on_delete=models.PROTECT,
         related_name="owned_commitments",
     )
-    department = models.CharField(_("department"), max_length=32, blank=True)
+    department = models.CharField(_("department"), max_length=32, choices=Department.choices, blank=True)
     due_at = models.DateTimeField(_("due at"))
     status = models.CharField(
         _("status"), max_length=16, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN

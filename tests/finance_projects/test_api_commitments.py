@@ -271,3 +271,20 @@ def test_a_due_date_filter_that_cannot_be_expressed_in_utc_is_refused(api_as, ow
 
     assert response.status_code == 400
     assert "due_after" in response.json()
+
+
+def test_a_department_that_is_not_one_of_the_banks_is_refused_on_its_field(api_as, owner, project):
+    answer = api_as(owner).post(
+        "/api/v1/commitments/",
+        {
+            "project": project.pk,
+            "title": "Term sheet",
+            "due_at": "2030-01-01T10:00:00+08:00",
+            "department": "marketing",
+        },
+        format="json",
+    )
+
+    assert answer.status_code == 400
+    assert "department" in answer.json()
+    assert not project.commitments.exists()

@@ -162,3 +162,34 @@ def test_open_commitment_and_stage_alerts_are_copied_to_their_subjects_and_orpha
         "term_sheet": "warning",
     }
     call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_department_typed_freely_before_becomes_its_owners():
+    before, after = (
+        [("finance_projects", "0014_project_amount_fits_fifteen_digits")],
+        [("finance_projects", "0015_commitment_department_is_one_of_the_banks")],
+    )
+    old, team, rm, client = _client_before(before)
+    lawyer = old.get_model("accounts", "User").objects.create(
+        username="lawyer", team=team, department="legal"
+    )
+    project = old.get_model("finance_projects", "FinancingProject").objects.create(
+        client=client, name="Phase 1", code="HW-1", amount=1, team=team, relationship_manager=rm
+    )
+    commitment = old.get_model("finance_projects", "Commitment")
+    for title, department in [("typed", "marketing"), ("chosen", "risk"), ("none", "")]:
+        commitment.objects.create(
+            project=project, title=title, due_at=NOW, owner=lawyer, department=department
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps.get_model("finance_projects", "Commitment")
+
+    assert dict(new.objects.values_list("title", "department")) == {
+        "typed": "legal",
+        "chosen": "risk",
+        "none": "",
+    }
+    call_command("migrate", verbosity=0)
