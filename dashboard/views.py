@@ -744,6 +744,8 @@ def client_detail(request, pk: int):
                     "csat": [row["csat"] for row in satisfaction],
                 },
                 "names": {"nps": "NPS", "csat": "CSAT"},
+                # Each score against its whole scale (NPS 0–10, CSAT 1–5), each on its own axis.
+                "axes": {"nps": {"min": 0, "max": 10}, "csat": {"min": 1, "max": 5}},
             },
         },
     )

@@ -16,6 +16,7 @@ from tests.factories import (
     CommitmentFactory,
     ContactFactory,
     ProjectFactory,
+    SurveyResponseFactory,
     TeamFactory,
     TouchpointFactory,
     UserFactory,
@@ -143,3 +144,24 @@ def test_team_view_charts_render(chromium, live_server, rm_world):
 
     assert errors == []
     page.screenshot(path=str(ARTIFACTS / "dashboard-team.png"), full_page=True)
+
+
+def test_the_client_satisfaction_chart_draws_each_score_against_its_whole_scale(
+    chromium, live_server, rm_world
+):
+    project, contact = rm_world["project"], rm_world["contact"]
+    SurveyResponseFactory(invitation__project=project, invitation__contact=contact, nps=2, csat=2)
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server, rm_world["rm"])
+
+    page.goto(f"{live_server.url}/clients/{project.client_id}/")
+    page.wait_for_function("document.querySelector('#satisfaction').width > 0")
+    scales = page.evaluate(
+        "() => { const s = Chart.getChart('satisfaction').scales;"
+        " return [[s.nps.min, s.nps.max, s.nps.position], [s.csat.min, s.csat.max, s.csat.position]]; }"
+    )
+
+    assert errors == []
+    assert scales == [[0, 10, "left"], [1, 5, "right"]]

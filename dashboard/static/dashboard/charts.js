@@ -1,13 +1,30 @@
 // Line charts for the team and client pages. Data comes from a json_script tag (CSP: no inline JS):
-// {"labels": [...], "series": {"key": [values...]}, "names": {"key": "label"}}.
+// {"labels": [...], "series": {"key": [values...]}, "names": {"key": "label"}}, and optionally
+// "axes": {"key": {"min": 0, "max": 10}}: each such series on an axis of its own with that fixed
+// range (left, then right), so a score is drawn against its whole scale, not its own data.
 (function () {
   "use strict";
   var palette = ["#0b5cad", "#1f8a4c", "#b7791f", "#8e44ad", "#c0392b", "#16a085"];
 
   function draw(canvas, data) {
     var keys = (canvas.getAttribute("data-series") || "").split(",").filter(Boolean);
+    var axes = data.axes || {};
+    var scales = { y: { beginAtZero: true } };
+    keys.forEach(function (key, i) {
+      if (axes[key]) {
+        scales[key] = {
+          min: axes[key].min,
+          max: axes[key].max,
+          position: i === 0 ? "left" : "right",
+          title: { display: true, text: data.names[key] || key },
+          grid: { drawOnChartArea: i === 0 }
+        };
+      }
+    });
+    if (keys.every(function (key) { return axes[key]; })) { delete scales.y; }
     var datasets = keys.map(function (key, i) {
       return {
+        yAxisID: axes[key] ? key : "y",
         label: data.names[key] || key,
         data: data.series[key] || [],
         borderColor: palette[i % palette.length],
@@ -26,7 +43,7 @@
         animation: false,
         interaction: { mode: "index", intersect: false },
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
-        scales: { y: { beginAtZero: true } }
+        scales: scales
       }
     });
   }
