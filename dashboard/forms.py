@@ -120,7 +120,14 @@ class SurveySendForm(PageForm):
 
     contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none(), widget=Select)
     survey = forms.ModelChoiceField(label=_("Survey"), queryset=Survey.objects.none(), widget=Select)
-    reason = forms.CharField(label=_("Reason"), max_length=300, required=False, widget=TEXTAREA)
+    # Sent to the client word for word (`SurveyInvitation.reason`): not a place for internal notes.
+    reason = forms.CharField(
+        label=_("Note to the client (optional)"),
+        help_text=_("Shown to the client as you type it, in the invitation e-mail and on the survey page."),
+        max_length=300,
+        required=False,
+        widget=TEXTAREA,
+    )
 
     def __init__(self, *args, project=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,9 +135,15 @@ class SurveySendForm(PageForm):
             self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id).order_by(
                 "name", "id"
             )
-        self.fields["survey"].queryset = Survey.objects.filter(
-            is_active=True, kind__in=SENDABLE_SURVEY_KINDS
-        ).order_by("kind", "id")
+        survey = self.fields["survey"]
+        survey.queryset = Survey.objects.filter(is_active=True, kind__in=SENDABLE_SURVEY_KINDS).order_by(
+            "kind", "id"
+        )
+        # The menu offers only the surveys a client can answer. One without questions that is
+        # posted anyway (they were removed while the form was open) is refused by `survey_send`,
+        # which says why on this field.
+        offered = forms.ModelChoiceField(queryset=survey.queryset.filter(questions__isnull=False).distinct())
+        survey.widget.choices = offered.choices
 
 
 class ResponseCategoriesForm(forms.Form):

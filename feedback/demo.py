@@ -101,7 +101,7 @@ def seed_feedback(stdout) -> dict[str, int]:
                 kind, days = SurveyKind.RELATIONSHIP, rng.randint(35, 170)
             else:
                 kind, days = SurveyKind.MILESTONE, rng.randint(5, 180)
-            if surveys[kind] is None:
+            if services.unsendable_reason(surveys[kind]):  # none active, or nothing to answer
                 continue
             sent_at = now - timedelta(days=days, hours=rng.randint(0, 23))
             invitation = SurveyInvitation.objects.create(

@@ -400,6 +400,7 @@ class SkipReason(models.TextChoices):
     FREQUENCY_CAP = "frequency_cap", _("Contact was surveyed recently")
     NO_EMAIL = "no_email", _("Contact has no email address")
     SURVEY_MISSING = "survey_missing", _("No active survey of this kind")
+    SURVEY_EMPTY = "survey_empty", _("Survey has no questions")
     PROJECT_INACTIVE = "project_inactive", _("Project is not active")
 
 

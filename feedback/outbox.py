@@ -9,13 +9,13 @@ import logging
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .conf import feedback_setting
-from .models import SurveyInvitation
+from .models import Question, SurveyInvitation
 from .services import invitation_issue_link, opt_out_url, survey_url
 
 logger = logging.getLogger(__name__)
@@ -65,8 +65,15 @@ def _email_invitation(invitation: SurveyInvitation, *, kind: str, at: datetime) 
 
 
 def _sendable(at: datetime):
+    """Invitations that may be e-mailed. One whose survey lost its questions after it was sent
+    waits: its link would open no survey (see `views.survey_page`), and it goes out once the
+    questions are back, if it has not expired by then."""
     return SurveyInvitation.objects.filter(
-        responded_at__isnull=True, revoked_at__isnull=True, expires_at__gt=at, contact__opted_out=False
+        Exists(Question.objects.filter(survey_id=OuterRef("survey_id"))),
+        responded_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=at,
+        contact__opted_out=False,
     )
 
 

@@ -17,7 +17,7 @@ from finance_projects.models import Contact, FinancingProject, ProjectStatus
 
 from .conf import feedback_setting
 from .models import SkipReason, SurveyInvitation, SurveyKind, SurveySkip, Trigger
-from .services import active_survey
+from .services import active_survey, unsendable_reason
 
 
 @transaction.atomic
@@ -25,12 +25,13 @@ def scan_relationship_surveys(*, at: datetime | None = None) -> int:
     """Invite every contact of each client with no relationship survey in the last N months.
 
     Returns the number of invitations created; the delivery task emails them. A contact who is
-    due but cannot be invited (opted out, no e-mail, surveyed recently, or no relationship
-    survey active) gets a skip with its reason, once per due period (the same key as the
-    invitation would have had).
+    due but cannot be invited (opted out, no e-mail, surveyed recently, no relationship survey
+    active, or one without questions) gets a skip with its reason, once per due period (the
+    same key as the invitation would have had).
     """
     at = at or timezone.now()
-    survey = active_survey(SurveyKind.RELATIONSHIP)  # None: every due contact is a recorded skip
+    survey = active_survey(SurveyKind.RELATIONSHIP)
+    blocked = unsendable_reason(survey)  # none active, or no questions: every due contact is a skip
     due_since = at - relativedelta(months=feedback_setting("RELATIONSHIP_EVERY_MONTHS"))
     cap_since = at - timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS"))
     # Any relationship survey settles the client's period, whatever sent it: one an RM sent by
@@ -75,8 +76,8 @@ def scan_relationship_surveys(*, at: datetime | None = None) -> int:
     for row in candidates:
         key = f"relationship:{row['client_id']}:{row['previous_id'] or 0}:{row['id']}"
         reason = (
-            SkipReason.SURVEY_MISSING
-            if survey is None
+            blocked
+            if blocked
             else SkipReason.OPTED_OUT
             if row["opted_out"]
             else SkipReason.NO_EMAIL

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
-from django.db.models import ProtectedError
+from django.db.models import Exists, OuterRef, ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -92,7 +92,29 @@ def opt_out_url(token: str) -> str:
 
 
 def active_survey(kind: str) -> Survey | None:
-    return Survey.objects.filter(kind=kind, is_active=True).order_by("id").first()
+    """The survey of this kind that automatic triggers send, read with `has_questions`."""
+    return (
+        Survey.objects.filter(kind=kind, is_active=True)
+        .annotate(has_questions=Exists(Question.objects.filter(survey_id=OuterRef("pk"))))
+        .order_by("id")
+        .first()
+    )
+
+
+def unsendable_reason(survey: Survey | None) -> str | None:
+    """Why an automatic trigger cannot send `survey` (best as `active_survey` returns it), or None.
+
+    A survey without questions would give the client a page with nothing to answer, and an empty
+    response would still count as an answer (the frequency cap, the response rate).
+    """
+    if survey is None:
+        return SkipReason.SURVEY_MISSING
+    has_questions = getattr(survey, "has_questions", None)
+    if has_questions is None:  # a survey not read by `active_survey`
+        has_questions = Question.objects.filter(survey_id=survey.pk).exists()
+    if not has_questions:
+        return SkipReason.SURVEY_EMPTY
+    return None
 
 
 @transaction.atomic
@@ -193,6 +215,9 @@ def survey_send(
 ) -> SendResult:
     """Invite a contact to a survey about a project, unless a rule says not to (recorded as a skip).
 
+    A survey that is not active, or has no questions for the client to answer, is refused on the
+    `survey` field; automatic triggers check that first (`unsendable_reason`) and record a skip.
+
     The invitation is filed under `stage` (the stage a milestone survey asks about), by default
     the project's stage now.
 
@@ -206,6 +231,15 @@ def survey_send(
         raise ValidationError({"trigger": _("Unknown trigger.")})
     if not survey.is_active:
         raise ValidationError({"survey": _("This survey is not active.")})
+    if not Question.objects.filter(survey_id=survey.pk).exists():
+        raise ValidationError(
+            {
+                "survey": _(
+                    "This survey has no questions, so the client could not answer it. "
+                    "An administrator must add its questions before it can be sent."
+                )
+            }
+        )
     # Locking the contact serialises every send to them: the cap and the dedupe key are then
     # checked against committed rows, also when two workers run the same trigger.
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -254,8 +288,9 @@ def _deliver_after_commit() -> None:
 def survey_send_milestone(*, transition: StageTransition, at: datetime | None = None) -> list[SendResult]:
     """Milestone surveys to every contact of the client when the project entered a survey stage.
 
-    A survey that was due but cannot go out (the project is on hold or closed, or no milestone
-    survey is active) is recorded as a skip per contact, with its reason, like any other rule.
+    A survey that was due but cannot go out (the project is on hold or closed, no milestone
+    survey is active, or it has no questions) is recorded as a skip per contact, with its
+    reason, like any other rule.
     """
     project = transition.project
     if transition.stage not in feedback_setting("MILESTONE_STAGES"):
@@ -263,11 +298,7 @@ def survey_send_milestone(*, transition: StageTransition, at: datetime | None = 
     contacts = Contact.objects.filter(client_id=project.client_id).order_by("id")
     survey = active_survey(SurveyKind.MILESTONE)
     blocked = (
-        SkipReason.PROJECT_INACTIVE
-        if project.status != ProjectStatus.ACTIVE
-        else SkipReason.SURVEY_MISSING
-        if survey is None
-        else None
+        SkipReason.PROJECT_INACTIVE if project.status != ProjectStatus.ACTIVE else unsendable_reason(survey)
     )
     if blocked:
         at = at or timezone.now()
@@ -304,16 +335,18 @@ def survey_send_recovery(
     *, project: FinancingProject, contact: Contact, complaint_reference: str, at: datetime | None = None
 ) -> SendResult:
     """The recovery survey after a complaint was resolved (called by the complaints app); its
-    reason names the complaint in the contact's language when shown."""
+    reason names the complaint in the contact's language when shown. When none can go out (no
+    recovery survey is active, or it has no questions), that is recorded as a skip."""
     survey = active_survey(SurveyKind.RECOVERY)
-    if survey is None:
+    blocked = unsendable_reason(survey)
+    if blocked:
         return SendResult(
             skip=_record_skip(
                 contact=contact,
                 project=project,
-                survey=None,
+                survey=survey,
                 trigger=Trigger.RECOVERY,
-                reason=SkipReason.SURVEY_MISSING,
+                reason=blocked,
                 key=None,
                 at=at or timezone.now(),
             )
@@ -467,6 +500,13 @@ def _closed_error() -> InvitationClosed:
     return InvitationClosed({"__all__": _("This survey has already been answered.")}, code="closed")
 
 
+def _require_questions(questions: tuple[Question, ...]) -> None:
+    """Refuse answers to a survey without questions (they were removed after it was sent): an
+    empty response would count as the client's answer in the frequency cap and the metrics."""
+    if not questions:
+        raise ValidationError({"__all__": _("This survey has no questions to answer.")})
+
+
 @transaction.atomic
 def response_save_draft(
     *, invitation: SurveyInvitation, raw: dict[str, str], language: str = "", at: datetime | None = None
@@ -474,6 +514,7 @@ def response_save_draft(
     """Keep partial answers so the contact can come back and finish later."""
     at = at or timezone.now()
     questions = survey_questions(invitation.survey)
+    _require_questions(questions)
     answers = clean_answers(questions, raw, final=False)
     locked = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.responded_at is not None or not locked.is_usable(at=at):
@@ -732,6 +773,7 @@ def response_submit(
     """
     at = at or timezone.now()
     questions = survey_questions(invitation.survey)
+    _require_questions(questions)
     answers = clean_answers(questions, raw, final=True)
     fields = _submission_fields(questions, answers, language=language, at=at)
     with transaction.atomic() if process_now or connection.vendor != "postgresql" else nullcontext():

@@ -1,8 +1,8 @@
 """The survey page a client reaches from the personal link in their email.
 
-No login; every answer (unknown, expired and revoked links alike) is one identical
-"link not valid" page; a GET never consumes the link; the page follows the contact's language
-and can be switched with `?lang=`.
+No login; every answer (unknown, expired and revoked links alike, and links to a survey whose
+questions were removed) is one identical "link not valid" page; a GET never consumes the link;
+the page follows the contact's language and can be switched with `?lang=`.
 """
 
 from functools import wraps
@@ -170,7 +170,9 @@ def survey_page(request, token: str):
     if invitation.responded_at is not None:
         context = {"just_submitted": request.GET.get("done") == "1", "rm_name": _rm_name(invitation)}
         return _render(request, "feedback/thanks.html", context, language=language)
-    if not invitation.is_usable():
+    if not invitation.is_usable() or not services.survey_questions(invitation.survey):
+        # A survey whose questions were removed after it was sent has nothing to answer: its
+        # link is no longer in use, like a revoked one.
         return _invalid(request)
     if request.method == "GET":
         services.invitation_mark_opened(invitation=invitation)

@@ -17,6 +17,7 @@ from tests.factories import (
     CommitmentFactory,
     ContactFactory,
     InvitationFactory,
+    QuestionFactory,
     SurveyFactory,
     shipped_survey,
 )
@@ -113,6 +114,7 @@ def test_the_reason_is_optional(client, owner, project, contact, relationship_su
 
 def test_a_custom_or_milestone_survey_can_be_sent(client, owner, project, client_org):
     custom = SurveyFactory(kind="custom", name_en="Credit approval pulse")
+    QuestionFactory(survey=custom)
     first, second = ContactFactory(client=client_org), ContactFactory(client=client_org)
 
     assert post(client, owner, project, {"contact": first.pk, "survey": custom.pk}).status_code == 302

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from feedback.models import SurveyInvitation
-from tests.factories import ContactFactory, InvitationFactory, SurveyFactory
+from tests.factories import ContactFactory, InvitationFactory, QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,7 @@ def test_a_refused_invitation_does_not_stop_the_others_and_each_count_is_reporte
     client, admin_user, project
 ):
     active, deactivated = SurveyFactory(), SurveyFactory(is_active=False)
+    QuestionFactory(survey=active)
     sendable = _sent_long_ago(project, active)
     refused = [_sent_long_ago(project, deactivated) for _ in range(2)]
     capped = _sent_long_ago(project, active)

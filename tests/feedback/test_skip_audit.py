@@ -4,7 +4,7 @@ import pytest
 
 from feedback import services
 from feedback.models import SkipReason, Survey, SurveySkip, Trigger
-from tests.factories import InvitationFactory, SurveyFactory
+from tests.factories import InvitationFactory, QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def skipped(monkeypatch, project, contact):
     """A custom survey nobody was sent: the contact, surveyed today, was held back by the cap."""
     monkeypatch.setattr(services, "_deliver_after_commit", lambda: None)
     InvitationFactory(project=project, contact=contact)
-    survey = SurveyFactory(kind="custom")
+    survey = QuestionFactory(survey=SurveyFactory(kind="custom")).survey
     result = services.survey_send(project=project, contact=contact, survey=survey, trigger=Trigger.MANUAL)
     assert result.skip is not None
     return survey, result.skip
