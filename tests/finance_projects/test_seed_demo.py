@@ -77,3 +77,10 @@ def test_the_demo_is_past_its_relationship_surveys_so_the_scan_invites_no_one(se
     from feedback.scans import scan_relationship_surveys
 
     assert scan_relationship_surveys() == 0
+
+
+def test_every_live_demo_project_has_its_health_from_the_start(seeded):
+    live = FinancingProject.objects.filter(status__in=["active", "on_hold"])
+
+    assert live.exists()
+    assert not live.filter(health__isnull=True).exists()
