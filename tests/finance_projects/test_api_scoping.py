@@ -97,3 +97,15 @@ def test_lists_are_paginated_with_count_next_previous_and_results(api_as, owner,
     assert len(body["results"]) == 2
     assert body["previous"] is None
     assert "page=2" in body["next"]
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "abc", "501", "1.5", "٣"])
+def test_a_page_size_that_is_not_one_is_refused_naming_it(api_as, owner, project, size):
+    response = api_as(owner).get("/api/v1/projects/", {"page_size": size}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["Choose a page size from 1 to 500."]}
+
+
+def test_a_page_size_of_up_to_500_is_taken(api_as, owner, project):
+    assert api_as(owner).get("/api/v1/projects/", {"page_size": "500"}).json()["count"] == 1

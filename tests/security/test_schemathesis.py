@@ -28,7 +28,7 @@ EXAMPLES_PER_OPERATION = 6
 
 def invalid_body_rejected(ctx, response, case):
     """An invalid request body is refused with a 4xx. Invalid query strings are not held to
-    this: DRF ignores a bad `page_size` and django-filter an empty filter by design."""
+    this: django-filter ignores an empty filter by design."""
     if case.meta.phase.data.parameter_location == ParameterLocation.BODY:
         return negative_data_rejection(ctx, response, case)
     return None
