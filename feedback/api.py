@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from cem.filter_backends import refuse_unknown_parameters
 from cem.pagination import StandardPagination
-from cem.serializer_fields import OUT_OF_RANGE, DateTimeField, ModelSerializer, in_range
+from cem.serializer_fields import FIRST_DAY, LAST_DAY, OUT_OF_RANGE, DateTimeField, ModelSerializer, in_range
 from finance_projects.filters import BooleanFilter, DateTimeFilter, IdFilter
 from finance_projects.models import Contact, FailureCategory, FinancingProject
 from finance_projects.selectors import can_edit_project, contacts_for, portfolio_for
@@ -382,15 +382,17 @@ def _bound(value: str | None, field: str, *, zone, end: bool = False) -> datetim
         # The date first: parse_datetime also reads a bare date, as its midnight.
         day = parse_date(value)
         moment = parse_datetime(value) if day is None else None
-        if day is not None:
-            moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
-    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
-        moment = None
+    except ValueError:
+        moment = day = None
+    if day is not None:
+        if not FIRST_DAY <= day <= LAST_DAY:  # a well-formed date, outside the years taken
+            raise DRFValidationError({field: [OUT_OF_RANGE]})
+        moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
     if moment is None:
         raise DRFValidationError({field: [_("Use a date (YYYY-MM-DD) or an ISO 8601 date-time.")]})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, zone)
-    if not in_range(moment):  # year 1 east of Greenwich, 9999-12-31 west of it: no UTC moment
+    if not in_range(moment):
         raise DRFValidationError({field: [OUT_OF_RANGE]})
     return moment
 

@@ -43,6 +43,8 @@ def assert_refused(response, field):
         ({"start": "0001-01-01"}, "start"),
         ({"start": "0001-01-01T00:00:00"}, "start"),
         ({"end": "9999-12-31T23:00:00-10:00"}, "end"),
+        ({"end": "9999-12-31"}, "end"),
+        ({"start": "1990-01-01"}, "start"),
     ],
 )
 def test_a_metrics_period_beyond_what_utc_holds_is_a_400_naming_the_bound(api_as, owner, query, field):
