@@ -256,17 +256,25 @@ def complaint_create(
     rm_handling_reason: str = "",
     source_key: str | None = None,
 ) -> Complaint:
-    """Record a complaint, start its clock and tell the client it was received."""
+    """Record a complaint, start its clock and tell the client it was received.
+
+    The same words from the same contact about the same project within `REPEAT_WINDOW` are the
+    same complaint sent twice (a double click, a client's retry): refused, naming the first, so
+    the client is not told twice. The contact's row is locked first, so two at once are too.
+    """
     now = timezone.now()
     received_at = received_at or now
     if received_at > now + timedelta(minutes=5):
         raise ValidationError({"received_at": _("A complaint cannot be received in the future.")})
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()
     check_contact_of_project(project=project, contact=contact)
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
     if category not in FailureCategory.values:
         raise ValidationError({"category": _("Unknown category.")})
     description = _require_text(description, "description", _("Describe the complaint."))
+    if source_key is None:
+        _check_not_sent_twice(project=project, contact=contact, description=description, now=now)
     _check_length("remedy_requested", remedy_requested.strip())
     if owner is not None:
         _check_assignee(owner, project)
@@ -303,6 +311,30 @@ def complaint_create(
         _event(complaint, EventKind.OWNER, actor=created_by, owner=str(owner), owner_id=owner.pk)
     _email_client(complaint, "complaint-received", actor=created_by, link=_client_link(complaint))
     return complaint
+
+
+# A complaint repeated word for word within this time was sent twice, not made twice.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def _check_not_sent_twice(*, project: FinancingProject, contact: Contact, description: str, now) -> None:
+    first = (
+        Complaint.objects.filter(
+            project=project, contact=contact, description=description, created_at__gte=now - REPEAT_WINDOW
+        )
+        .order_by("created_at")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    if first is not None:
+        raise ValidationError(
+            {
+                "description": _(
+                    "This complaint was recorded a moment ago as %(reference)s; it is not recorded twice."
+                )
+                % {"reference": first}
+            }
+        )
 
 
 def guess_category(text: str) -> str:

@@ -41,7 +41,10 @@ class ComplaintFactory(factory.django.DjangoModelFactory):
     channel = "email"
     category = "late_information"
     severity = "medium"
-    description = "Nobody told us the credit committee had postponed the decision."
+    # Each its own words: the same words from the same contact at once are one complaint sent twice.
+    description = factory.Sequence(
+        lambda n: f"Nobody told us the credit committee had postponed decision {n}."
+    )
     received_at = factory.LazyFunction(timezone.now)
     created_by = None
     owner = None
