@@ -10,6 +10,7 @@ near Python's own limits failed to convert to UTC or to a reader's zone (a 500).
 and the import use the same bounds (`cem.form_fields`).
 """
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import models
@@ -46,10 +47,31 @@ class DateTimeField(serializers.DateTimeField):
         return moment
 
 
-# DRF's, with the model's date-times read through the `DateTimeField` above. No docstring:
-# drf-spectacular would show it as the description of every serializer built on this one.
+# DRF's, with the model's date-times read through the `DateTimeField` above, and a body naming
+# a field the serializer does not have (a typo, a field of another resource), or setting on
+# create or PATCH one the server keeps, refused on that field instead of quietly ignored: the
+# caller would think it was stored. A PUT may send read-only fields back as it read them. No
+# docstring: drf-spectacular would show it as the description of every serializer built on this.
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: DateTimeField,
     }
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            refused = self._fields_refused(data)
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+    def _fields_refused(self, data: Mapping) -> dict[str, list[str]]:
+        setting_only_writable = self.instance is None or self.partial
+        refused = {}
+        for name in data:
+            field = self.fields.get(name)
+            if field is None:
+                refused[name] = [_("Unknown field.")]
+            elif field.read_only and setting_only_writable:
+                refused[name] = [_("This field is set by the system and cannot be sent.")]
+        return refused

@@ -38,7 +38,7 @@ def test_an_rm_opens_a_project_that_joins_the_clients_team(api_as, owner, client
     assert StageTransition.objects.filter(project=project, stage="inquiry").count() == 1
 
 
-def test_read_only_fields_sent_by_the_caller_are_ignored(api_as, owner, client_org, other_team):
+def test_read_only_fields_sent_by_the_caller_are_refused_naming_each(api_as, owner, client_org, other_team):
     response = api_as(owner).post(
         "/api/v1/projects/",
         _payload(
@@ -46,17 +46,30 @@ def test_read_only_fields_sent_by_the_caller_are_ignored(api_as, owner, client_o
             team=other_team.pk,
             health=99,
             last_client_update_at="2020-01-01T00:00:00Z",
+            frobnicate=1,
         ),
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert response.status_code == 201
-    project = FinancingProject.objects.get(pk=response.json()["id"])
-    assert (project.team_id, project.health, project.last_client_update_at) == (
-        client_org.team_id,
-        None,
-        None,
-    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "team": ["This field is set by the system and cannot be sent."],
+        "health": ["This field is set by the system and cannot be sent."],
+        "last_client_update_at": ["This field is set by the system and cannot be sent."],
+        "frobnicate": ["Unknown field."],
+    }
+    assert not FinancingProject.objects.exists()
+
+
+def test_a_put_may_send_back_the_read_only_fields_it_read(api_as, owner, project):
+    api = api_as(owner)
+    body = api.get(f"/api/v1/projects/{project.pk}/").json()
+
+    response = api.put(f"/api/v1/projects/{project.pk}/", {**body, "name": "Renamed"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["name"] == "Renamed"
 
 
 @pytest.mark.parametrize("amount", ["9999999999999.99", "1234567890123.45", "0.01"])

@@ -1,5 +1,5 @@
 """Field-level rules on the core API: a relationship manager cannot move work out of their
-scope, fake a fulfilment, or write the fields the system keeps (they are ignored or refused)."""
+scope, fake a fulfilment, or write the fields the system keeps (sent, they are refused)."""
 
 from datetime import timedelta
 
@@ -109,7 +109,7 @@ def test_a_client_cannot_be_handed_to_another_team(api_as, owner, outsider, clie
     assert (client_org.relationship_manager, client_org.team) == (owner, owner.team)
 
 
-def test_a_touchpoint_is_always_logged_by_the_caller(api_as, owner, teammate, project):
+def test_a_touchpoint_cannot_be_logged_in_another_persons_name(api_as, owner, teammate, project):
     response = api_as(owner).post(
         "/api/v1/touchpoints/",
         {
@@ -122,11 +122,14 @@ def test_a_touchpoint_is_always_logged_by_the_caller(api_as, owner, teammate, pr
         format="json",
     )
 
-    assert response.status_code == 201
-    assert response.json()["logged_by"] == owner.pk
+    assert response.status_code == 400
+    assert list(response.json()) == ["logged_by"]
+    assert not project.touchpoints.exists()
 
 
-def test_created_by_on_a_commitment_is_the_caller(api_as, owner, teammate, project):
+def test_a_commitment_cannot_be_made_in_another_persons_name_or_already_fulfilled(
+    api_as, owner, teammate, project
+):
     response = api_as(owner).post(
         "/api/v1/commitments/",
         {
@@ -139,5 +142,6 @@ def test_created_by_on_a_commitment_is_the_caller(api_as, owner, teammate, proje
         format="json",
     )
 
-    assert response.status_code == 201
-    assert (response.json()["created_by"], response.json()["status"]) == (owner.pk, "open")
+    assert response.status_code == 400
+    assert sorted(response.json()) == ["created_by", "status"]
+    assert not project.commitments.exists()
