@@ -92,11 +92,12 @@ def opt_out_url(token: str) -> str:
 
 
 def active_survey(kind: str) -> Survey | None:
-    """The survey of this kind that automatic triggers send, read with `has_questions`."""
+    """The survey of this kind that automatic triggers send, read with `has_questions`: the
+    oldest active one that has questions, else the oldest active one (which is then skipped)."""
     return (
         Survey.objects.filter(kind=kind, is_active=True)
         .annotate(has_questions=Exists(Question.objects.filter(survey_id=OuterRef("pk"))))
-        .order_by("id")
+        .order_by("-has_questions", "id")
         .first()
     )
 

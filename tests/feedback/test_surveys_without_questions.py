@@ -117,6 +117,18 @@ def test_a_milestone_survey_without_questions_is_recorded_as_a_skip_once(owner, 
         assert services.skip_message(skip) == "调查没有题目"
 
 
+def test_an_older_survey_emptied_of_questions_gives_way_to_a_newer_one_that_has_them(owner, project, contact):
+    remove_questions(shipped_survey("milestone"))
+    newer = QuestionFactory(survey=SurveyFactory(kind="milestone", name_en="Milestone check-in")).survey
+
+    services.survey_send_milestone(
+        transition=project_move_stage(project=project, to_stage="term_sheet", moved_by=owner)
+    )
+
+    assert list(SurveyInvitation.objects.values_list("survey", flat=True)) == [newer.pk]
+    assert not SurveySkip.objects.exists()
+
+
 def test_a_recovery_survey_without_questions_is_recorded_as_a_skip(project, contact):
     recovery = shipped_survey("recovery")
     remove_questions(recovery)
