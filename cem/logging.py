@@ -1,4 +1,5 @@
-"""Keeps client-link tokens, API keys and passwords out of log lines."""
+"""Keeps client-link tokens, API keys and passwords out of log lines, and refusals (403, 404)
+down to their one line."""
 
 import logging
 import re
@@ -23,4 +24,15 @@ class RedactSecretsFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        return True
+
+
+class RefusalsWithoutTracebackFilter(logging.Filter):
+    """Django logs a refused request (403 PermissionDenied, 404) with the exception's traceback;
+    a refusal is the product working, so one line says it. A 5xx keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if status is not None and status < 500:
+            record.exc_info, record.exc_text = None, None
         return True

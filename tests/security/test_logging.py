@@ -59,3 +59,23 @@ def test_failed_logins_never_log_the_password(client, api, owner, settings, capl
     assert "login failed" in caplog.text  # the failures are logged...
     assert secret not in caplog.text  # ...without the password, even before redaction
     assert secret not in log_output.getvalue()
+
+
+def test_a_refused_request_is_logged_in_one_line_without_a_traceback(client, owner, log_output):
+    client.force_login(owner)
+
+    assert client.get("/team/").status_code == 403
+
+    written = log_output.getvalue()
+    assert "Forbidden (Permission denied): /team/" in written
+    assert "Traceback" not in written
+
+
+def test_a_server_error_keeps_its_traceback(log_output):
+    logger = logging.getLogger("django.request")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logger.error("Internal Server Error: /x/", exc_info=True, extra={"status_code": 500})
+
+    assert "Traceback" in log_output.getvalue()
