@@ -1049,6 +1049,15 @@ def case_publish(
         raise ValidationError({"title_zh": _("Give the case a title.")})
     if not (lessons_zh.strip() or lessons_en.strip()):
         raise ValidationError({"lessons_zh": _("Write the lessons learned.")})
+    typed = {"title_zh": title_zh, "title_en": title_en, "lessons_zh": lessons_zh, "lessons_en": lessons_en}
+    typed |= {"what_worked_zh": what_worked_zh, "what_worked_en": what_worked_en}
+    typed |= {"summary_zh": summary_zh, "summary_en": summary_en}
+    for field, text in typed.items():
+        limit = CaseStudy._meta.get_field(field).max_length or NOTE_MAX_CHARS
+        try:
+            MaxLengthValidator(limit)(text.strip())
+        except ValidationError as error:
+            raise ValidationError({field: error.messages}) from error
     scrub = anonymiser_for(locked)
     default_summary = f"{locked.description}\n\n{locked.response_text}".strip()
     case = CaseStudy.objects.create(

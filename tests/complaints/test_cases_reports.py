@@ -157,3 +157,25 @@ def test_recovery_effect_counts_detractors_who_became_promoters(resolved, manage
     effect = selectors.recovery_effect(manager)
     assert effect.detractors_before == 1
     assert effect.became_promoters == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "length"),
+    [
+        ("title_en", 201),
+        ("title_zh", 201),
+        ("lessons_en", 4001),
+        ("what_worked_zh", 4001),
+        ("summary_en", 4001),
+    ],
+)
+def test_a_case_text_over_its_limit_is_refused_on_its_field_and_nothing_is_published(
+    resolved, manager, field, length
+):
+    texts = {"title_zh": "委员会延期未通知", "title_en": "", "lessons_zh": "每周同步", "lessons_en": ""}
+
+    with pytest.raises(ValidationError) as refused:
+        services.case_publish(complaint=resolved, by=manager, **{**texts, field: "x" * length})
+
+    assert list(refused.value.message_dict) == [field]
+    assert not CaseStudy.objects.exists()
