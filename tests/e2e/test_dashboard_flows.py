@@ -165,3 +165,21 @@ def test_the_client_satisfaction_chart_draws_each_score_against_its_whole_scale(
 
     assert errors == []
     assert scales == [[0, 10, "left"], [1, 5, "right"]]
+
+
+@pytest.mark.parametrize(
+    ("viewport", "actions_first"), [(PHONE, True), ({"viewport": {"width": 1366, "height": 900}}, False)]
+)
+def test_on_a_phone_the_projects_actions_come_before_its_timeline(
+    chromium, live_server, rm_world, viewport, actions_first
+):
+    page = chromium.new_page(**viewport)
+    log_in(page, live_server, rm_world["rm"])
+
+    page.goto(f"{live_server.url}/projects/{rm_world['project'].pk}/")
+    actions = page.locator("#log-touchpoint").bounding_box()
+    commitments = page.locator(".col-main").bounding_box()
+
+    assert (actions["y"] < commitments["y"]) is actions_first
+    if not actions_first:
+        assert actions["x"] > commitments["x"]  # side by side
