@@ -301,7 +301,8 @@ def complaint_create(
         source_key=source_key,
     )
     _set_deadlines(complaint)
-    complaint.full_clean(exclude=["reference"])
+    # The source key's uniqueness is the database's to settle (`_complaint_once` takes the first).
+    complaint.full_clean(exclude=["reference", "source_key"])
     complaint.save()
     local_year = deadlines.local_date(received_at, policy.timezone).year
     complaint.reference = f"CP-{local_year}-{complaint.pk:06d}"
@@ -315,6 +316,12 @@ def complaint_create(
 
 # A complaint repeated word for word within this time was sent twice, not made twice.
 REPEAT_WINDOW = timedelta(minutes=10)
+SENT_TWICE = "sent_twice"  # the refusal's code: the sender's first attempt was recorded
+
+
+def was_sent_twice(error: ValidationError) -> bool:
+    """Whether `complaint_create` refused a repeat of a complaint it has just recorded."""
+    return any(e.code == SENT_TWICE for e in getattr(error, "error_dict", {}).get("description", []))
 
 
 def _check_not_sent_twice(*, project: FinancingProject, contact: Contact, description: str, now) -> None:
@@ -327,14 +334,9 @@ def _check_not_sent_twice(*, project: FinancingProject, contact: Contact, descri
         .first()
     )
     if first is not None:
-        raise ValidationError(
-            {
-                "description": _(
-                    "This complaint was recorded a moment ago as %(reference)s; it is not recorded twice."
-                )
-                % {"reference": first}
-            }
-        )
+        message = _("This complaint was recorded a moment ago as %(reference)s; it is not recorded twice.")
+        refusal = ValidationError(message % {"reference": first}, code=SENT_TWICE)
+        raise ValidationError({"description": refusal})
 
 
 def guess_category(text: str) -> str:

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cem.client_pages import language_choices, link_not_valid, requested_language
 from cem.ratelimit import over_limit
-from complaints.services import complaint_raise_from_client
+from complaints.services import complaint_raise_from_client, was_sent_twice
 from finance_projects.models import MAX_EXPECTED_DAYS, CommitmentStatus, Stage
 from finance_projects.services import status_link_resolve
 
@@ -65,9 +65,10 @@ def status_page(request, token: str):
                         description=form.cleaned_data["description"],
                     )
                 except ValidationError as exc:
-                    add_service_errors(form, exc)
-                    status = 400
-                else:
+                    if not was_sent_twice(exc):  # a double click: the first one was recorded
+                        add_service_errors(form, exc)
+                        status = 400
+                if status == 200:
                     return redirect(f"{request.path}?sent=1&lang={language}")
             else:
                 status = 400

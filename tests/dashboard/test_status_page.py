@@ -254,3 +254,14 @@ def test_the_concern_label_in_chinese_ends_with_its_question_mark_alone(client, 
     body = client.get(url(token) + "?lang=zh-hans").content.decode()
 
     assert '<label for="id_description">您担心什么？</label>' in body
+
+
+def test_a_concern_sent_twice_by_a_double_click_ends_on_the_thank_you_both_times(client, link, project):
+    _link, token = link
+    words = {"description": "Nobody has told us about the rate for three weeks."}
+
+    first, second = (client.post(url(token), words, REMOTE_ADDR="10.0.0.20") for _ in range(2))
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert "sent=1" in second["Location"]
+    assert project.complaints.count() == 1
