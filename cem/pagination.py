@@ -15,7 +15,8 @@ class StandardPagination(PageNumberPagination):
         asked = request.query_params.get(self.page_size_query_param)
         if asked is None:
             return self.page_size
-        if not (asked.isascii() and asked.isdigit() and 1 <= int(asked) <= self.max_page_size):
+        fits = asked.isascii() and asked.isdigit() and len(asked) <= len(str(self.max_page_size))
+        if not (fits and 1 <= int(asked) <= self.max_page_size):
             raise ValidationError(
                 {
                     self.page_size_query_param: [

@@ -47,6 +47,10 @@ class DateTimeField(serializers.DateTimeField):
         return moment
 
 
+# What DRF's browsable API posts beside the fields: not data.
+FORM_TRANSPORT_KEYS = frozenset({"csrfmiddlewaretoken", "_method", "_content", "_content_type"})
+
+
 # DRF's, with the model's date-times read through the `DateTimeField` above, and a body naming
 # a field the serializer does not have (a typo, a field of another resource), or setting on
 # create or PATCH one the server keeps, refused on that field instead of quietly ignored: the
@@ -69,6 +73,8 @@ class ModelSerializer(serializers.ModelSerializer):
         setting_only_writable = self.instance is None or self.partial
         refused = {}
         for name in data:
+            if name in FORM_TRANSPORT_KEYS:
+                continue
             field = self.fields.get(name)
             if field is None:
                 refused[name] = [_("Unknown field.")]

@@ -145,3 +145,20 @@ def test_a_commitment_cannot_be_made_in_another_persons_name_or_already_fulfille
     assert response.status_code == 400
     assert sorted(response.json()) == ["created_by", "status"]
     assert not project.commitments.exists()
+
+
+def test_the_browsable_apis_form_still_creates(client, owner, project):
+    client.force_login(owner)
+
+    response = client.post(
+        "/api/v1/touchpoints/",
+        {
+            "csrfmiddlewaretoken": "sent-by-the-form",
+            "project": project.pk,
+            "channel": "call",
+            "occurred_at": timezone.now().isoformat(),
+            "summary": "Discussed the term sheet.",
+        },
+    )
+
+    assert response.status_code == 201, response.content
