@@ -4,7 +4,7 @@ and the alerts that the early-warning scans raise about them."""
 from datetime import datetime
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import DecimalValidator, MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -215,7 +215,11 @@ class FinancingProject(ScanOwnedFields, models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     code = models.CharField(_("code"), max_length=40, unique=True)
-    amount = models.DecimalField(_("amount"), max_digits=AMOUNT_MAX_DIGITS, decimal_places=2)
+    # The column keeps its 18 digits, so an amount stored before the limit still reads and
+    # migrating needs no rewrite; a new or changed amount is held to AMOUNT_MAX_DIGITS.
+    amount = models.DecimalField(
+        _("amount"), max_digits=18, decimal_places=2, validators=[DecimalValidator(AMOUNT_MAX_DIGITS, 2)]
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
     stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, default=Stage.INQUIRY)
     status = models.CharField(

@@ -193,3 +193,16 @@ def test_a_department_typed_freely_before_becomes_its_owners():
         "none": "",
     }
     call_command("migrate", verbosity=0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_holding_new_amounts_to_fifteen_digits_alters_no_column():
+    executor = MigrationExecutor(connection)
+    migration = executor.loader.get_migration("finance_projects", "0014_project_amount_fits_fifteen_digits")
+
+    before = executor.loader.project_state(("finance_projects", "0013_note_length_limits"))
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        migration.apply(before, editor, collect_sql=True)
+
+    assert [sql for sql in editor.collected_sql if not sql.startswith("--")] == []
