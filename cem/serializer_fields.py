@@ -28,8 +28,9 @@ OUT_OF_RANGE = format_lazy(_("Choose a date between {first} and {last}."), first
 
 
 def in_range(moment: datetime) -> bool:
-    """Whether an aware `moment` is one the product takes (comparing converts no zone)."""
-    return EARLIEST <= moment <= LATEST
+    """Whether an aware `moment` falls on a day the product takes, in the current time zone (the
+    reader's): the bounds with a day to spare first, so the conversion cannot overflow."""
+    return EARLIEST <= moment <= LATEST and FIRST_DAY <= timezone.localtime(moment).date() <= LAST_DAY
 
 
 class DateTimeField(serializers.DateTimeField):

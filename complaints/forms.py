@@ -62,7 +62,7 @@ class ResolveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     response_channel = forms.ChoiceField(label=_("Sent by"), choices=ResponseChannel.choices)
-    response_sent_at = forms.DateTimeField(label=_("Sent at"), required=False, widget=DATETIME)
+    response_sent_at = DateTimeField(label=_("Sent at"), required=False, widget=DATETIME)
     root_cause = forms.ChoiceField(
         label=_("Root cause"), choices=[("", "—"), *RootCause.choices], required=False
     )

@@ -155,7 +155,7 @@ class ResponseCategoriesForm(forms.Form):
 class FollowUpForm(forms.Form):
     """The call back to the client after a survey response."""
 
-    contacted_at = forms.DateTimeField(label=_("Client contacted at"), widget=DATETIME_INPUT)
+    contacted_at = DateTimeField(label=_("Client contacted at"), widget=DATETIME_INPUT)
     outcome = forms.CharField(label=_("Outcome"), max_length=4000, widget=TEXTAREA)
 
 

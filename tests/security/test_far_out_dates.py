@@ -221,3 +221,31 @@ def test_every_writable_date_time_in_the_api_is_the_guarded_field():
 
     assert len(serializer_classes) > 20
     assert bare == []
+
+
+@pytest.mark.parametrize(
+    ("moment", "taken"),
+    [("1999-12-31T23:59:00+08:00", False), ("2000-01-01T00:00:00+08:00", True)],  # in Shanghai
+)
+def test_the_first_day_is_read_in_the_readers_zone(api_as, owner, project, moment, taken):
+    answer = api_as(owner).post(
+        "/api/v1/touchpoints/",
+        {"project": project.pk, "channel": "call", "occurred_at": moment, "summary": "Update call."},
+        format="json",
+    )
+
+    assert (answer.status_code == 201) is taken, answer.content
+
+
+@pytest.mark.parametrize(
+    ("moment", "taken"),
+    [("2099-12-31T23:59:00+08:00", True), ("2100-01-01T00:00:00+08:00", False)],  # in Shanghai
+)
+def test_the_last_day_is_read_in_the_readers_zone(api_as, owner, project, moment, taken):
+    answer = api_as(owner).post(
+        "/api/v1/commitments/",
+        {"project": project.pk, "title": "Term sheet", "due_at": moment},
+        format="json",
+    )
+
+    assert (answer.status_code == 201) is taken, answer.content

@@ -7,6 +7,7 @@ outside 2000–2099, next to the field with the site's translated message, and n
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from complaints.models import Complaint, RecoveryAction
 from finance_projects.models import Commitment, Touchpoint
@@ -180,3 +181,14 @@ def test_a_far_out_report_period_is_refused_like_any_bad_date_and_the_report_sti
     assert response.status_code == 200
     if page == "complaints:reports":
         assert response.context["form"].errors == {field: [INVALID_MOMENT]}
+
+
+def test_the_follow_up_and_resolution_times_take_the_same_years():
+    from complaints.forms import ResolveForm
+    from dashboard.forms import FollowUpForm
+
+    with translation.override("en"):
+        follow_up = FollowUpForm({"contacted_at": "1990-06-01T10:00", "outcome": "Called the CFO."})
+        resolution = ResolveForm({"response_sent_at": "1990-06-01T10:00", "response_channel": "email"})
+        assert follow_up.errors["contacted_at"] == [INVALID_MOMENT]
+        assert resolution.errors["response_sent_at"] == [INVALID_MOMENT]
