@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cem.admin import DateRangeAdminMixin
 
+from . import services
 from .models import (
     CaseStudy,
     Complaint,
@@ -42,8 +44,25 @@ class EventInline(DateRangeAdminMixin, admin.TabularInline):
         return False
 
 
+class RecoveryActionForm(forms.ModelForm):
+    """Whom an action may go to, as on the complaint page (`services.check_action_owner`):
+    holding an action shows its complaint."""
+
+    def clean(self):
+        cleaned = super().clean()
+        owner = cleaned.get("owner")
+        complaint = cleaned.get("complaint") or getattr(self.instance, "complaint", None)
+        if owner is not None and complaint is not None and {"owner", "complaint"} & set(self.changed_data):
+            try:
+                services.check_action_owner(owner, complaint.project)
+            except forms.ValidationError as error:
+                self.add_error("owner", error.message_dict["owner"])
+        return cleaned
+
+
 class ActionInline(DateRangeAdminMixin, admin.TabularInline):
     model = RecoveryAction
+    form = RecoveryActionForm
     fields = ["kind", "description", "owner", "due_at", "done_at"]
     readonly_fields = ["done_at"]
     extra = 0
@@ -135,6 +154,7 @@ class ComplaintEventAdmin(DateRangeAdminMixin, admin.ModelAdmin):
 
 @admin.register(RecoveryAction)
 class RecoveryActionAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+    form = RecoveryActionForm
     list_display = ["complaint", "kind", "owner", "due_at", "done_at"]
     list_filter = ["kind"]
     raw_id_fields = ["complaint", "owner", "created_by"]

@@ -103,7 +103,7 @@ class RecoveryActionForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only who may be named (`services._check_action_owner`): who sees the project, and
+        # Only who may be named (`services.check_action_owner`): who sees the project, and
         # department staff.
         self.fields["owner"].queryset = recovery_action_owners(project)
 

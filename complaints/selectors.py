@@ -123,7 +123,7 @@ def can_handle(user: User, complaint: Complaint) -> bool:
 
 def recovery_action_owners(project: FinancingProject) -> QuerySet[User]:
     """Whom a recovery action on a complaint about `project` may be handed to
-    (`services._check_action_owner`): the active users who see the project, and the active
+    (`services.check_action_owner`): the active users who see the project, and the active
     department staff, by name."""
     return User.objects.filter(
         Q(pk__in=users_who_see(project).values("pk")) | Q(is_active=True, role=Role.DEPARTMENT)

@@ -202,7 +202,7 @@ def _check_assignee(owner: User | None, project: FinancingProject) -> None:
         raise ValidationError({"owner": _("This person cannot see the complaint's project.")})
 
 
-def _check_action_owner(owner: User | None, project: FinancingProject) -> None:
+def check_action_owner(owner: User | None, project: FinancingProject) -> None:
     """A recovery action is handed to an active user who can see the complaint's project, or to
     department staff (bank-wide risk, legal and credit own the actions handed to them): holding an
     action shows its complaint, so anyone else would be shown another team's complaint."""
@@ -913,7 +913,7 @@ def recovery_action_add(
     if kind not in RecoveryKind.values:
         raise ValidationError({"kind": _("Unknown kind of recovery action.")})
     description = _require_text(description, "description", _("Describe the action."))
-    _check_action_owner(owner, locked.project)
+    check_action_owner(owner, locked.project)
     if due_at is None:
         raise ValidationError({"due_at": _("Give the action a due date.")})
     action = RecoveryAction.objects.create(

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from complaints import services
@@ -146,3 +147,41 @@ def test_another_teams_rm_named_on_the_page_is_refused_on_the_owner_field(
     assert list(response.context["forms"]["add_action"].errors) == ["owner"]
     assert says(response.content.decode(), CANNOT_SEE)
     assert not RecoveryAction.objects.exists()
+
+
+def test_the_admin_refuses_to_hand_an_action_to_another_teams_rm(
+    client, admin_user, complaint, owner, outsider
+):
+    action = services.recovery_action_add(
+        complaint=complaint,
+        kind="apology",
+        description="Call the CFO.",
+        owner=owner,
+        due_at=complaint.received_at + timedelta(days=3),
+        by=admin_user,
+    )
+    client.force_login(admin_user)
+    url = reverse("admin:complaints_recoveryaction_change", args=[action.pk])
+    day, time = timezone.localtime(action.due_at).strftime("%Y-%m-%d %H:%M:%S").split()
+
+    response = client.post(
+        url,
+        {
+            "complaint": complaint.pk,
+            "kind": "apology",
+            "description": "Call the CFO.",
+            "owner": outsider.pk,
+            "due_at_0": day,
+            "due_at_1": time,
+            "done_at_0": "",
+            "done_at_1": "",
+            "created_by": "",
+            "created_at_0": day,
+            "created_at_1": time,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["owner"]
+    assert RecoveryAction.objects.get(pk=action.pk).owner == owner
