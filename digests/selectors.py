@@ -12,6 +12,7 @@ from django.db.models import Avg, Count, Exists, F, FloatField, OuterRef, Q, Que
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from accounts.models import Role, Team, User
 from complaints.models import Complaint
@@ -253,6 +254,11 @@ class Digest:
     @property
     def needs_attention(self) -> bool:
         return bool(self.critical_alerts or self.due_commitments or self.health_drops or self.detractors)
+
+    @property
+    def scope_text(self) -> str:
+        """The teams covered, as a list in the language being rendered (、 in Chinese)."""
+        return pgettext("list separator", ", ").join(str(name) for name in self.scope)
 
     # What each list leaves out (it shows LIST_LIMIT of its count): said under it, so the count
     # in its heading and the rows agree.

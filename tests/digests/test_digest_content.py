@@ -152,3 +152,17 @@ def test_a_list_that_shows_every_row_says_nothing_more(week10, manager):
     rendered = render_digest(build_digest(recipient=manager, week=W10))
 
     assert "more on the dashboard" not in rendered.text + rendered.html
+
+
+def test_the_teams_covered_are_listed_in_the_digests_language(week10, manager, other_team):
+    from django.utils import translation
+
+    other_team.manager = manager
+    other_team.save()
+    digest = build_digest(recipient=manager, week=W10)
+
+    with translation.override("zh-hans"):
+        assert digest.scope_text == "、".join(digest.scope)
+    with translation.override("en"):
+        assert digest.scope_text == ", ".join(digest.scope)
+    assert len(digest.scope) == 2

@@ -160,5 +160,5 @@ def test_a_preview_in_another_language_than_the_digest_keeps_the_digest_in_one_l
 
     page = client.get(PREVIEW, {"week": "2025-W10"}).content.decode()  # the page in English
 
-    assert "范围: 您本人负责的项目" in page
+    assert "范围：您本人负责的项目" in page
     assert "Your own portfolio" not in page
