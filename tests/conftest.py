@@ -48,7 +48,8 @@ def _own_redis_database_per_test_process():
     if not settings.REDIS_URL or not worker:
         return
     url = urlsplit(settings.REDIS_URL)
-    database = int(url.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    # Redis has 16 databases unless configured otherwise: past them, workers share one again.
+    database = (int(url.path.strip("/") or 0) + int(worker.removeprefix("gw"))) % 16
     settings.REDIS_URL = settings.CELERY_BROKER_URL = urlunsplit(url._replace(path=f"/{database}"))
     app.conf.broker_url = settings.CELERY_BROKER_URL
 
