@@ -4,12 +4,8 @@ bare English one."""
 import json
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import translation
-from django.views.defaults import server_error
-
-from cem import views as cem_views
 
 pytestmark = pytest.mark.django_db
 
@@ -60,11 +56,11 @@ def test_an_anonymous_visitor_is_not_offered_a_dashboard(client):
     assert "Back to my dashboard" not in response.content.decode()
 
 
-def test_a_server_error_answers_with_the_translated_page(rf):
-    # Django's handler renders 500.html without the request's context (the error may be the
-    # database's); the page needs none.
-    with translation.override("zh-hans"):
-        response = server_error(rf.get("/"))
+@override_settings(ROOT_URLCONF="tests.error_urls")
+def test_a_server_error_answers_with_the_translated_page():
+    browser = Client(raise_request_exception=False)
+
+    response = browser.get("/fails/", HTTP_ACCEPT_LANGUAGE="zh-hans")
 
     assert response.status_code == 500
     assert "出错了" in response.content.decode() and "错误已记录。" in response.content.decode()
@@ -100,9 +96,11 @@ def test_an_unknown_api_address_answers_in_json_like_the_api(client, owner):
     assert response.json() == {"detail": "未找到。"}
 
 
-def test_a_server_error_under_the_api_answers_in_json(rf):
-    with translation.override("en"):
-        response = cem_views.server_error(rf.get("/api/v1/projects/"))
+@override_settings(ROOT_URLCONF="tests.error_urls")
+def test_a_server_error_under_the_api_answers_in_json():
+    browser = Client(raise_request_exception=False)
+
+    response = browser.get("/api/v1/fails/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 500
     assert json.loads(response.content) == {"detail": "A server error occurred."}
