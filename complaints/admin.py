@@ -98,6 +98,10 @@ class ComplaintAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     search_fields = ["reference", "description", "project__code", "project__client__name"]
     date_hierarchy = "received_at"
     list_select_related = ["project", "owner"]
+
+    def has_add_permission(self, request):
+        return False  # recorded on the complaint pages and the API, which start its clock
+
     raw_id_fields = ["project", "contact", "owner", "merged_into"]
     readonly_fields = [
         "reference",
@@ -165,6 +169,9 @@ class FollowUpVisitAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ["complaint", "offset_days", "due_at", "done_at", "cancelled_at"]
     readonly_fields = ["complaint", "touchpoint", "done_by"]
 
+    def has_add_permission(self, request):
+        return False  # scheduled by resolving a complaint
+
 
 @admin.register(ComplaintLink)
 class ComplaintLinkAdmin(DateRangeAdminMixin, admin.ModelAdmin):
@@ -186,3 +193,6 @@ class CaseStudyAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_filter = ["category", "root_cause"]
     search_fields = ["title_zh", "title_en", "summary_zh", "summary_en", "lessons_zh", "lessons_en"]
     readonly_fields = ["complaint", "published_by", "published_at"]
+
+    def has_add_permission(self, request):
+        return False  # published from a resolved complaint's page, which anonymises it

@@ -3,8 +3,10 @@ timeline, service-recovery actions, follow-up visits, client links and the case 
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -23,6 +25,32 @@ class Calendar(models.TextChoices):
     UK = deadlines.CALENDAR_UK, _("United Kingdom (England bank holidays)")
 
 
+# Follow-up visits a policy may schedule after a resolution, each at most a year on.
+MAX_FOLLOWUP_VISITS, MAX_FOLLOWUP_DAY = 10, 365
+
+
+def validate_time_zone(value: str) -> None:
+    """A policy's deadlines are computed in this zone: an unknown one broke every new complaint."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(
+            _("Not a known time zone; use a name such as Asia/Shanghai or Europe/London."), code="invalid"
+        ) from error
+
+
+def validate_followup_days(value) -> None:
+    days_ok = isinstance(value, list) and len(value) <= MAX_FOLLOWUP_VISITS
+    if not days_ok or not all(
+        isinstance(day, int) and not isinstance(day, bool) and 1 <= day <= MAX_FOLLOWUP_DAY for day in value
+    ):
+        raise ValidationError(
+            _("Up to %(visits)d days after the resolution, each from 1 to %(days)d, as a list: [7, 30].")
+            % {"visits": MAX_FOLLOWUP_VISITS, "days": MAX_FOLLOWUP_DAY},
+            code="invalid",
+        )
+
+
 class SlaPolicy(models.Model):
     """The clock a complaint runs on. Seeded with the Chinese regulator's rule and the UK FCA
     DISP preset; operations staff edit them in the admin."""
@@ -31,7 +59,9 @@ class SlaPolicy(models.Model):
     name_zh = models.CharField(_("name (Chinese)"), max_length=120)
     name_en = models.CharField(_("name (English)"), max_length=120)
     calendar = models.CharField(_("holiday calendar"), max_length=8, choices=Calendar.choices)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
     ack_business_days = models.PositiveSmallIntegerField(
         _("acknowledge within (business days)"), default=1, validators=[MinValueValidator(1)]
     )
@@ -61,11 +91,17 @@ class SlaPolicy(models.Model):
         max_digits=14,
         decimal_places=2,
         default=Decimal("10000.00"),
+        validators=[MinValueValidator(0)],
     )
     compensation_currency = models.CharField(
         _("currency of that limit"), max_length=3, choices=Currency.choices, default=Currency.CNY
     )
-    followup_days = models.JSONField(_("follow-up visits after resolution (days)"), default=list, blank=True)
+    followup_days = models.JSONField(
+        _("follow-up visits after resolution (days)"),
+        default=list,
+        blank=True,
+        validators=[validate_followup_days],
+    )
     is_default = models.BooleanField(_("default for new complaints"), default=False)
 
     class Meta:
@@ -80,9 +116,14 @@ class SlaPolicy(models.Model):
                 condition=Q(resolve_days__lte=F("first_extension_to_days"))
                 & Q(first_extension_to_days__lte=F("max_days")),
                 name="sla_extension_limits_ordered",
+                violation_error_message=_(
+                    "The decision days, the extension and the limit must each be at least the one before."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(warn_fraction__gt=0) & Q(warn_fraction__lt=1), name="sla_warn_fraction_0_1"
+                condition=Q(warn_fraction__gt=0) & Q(warn_fraction__lt=1),
+                name="sla_warn_fraction_0_1",
+                violation_error_message=_("The share of the time must be between 0 and 1."),
             ),
         ]
 

@@ -266,7 +266,11 @@ class FinancingProject(ScanOwnedFields, models.Model):
         verbose_name_plural = _("financing projects")
         ordering = ["-created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="project_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="project_amount_positive",
+                violation_error_message=_("The amount must be greater than zero."),
+            ),
             models.CheckConstraint(condition=Q(update_cadence_days__gte=1), name="project_cadence_positive"),
             models.CheckConstraint(
                 condition=Q(update_cadence_days__lte=MAX_UPDATE_CADENCE_DAYS),
