@@ -2,7 +2,6 @@
 exports, the case library, and the client's own page `/c/<token>/`. Views parse input and call
 services; refused steps re-render the page with the reason next to the field."""
 
-import io
 from datetime import datetime, time
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cem.client_pages import language_choices, link_not_valid, requested_language
+from cem.spreadsheets import csv_cell, xlsx_bytes
 from feedback import selectors as feedback_selectors
 
 from . import deadlines, selectors, services
@@ -370,13 +370,11 @@ def reports_export(request, fmt):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 (Chinese text) correctly with a BOM
-        frame.to_csv(response, index=False)
+        frame.map(csv_cell).to_csv(response, index=False)
         return response
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, sheet_name="complaints", engine="openpyxl")
         response = HttpResponse(
-            buffer.getvalue(),
+            xlsx_bytes({"complaints": frame}),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.xlsx"'

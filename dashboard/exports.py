@@ -3,7 +3,6 @@
 Exports use the same scope and filters as the pages: what the viewer sees is what they get."""
 
 import csv
-import io
 from collections.abc import Iterator
 
 import pandas as pd
@@ -13,10 +12,11 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cem.spreadsheets import csv_row, xlsx_bytes
 from finance_projects.models import Stage
 from finance_projects.selectors import portfolio_for
 
-from . import kpis, selectors
+from . import display, kpis, selectors
 from .labels import KPI_LABELS
 from .sql import Scope
 
@@ -64,6 +64,7 @@ def portfolio_records(request) -> Iterator[list]:
     stages = dict(Stage.choices)
     zone = timezone.get_current_timezone()
     now = timezone.now()
+    people = display.People()
 
     def local(moment) -> str:
         return _local(moment, zone)
@@ -82,18 +83,21 @@ def portfolio_records(request) -> Iterator[list]:
             project["open_complaints"],
             project["latest_nps"],
             project["health"],
-            _person(project),
-            str(project["amount"]),
+            _person(project, people),
+            project["amount"],
             project["currency"],
         ]
         for project in table.stream(chunk_size=CHUNK)
     )
 
 
-def _person(project: dict) -> str:
-    """The relationship manager as `str(User)` shows them."""
-    first, last = project["relationship_manager__first_name"], project["relationship_manager__last_name"]
-    return f"{first} {last}".strip() or project["relationship_manager__username"]
+def _person(project: dict, people: display.People) -> str:
+    """The relationship manager as `str(User)` shows them (王伟, Grace Ho)."""
+    return people.name(
+        project["relationship_manager__first_name"],
+        project["relationship_manager__last_name"],
+        project["relationship_manager__username"],
+    )
 
 
 def _stream_csv(name: str, header: list[str], records: Iterator[list]) -> StreamingHttpResponse:
@@ -101,9 +105,9 @@ def _stream_csv(name: str, header: list[str], records: Iterator[list]) -> Stream
 
     def lines():
         yield "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Chinese names)
-        yield writer.writerow(header)
+        yield writer.writerow(csv_row(header))
         for record in records:
-            yield writer.writerow(record)
+            yield writer.writerow(csv_row(record))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
@@ -111,11 +115,7 @@ def _stream_csv(name: str, header: list[str], records: Iterator[list]) -> Stream
 
 
 def _xlsx(name: str, frames: dict[str, pd.DataFrame]) -> HttpResponse:
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for sheet, frame in frames.items():
-            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response = HttpResponse(xlsx_bytes(frames), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
 

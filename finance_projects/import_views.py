@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cem.spreadsheets import csv_row
+
 from .imports import COLUMNS, MAX_UPLOAD_BYTES, can_import, import_job_create, import_jobs_for, template_csv
 from .models import ImportKind
 from .tasks_import import import_job_start
@@ -98,7 +100,7 @@ def import_errors_csv(request, pk):
     response.write("\ufeff")  # so Excel opens UTF-8 (Chinese text) correctly
     writer = csv.writer(response)
     writer.writerow([_("Line"), _("Column"), _("Problem")])
-    writer.writerows([entry["line"], entry["column"], entry["message"]] for entry in job.errors)
+    writer.writerows(csv_row([entry["line"], entry["column"], entry["message"]]) for entry in job.errors)
     return response
 
 
