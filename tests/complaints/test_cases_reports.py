@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from complaints import selectors, services
 from complaints.models import CaseStudy
@@ -179,3 +180,18 @@ def test_a_case_text_over_its_limit_is_refused_on_its_field_and_nothing_is_publi
 
     assert list(refused.value.message_dict) == [field]
     assert not CaseStudy.objects.exists()
+
+
+def test_a_complaint_still_unacknowledged_past_its_deadline_counts_as_late(
+    project, contact, teammate, manager, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    on_time = ComplaintFactory(project=project, contact=contact)
+    services.complaint_acknowledge(complaint=on_time, by=teammate)
+    ComplaintFactory(project=project, contact=contact)  # never acknowledged
+    time_machine.shift(timedelta(days=5))
+    ComplaintFactory(project=project, contact=contact)  # received now: not due yet
+
+    report = selectors.complaint_report(selectors.report_rows(manager))
+
+    assert report.ack_on_time == 50.0
