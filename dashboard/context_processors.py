@@ -3,7 +3,15 @@
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve, reverse
 
+from finance_projects.imports import can_import
+
 READ_METHODS = ("GET", "HEAD")
+
+
+def navigation(request: HttpRequest) -> dict:
+    """What the navigation offers beyond the role checks it makes itself: the bulk import."""
+    user = getattr(request, "user", None)
+    return {"may_import": user is not None and can_import(user)}
 
 
 def language_next(request: HttpRequest) -> dict:

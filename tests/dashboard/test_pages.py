@@ -801,3 +801,10 @@ def test_department_staff_count_only_the_open_complaints_they_can_open(
         row["open_complaints"]
         for row in selectors.PortfolioTable(Scope.of(owner), filters=selectors.PortfolioFilters())[0:25]
     ] == [2]
+
+
+def test_the_navigation_leads_to_the_bulk_import_for_those_who_may_import(browser, owner, department_user):
+    link = f'<a href="{reverse("import-start")}">'
+
+    assert link in browser(owner).get("/").content.decode()
+    assert link not in browser(department_user).get("/").content.decode()
