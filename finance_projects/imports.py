@@ -129,13 +129,35 @@ def _decode(content: bytes) -> str:
     raise ValidationError({"file": _("The file is not UTF-8 or GB18030 text.")})
 
 
+def _check_no_row_is_wider_than_the_header(text: str) -> None:
+    """A row with more cells than the header names is refused, naming its line. pandas would
+    read the first cell of such a row as an index and every value one column off."""
+    reader = csv.reader(io.StringIO(text))
+    columns = len(next(reader, []))
+    line = reader.line_num
+    for record in reader:
+        first_line, line = line + 1, reader.line_num  # a quoted cell may span lines
+        if len(record) > columns:
+            raise ValidationError(
+                {
+                    "file": _("Line %(line)d has %(cells)d cells; the header names %(columns)d.")
+                    % {"line": first_line, "cells": len(record), "columns": columns}
+                }
+            )
+
+
 def _read_csv(content: bytes) -> pd.DataFrame:
     text = _decode(content)
     if not text.strip():
         raise ValidationError({"file": _("The file is empty.")})
     try:
+        _check_no_row_is_wider_than_the_header(text)
         return pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, on_bad_lines="error"
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            on_bad_lines="error",
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise ValidationError({"file": _("The CSV file cannot be read: %(error)s") % {"error": exc}}) from exc

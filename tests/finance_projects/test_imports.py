@@ -322,3 +322,17 @@ def test_import_job_table_keeps_its_outcome(owner):
     stored = ImportJob.objects.get(pk=job.pk)
     assert (stored.status, stored.imported, stored.created_by) == ("done", 1, owner)
     assert stored.finished_at is not None and stored.started_at is not None
+
+
+def test_a_row_with_a_cell_more_than_the_header_is_refused_naming_its_line(owner, client_org):
+    text = (
+        "code,name,client,amount\n"
+        f"PF-A,Wind,{client_org.name},100,surplus\n"  # line 2: five cells under four headings
+        f"PF-B,Solar,{client_org.name},200\n"
+    )
+
+    job = run(owner, "projects", text)
+
+    assert job.status == ImportStatus.REJECTED
+    assert job.errors == [{"line": 1, "column": "", "message": "Line 2 has 5 cells; the header names 4."}]
+    assert not FinancingProject.objects.exists()
