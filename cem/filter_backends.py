@@ -137,3 +137,23 @@ class StrictOrderingFilter(OrderingFilter):
                 {self.ordering_param: [_("Cannot sort by that. Sort by: %(names)s.") % {"names": allowed}]}
             )
         return valid
+
+
+class RankedOrderingFilter(StrictOrderingFilter):
+    """`StrictOrderingFilter` whose names may be read through another value (`ordered_by`:
+    severity by its rank, not alphabetically), with `tie_breakers` after the asked order: many
+    rows share a severity, and ties in any order would repeat or skip rows between pages."""
+
+    ordered_by: dict[str, str] = {}
+    tie_breakers: tuple[str, ...] = ()
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        terms = [
+            ("-" if term.startswith("-") else "") + self.ordered_by.get(term.lstrip("-"), term.lstrip("-"))
+            for term in ordering
+        ]
+        named = {term.lstrip("-") for term in terms}
+        return terms + [term for term in self.tie_breakers if term.lstrip("-") not in named]

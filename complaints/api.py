@@ -16,7 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import User
-from cem.filter_backends import StrictFilterBackend, StrictOrderingFilter
+from cem.filter_backends import RankedOrderingFilter, StrictFilterBackend
 from cem.serializer_fields import DateTimeField, ModelSerializer
 from finance_projects.filters import BooleanFilter, IdFilter
 from finance_projects.models import Currency, RootCause
@@ -177,25 +177,10 @@ class FollowUpFilter(filters.FilterSet):
         fields = ["complaint"]
 
 
-# What `?ordering=` names, ordered by: severity by rank (`selectors.with_severity_rank`).
-_ORDERED_BY = {"severity": "severity_rank"}
-
-
-class ComplaintOrdering(StrictOrderingFilter):
-    """`?ordering=severity` sorts by rank (low < medium < high < critical), not alphabetically;
-    ties (many complaints share a severity) come newest first, then by id, so pages neither repeat
-    nor skip a row."""
-
-    def get_ordering(self, request, queryset, view):
-        ordering = super().get_ordering(request, queryset, view)
-        if not ordering:
-            return ordering
-        terms = [
-            ("-" if term.startswith("-") else "") + _ORDERED_BY.get(term.lstrip("-"), term.lstrip("-"))
-            for term in ordering
-        ]
-        named = {term.lstrip("-") for term in terms}
-        return terms + [term for term in ("-received_at", "-id") if term.lstrip("-") not in named]
+class ComplaintOrdering(RankedOrderingFilter):
+    # Severity by rank (low < medium < high < critical, `selectors.with_severity_rank`).
+    ordered_by = {"severity": "severity_rank"}
+    tie_breakers = ("-received_at", "-id")
 
 
 class ComplaintViewSet(

@@ -14,7 +14,7 @@ from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from accounts.models import User
-from cem.filter_backends import StrictFilterBackend, StrictOrderingFilter
+from cem.filter_backends import RankedOrderingFilter, StrictFilterBackend
 from cem.serializer_fields import DateTimeField, ModelSerializer
 
 from .. import alerts, selectors
@@ -87,24 +87,10 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["open", "kind", "severity", "project", "assignee"]
 
 
-# What `?ordering=` names, ordered by: the value the list shows as `last_seen_at`
-# (`with_last_seen`), and severity by rank (info < warning < critical), not alphabetically.
-_ORDERED_BY = {"last_seen_at": "seen_at", "severity": "severity_rank"}
-
-
-class AlertOrdering(StrictOrderingFilter):
-    def get_ordering(self, request, queryset, view):
-        ordering = super().get_ordering(request, queryset, view)
-        if not ordering:
-            return ordering
-        terms = [
-            ("-" if term.startswith("-") else "") + _ORDERED_BY.get(term.lstrip("-"), term.lstrip("-"))
-            for term in ordering
-        ]
-        # Ties (three severities) would come back in any order, so pages could repeat or skip rows.
-        if not any(term.lstrip("-") == "id" for term in terms):
-            terms += ["-opened_at", "-id"]
-        return terms
+class AlertOrdering(RankedOrderingFilter):
+    # `last_seen_at` as the list shows it (`with_last_seen`); severity by rank (info < critical).
+    ordered_by = {"last_seen_at": "seen_at", "severity": "severity_rank"}
+    tie_breakers = ("-opened_at", "-id")
 
 
 @extend_schema_view(

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from complaints import services
-from complaints.models import CaseStudy, Complaint, ComplaintEvent, FollowUpVisit, RecoveryAction, Status
-from finance_projects.models import Touchpoint
+from complaints.models import Complaint, Status
+from tests.complaints.world import world
 from tests.factories import ComplaintFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,21 +27,6 @@ APPROVAL_REASON = "Only she knows the borrower."
 
 def says(page: str, text: str) -> bool:
     return text in page or text.replace("'", "&#x27;") in page
-
-
-def world():
-    """Everything a complaint step could write, to show a refused one wrote nothing."""
-    complaints = list(Complaint.objects.order_by("pk").values())
-    for row in complaints:
-        row.pop("updated_at")
-    return (
-        complaints,
-        list(ComplaintEvent.objects.order_by("pk").values_list("pk", "kind")),
-        list(RecoveryAction.objects.order_by("pk").values()),
-        list(FollowUpVisit.objects.order_by("pk").values()),
-        Touchpoint.objects.count(),
-        CaseStudy.objects.count(),
-    )
 
 
 # --- the handling steps, each from the state it applies to ---------------------------------

@@ -6,34 +6,19 @@ and on the pages, and nothing is saved. 100,000 characters used to be accepted."
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from complaints import services
-from complaints.models import Complaint, ComplaintEvent, FollowUpVisit, RecoveryAction
+from complaints.models import Complaint
 from finance_projects.models import NOTE_MAX_CHARS, Touchpoint
+from tests.complaints.world import world
 from tests.factories import InvitationFactory, SurveyResponseFactory
 
 pytestmark = pytest.mark.django_db
 
 AT_THE_LIMIT = "话" * NOTE_MAX_CHARS
 OVER_THE_LIMIT = AT_THE_LIMIT + "。"
-
-
-def world():
-    """Everything a complaint step could write, to show a refused one wrote nothing."""
-    complaints = list(Complaint.objects.order_by("pk").values())
-    for row in complaints:
-        row.pop("updated_at")
-    return (
-        complaints,
-        list(ComplaintEvent.objects.order_by("pk").values_list("pk", "kind")),
-        list(RecoveryAction.objects.order_by("pk").values()),
-        list(FollowUpVisit.objects.order_by("pk").values()),
-        Touchpoint.objects.count(),
-        len(mail.outbox),
-    )
 
 
 def new_complaint(project, contact, **fields):
