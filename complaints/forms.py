@@ -178,3 +178,10 @@ class CaseFilterForm(forms.Form):
 class ReportFilterForm(forms.Form):
     start = DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The period ends before it starts."))
+        return cleaned

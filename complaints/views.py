@@ -355,6 +355,7 @@ def reports(request):
         request,
         "complaints/reports.html",
         {"form": form, "report": report, "effect": effect, "query": request.GET.urlencode()},
+        status=400 if form.errors else 200,  # the period's error shown, over the whole history
     )
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from complaints import selectors, services
@@ -195,3 +196,16 @@ def test_a_complaint_still_unacknowledged_past_its_deadline_counts_as_late(
     report = selectors.complaint_report(selectors.report_rows(manager))
 
     assert report.ack_on_time == 50.0
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [({"start": "2026-03-10", "end": "2026-03-01"}, "end"), ({"start": "abc"}, "start")],
+)
+def test_a_report_period_that_is_not_one_says_so_on_its_field(client, manager, query, field):
+    client.force_login(manager)
+
+    response = client.get(reverse("complaints:reports"), query, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert f'id="id_{field}_error"' in response.content.decode()
