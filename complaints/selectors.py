@@ -8,11 +8,12 @@ import pandas as pd
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from feedback.models import SurveyResponse
-from finance_projects.models import FailureCategory, FinancingProject, RootCause
+from finance_projects.models import Currency, FailureCategory, FinancingProject, RootCause
 from finance_projects.selectors import can_edit_project, portfolio_for, users_who_see
 
 from .models import (
@@ -24,6 +25,7 @@ from .models import (
     ComplaintEvent,
     FollowUpVisit,
     RecoveryAction,
+    Severity,
     Status,
 )
 
@@ -241,6 +243,35 @@ def report_rows(user: User, *, start: datetime | None = None, end: datetime | No
     ):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
+
+
+def report_export_frame(frame: pd.DataFrame, zone) -> pd.DataFrame:
+    """`report_rows` as the export shows them: headings and codes in the reader's language, and
+    moments to the minute in `zone`, named in their heading (a spreadsheet keeps no zone)."""
+    shown = frame.copy()
+    choices = {
+        "channel": Channel,
+        "category": FailureCategory,
+        "severity": Severity,
+        "status": Status,
+        "root_cause": RootCause,
+        "compensation_currency": Currency,
+    }
+    for column, kind in choices.items():
+        labels = {value: str(label) for value, label in kind.choices}
+        shown[column] = shown[column].map(lambda value, labels=labels: labels.get(value, value or ""))
+    headings = []
+    for column in shown.columns:
+        if column in ("team", "project"):
+            heading = _("Team") if column == "team" else _("Project")
+        else:
+            heading = capfirst(str(Complaint._meta.get_field(column).verbose_name))
+        if str(shown[column].dtype).startswith("datetime64"):
+            shown[column] = shown[column].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+            heading = f"{heading} ({zone})"
+        headings.append(heading)
+    shown.columns = headings
+    return shown
 
 
 @dataclass

@@ -362,10 +362,8 @@ def reports(request):
 @login_required
 def reports_export(request, fmt):
     _form, start, end = _period(request)
-    frame = selectors.report_rows(request.user, start=start, end=end)
-    for column in frame.columns:
-        if str(frame[column].dtype).startswith("datetime64"):
-            frame[column] = frame[column].dt.tz_convert(timezone.get_current_timezone()).dt.tz_localize(None)
+    rows = selectors.report_rows(request.user, start=start, end=end)
+    frame = selectors.report_export_frame(rows, timezone.get_current_timezone())
     stamp = timezone.localdate().isoformat()
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -2,6 +2,7 @@
 
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -314,3 +315,16 @@ def test_api_sorts_complaints_by_severity_rank_with_ties_newest_first(api_as, pr
 
     assert listed("-severity") == [*made["critical"], *made["high"], *made["medium"], *made["low"]]
     assert listed("severity") == [*made["low"], *made["medium"], *made["high"], *made["critical"]]
+
+
+def test_the_export_reads_like_the_pages_headings_labels_and_local_minutes(client, resolved, manager):
+    manager.time_zone = "Asia/Shanghai"
+    manager.save()
+    client.force_login(manager)
+
+    text = client.get(reverse("complaints:export", args=["csv"]), HTTP_ACCEPT_LANGUAGE="en").content
+    header, row = text.decode("utf-8-sig").splitlines()[:2]
+
+    assert header.startswith("Reference,Received at (Asia/Shanghai),Channel,Category,Severity,Status,")
+    received = timezone.localtime(resolved.received_at, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert row.startswith(f"{resolved.reference},{received},Email,Late information,Medium,Resolved,")
