@@ -105,10 +105,11 @@ def test_the_project_services_refuse_a_cadence_over_a_year_on_the_field(owner, c
 
 @pytest.mark.django_db
 def test_the_cadence_limit_is_explained_in_chinese(owner, project):
-    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
-        services.project_update(project=project, update_cadence_days=HUGE_CADENCE)
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as error:
+            services.project_update(project=project, update_cadence_days=HUGE_CADENCE)
+        (message,) = error.value.message_dict["update_cadence_days"]  # lazy: read in Chinese
 
-    (message,) = error.value.message_dict["update_cadence_days"]
     assert "365" in message
     assert "天" in message
 
@@ -207,10 +208,11 @@ def test_a_stage_expected_to_take_over_ten_years_is_refused_on_the_field_in_chin
     definition = StageDefinition.objects.get(stage="inquiry")
     definition.expected_days = MAX_EXPECTED_DAYS + 1
 
-    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
-        definition.full_clean()
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as error:
+            definition.full_clean()
+        (message,) = error.value.message_dict["expected_days"]  # lazy: read in Chinese
 
-    (message,) = error.value.message_dict["expected_days"]
     assert "3650" in message
     assert "Ensure" not in message
 
