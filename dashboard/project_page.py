@@ -587,10 +587,10 @@ def open_commitment_rows(commitments: list[dict], *, at: datetime) -> list[dict]
 
 
 def with_actions(rows: list[dict], request, *, can_edit: bool) -> list[dict]:
-    """Mark the open commitments the viewer may fulfil or give a new date (`commitment_action`'s
-    rule: who may edit the project, else the commitment's owner) and give each its blank new-date
-    form. The form is rendered once, not once per row; each row's copy gets the commitment's ids
-    (no two fields on the page share one)."""
+    """Mark the open commitments the viewer may fulfil or give a new date (the rule of
+    `can_change_commitment`, with `can_edit` known once for the page) and give each its blank
+    new-date form. The form is rendered once, not once per row; each row's copy gets the
+    commitment's ids (no two fields on the page share one)."""
     blank = render_to_string(
         "dashboard/partials/fields.html", {"form": RenegotiateForm(commitment_pk=0)}, request=request
     )

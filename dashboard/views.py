@@ -39,6 +39,7 @@ from finance_projects.models import (
 )
 from finance_projects.selectors import (
     alerts_for,
+    can_change_commitment,
     can_edit_project,
     client_projects_for,
     commitments_for,
@@ -634,7 +635,7 @@ def _response_action(request, project, action: str):
 def commitment_action(request, pk: int, action: str):
     commitment = get_object_or_404(commitments_for(request.user).select_related("project"), pk=pk)
     project = get_project_for(request.user, commitment.project_id)
-    if not can_edit_project(request.user, project) and commitment.owner_id != request.user.pk:
+    if not can_change_commitment(request.user, commitment):
         raise PermissionDenied
     renegotiate_form = None
     try:

@@ -195,6 +195,12 @@ def assignable_users_for(user: User) -> QuerySet[User]:
     return users.filter(Q(team_id__in=team_ids) | Q(role=Role.DEPARTMENT))
 
 
+def can_change_commitment(user: User, commitment: Commitment) -> bool:
+    """Who may fulfil a commitment or agree its new date: its owner (department staff included),
+    or whoever may edit its project."""
+    return commitment.owner_id == user.pk or can_edit_project(user, commitment.project)
+
+
 def can_edit_project(user: User, project: FinancingProject) -> bool:
     """Department staff see what is assigned to them but do not change the project itself."""
     if user.is_admin_role or user.is_manager:

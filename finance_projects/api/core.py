@@ -197,7 +197,7 @@ class CommitmentViewSet(CoreViewSet):
     @action(detail=True, methods=["post"])
     def fulfil(self, request, pk=None):
         commitment = self.get_object()
-        if commitment.owner_id != request.user.pk and not self.may_edit(request.user, commitment):
+        if not selectors.can_change_commitment(request.user, commitment):
             raise PermissionDenied(_("Only the owner or the project's relationship manager may do this."))
         return self._respond(services.commitment_fulfil(commitment=commitment, by=request.user))
 

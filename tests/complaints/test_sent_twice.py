@@ -1,17 +1,16 @@
 """The same complaint sent twice (a double click, a client's retry) is recorded once and the
 client is told once; a new complaint, or the same words later, is recorded as usual."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from complaints import services
 from complaints.models import Complaint
+from tests.threads import at_once
 
 WORDS = "Nobody has told us about the rate for three weeks."
 
@@ -73,22 +72,8 @@ def test_other_words_or_the_same_words_later_are_new_complaints(project, contact
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sent_at_the_same_moment_are_recorded_once(project, contact):
-    outcomes, start = [], threading.Barrier(2)
+    complaints, refusals = at_once(lambda: record(project, contact))
 
-    def send():
-        start.wait(5)
-        try:
-            outcomes.append(record(project, contact))
-        except ValidationError as error:
-            outcomes.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
-
+    outcomes = complaints + refusals
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Complaint", "ValidationError"]
     assert Complaint.objects.count() == 1

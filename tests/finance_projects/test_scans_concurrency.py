@@ -1,15 +1,14 @@
 """Two workers at once, on PostgreSQL: no duplicate alert, no error, no e-mail sent twice."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from finance_projects import notifications, scans
 from finance_projects.models import Alert, Commitment, StageDefinition
 from tests.factories import AlertFactory, CommitmentFactory, ProjectFactory
+from tests.threads import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -18,23 +17,7 @@ NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
 
 def in_two_threads(work):
     """Run `work()` in two threads released together; the results, or the first error."""
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            results.append(work())
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, errors = at_once(work)
     assert errors == []
     return results
 
