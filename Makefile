@@ -33,7 +33,7 @@ lint: venv
 # Apps with their own catalogue; the project's (locale/) holds templates/ and cem/, so the others
 # are ignored by name there.
 LOCALIZED_APPS := accounts finance_projects feedback complaints dashboard digests
-APPS := $(LOCALIZED_APPS) security control
+APPS := $(LOCALIZED_APPS) security
 
 messages: venv
 	for app in $(LOCALIZED_APPS); do \
