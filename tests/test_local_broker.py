@@ -21,7 +21,8 @@ def test_sending_a_task_writes_only_inside_the_broker_folder_not_the_working_dir
     env = {name: value for name, value in os.environ.items() if name not in ("REDIS_URL", "DATABASE_URL")}
     env.update(DJANGO_SETTINGS_MODULE="cem.settings", PYTHONPATH=str(ROOT), CELERY_BROKER_DIR=str(broker))
 
-    subprocess.run([sys.executable, "-c", SEND_A_TASK], cwd=working_directory, env=env, check=True, timeout=60)
+    command = [sys.executable, "-c", SEND_A_TASK]
+    subprocess.run(command, cwd=working_directory, env=env, check=True, timeout=60)
 
     assert list(working_directory.iterdir()) == []
     assert (broker / "control" / "celery.exchange").exists()
