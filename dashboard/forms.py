@@ -10,6 +10,7 @@ from cem.form_fields import DateTimeField
 from feedback.forms import FailureCategoriesField
 from feedback.models import Survey, SurveyKind
 from finance_projects.models import NOTE_MAX_CHARS, CommitmentKind, Contact, Stage, TouchpointChannel
+from finance_projects.tokens import new_request_key
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -102,9 +103,12 @@ class StatusLinkForm(PageForm):
     id_prefix = "status_link"
     contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none(), widget=Select)
     days = forms.IntegerField(label=_("Valid for (days)"), initial=30)
+    # One per form shown: sending it again (a reload, a double click) shows the same link.
+    request_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, project=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("request_key", new_request_key())
         if project is not None:
             self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id)
 

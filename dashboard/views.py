@@ -564,7 +564,9 @@ def project_action(request, pk: int, action: str):
                     contact=form.cleaned_data["contact"],
                     created_by=user,
                     days=form.cleaned_data["days"],
+                    request_key=form.cleaned_data["request_key"],
                 )
+                del forms["status_link_form"]  # the next one shown asks for another link
                 shown_token = request.build_absolute_uri(reverse("dashboard:status-page", args=[token]))
         else:
             raise Http404

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,7 @@ from .models import (
     StageTransition,
     Touchpoint,
 )
-from .tokens import hash_token, new_token
+from .tokens import hash_token, new_token, token_for_request
 
 
 def _check_note_length(field: str, text: str) -> None:
@@ -643,20 +643,48 @@ def commitment_cancel(*, commitment: Commitment, reason: str, by: User) -> Commi
 
 @transaction.atomic
 def status_link_create(
-    *, project: FinancingProject, contact: Contact, created_by: User, days: int = 30
+    *,
+    project: FinancingProject,
+    contact: Contact,
+    created_by: User,
+    days: int = 30,
+    request_key: str = "",
 ) -> tuple[ProjectStatusLink, str]:
-    """Create a client status link; returns the row and the token, which is never stored."""
+    """Create a client status link; returns the row and the token, which is never stored.
+
+    With a `request_key` (the form's, one per form shown), the same request sent again (the page
+    reloaded, a double click) gets the link it created the first time, shown again, instead of
+    another live link to the client's project.
+    """
     if not 1 <= days <= 365:
         raise ValidationError({"days": _("A link lasts between 1 and 365 days.")})
     check_contact_of_project(project=project, contact=contact)
-    token = new_token()
-    link = ProjectStatusLink.objects.create(
-        project=project,
-        contact=contact,
-        token_hash=hash_token(token),
-        created_by=created_by,
-        expires_at=timezone.now() + timedelta(days=days),
-    )
+    if not request_key:
+        token = new_token()
+    else:
+        request = f"{created_by.pk}:{project.pk}:{contact.pk}:{days}:{request_key}"
+        token = token_for_request("status-link", request)
+        sent_before = ProjectStatusLink.objects.filter(token_hash=hash_token(token)).first()
+        if sent_before is not None and sent_before.is_usable():
+            return sent_before, token
+        if sent_before is not None:  # revoked since: this form asks for a new one
+            request_key, token = "", new_token()
+    fields = {
+        "project": project,
+        "contact": contact,
+        "token_hash": hash_token(token),
+        "created_by": created_by,
+        "expires_at": timezone.now() + timedelta(days=days),
+    }
+    try:
+        with transaction.atomic():
+            link = ProjectStatusLink.objects.create(**fields)
+    except IntegrityError:
+        # The same request at the same moment (both clicks of a double click): the other one
+        # created it.
+        link = ProjectStatusLink.objects.filter(token_hash=fields["token_hash"]).first()
+        if link is None or not request_key:
+            raise
     return link, token
 
 

@@ -13,9 +13,17 @@ from dashboard import selectors
 from dashboard.scans import refresh_health
 from dashboard.sql import Scope
 from finance_projects import services
-from finance_projects.models import Alert, Commitment, FinancingProject, Touchpoint
+from finance_projects.models import Alert, Commitment, FinancingProject, ProjectStatusLink, Touchpoint
 from finance_projects.selectors import clients_for, portfolio_for
-from tests.factories import AlertFactory, ClientFactory, CommitmentFactory, ProjectFactory, TouchpointFactory
+from finance_projects.tokens import hash_token
+from tests.factories import (
+    AlertFactory,
+    ClientFactory,
+    CommitmentFactory,
+    ContactFactory,
+    ProjectFactory,
+    TouchpointFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -524,6 +532,64 @@ def test_creating_a_status_link_shows_the_url_once(browser, owner, project, cont
     assert "/p/" in body
     again = browser(owner).get(reverse("dashboard:project", args=[project.pk])).content.decode()
     assert 'id="new-status-url"' not in again
+
+
+def _status_link_form(client, project) -> dict:
+    """The status-link form's fields as the page renders them (its one-time request key)."""
+    body = client.get(reverse("dashboard:project", args=[project.pk]) + "?form=status_link").content.decode()
+    key = re.search(r'name="request_key" value="([^"]+)"', body)
+    assert key is not None, "the form carries no request key"
+    return {"request_key": key.group(1)}
+
+
+def test_sending_the_status_link_form_again_shows_the_same_link_and_creates_no_other(
+    browser, owner, project, contact
+):
+    client = browser(owner)
+    sent = {**_status_link_form(client, project), "contact": contact.pk, "days": 30}
+    action = reverse("dashboard:project-action", args=[project.pk, "status_link"])
+
+    first, reloaded = client.post(action, sent), client.post(action, sent)
+
+    assert (first.status_code, reloaded.status_code) == (200, 200)
+    assert ProjectStatusLink.objects.filter(project=project).count() == 1
+    assert first.context["new_status_url"] == reloaded.context["new_status_url"]
+    link = ProjectStatusLink.objects.get(project=project)
+    token = first.context["new_status_url"].rstrip("/").rsplit("/", 1)[1]
+    assert link.token_hash == hash_token(token)
+    # The page shown after it offers a new form, which asks for another link.
+    again = {**_status_link_form(client, project), "contact": contact.pk, "days": 30}
+    assert again["request_key"] != sent["request_key"]
+    assert client.post(action, again).context["new_status_url"] != first.context["new_status_url"]
+    assert ProjectStatusLink.objects.filter(project=project).count() == 2
+
+
+def test_a_status_link_revoked_since_is_not_shown_again_by_its_form(browser, owner, project, contact):
+    client = browser(owner)
+    sent = {**_status_link_form(client, project), "contact": contact.pk, "days": 30}
+    action = reverse("dashboard:project-action", args=[project.pk, "status_link"])
+    first = client.post(action, sent)
+    services.status_link_revoke(link=ProjectStatusLink.objects.get(project=project))
+
+    resent = client.post(action, sent)
+
+    assert resent.context["new_status_url"] != first.context["new_status_url"]
+    token = resent.context["new_status_url"].rstrip("/").rsplit("/", 1)[1]
+    assert services.status_link_resolve(token) is not None
+
+
+def test_the_request_key_of_one_form_gives_another_person_or_contact_a_link_of_their_own(
+    owner, teammate, project, contact
+):
+    other_contact = ContactFactory(client=project.client)
+    mine, my_token = services.status_link_create(
+        project=project, contact=contact, created_by=owner, request_key="k"
+    )
+    for who, whom in ((teammate, contact), (owner, other_contact)):
+        theirs, their_token = services.status_link_create(
+            project=project, contact=whom, created_by=who, request_key="k"
+        )
+        assert (theirs.pk, their_token) != (mine.pk, my_token)
 
 
 # --- Client profile --------------------------------------------------------------------------
