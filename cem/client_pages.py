@@ -27,10 +27,12 @@ def language_choices() -> list[tuple[str, str]]:
 
 
 def link_not_valid(request) -> HttpResponse:
-    """The 404 of a link that does not work, whatever the reason (unknown, expired, revoked):
-    the same bytes for each, so a page tells nothing about the token. Rendered without the
-    request, so no per-request value (a CSRF token) varies it; in the language picked, else the
-    browser's."""
+    """The 404 of every client link that does not work (survey, status and complaint links),
+    whatever the reason (unknown, expired, revoked, a token of another kind of link, a survey
+    with nothing left to answer): the same bytes and headers for each, so a page tells nothing
+    about the token. Rendered without the request, so no per-request value (a CSRF token)
+    varies it; in the language picked, else the browser's. Like the pages the links open, it
+    sends no referrer and asks not to be indexed."""
     language = requested_language(request) or translation.get_language()
     with translation.override(language):
         body = render_to_string(
@@ -38,5 +40,7 @@ def link_not_valid(request) -> HttpResponse:
         )
     response = HttpResponse(body, status=404)
     response["Content-Language"] = language
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
     add_never_cache_headers(response)
     return response

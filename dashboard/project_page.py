@@ -46,7 +46,7 @@ from .forms import (
     add_service_errors,
 )
 from .health import compute_health, factor_text
-from .project_responses import ResponseBlocks, response_facts
+from .project_responses import ResponseBlocks, add_follow_up, response_facts
 from .sql import as_datetime, fetch
 
 TIMELINE_LIMIT = 60
@@ -112,19 +112,21 @@ def _event(at, kind, title, detail="", *, tone="", who=None, link=None):
     return {"at": at, "kind": kind, "title": title, "detail": detail, "tone": tone, "who": who, "link": link}
 
 
-# The columns `_survey_events` reads, in order; `editor` and `follower` are name triples.
+# The columns `_survey_events` reads, in order; `editor` and `follower` are name triples. A
+# response comes once per follow-up recorded on it (newest contact first), or once with none.
 SURVEY_COLUMNS = (
     "r.id, r.submitted_at, r.nps, r.csat, r.ces, r.comment, ct.name, r.categories, r.categories_edited_at,"
-    " e.first_name, e.last_name, e.username, r.followed_up_at, r.follow_up_outcome,"
+    " e.first_name, e.last_name, e.username, fu.contacted_at, fu.outcome,"
     " f.first_name, f.last_name, f.username"
 )
 
 
 def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> list[dict]:
     """Every survey response of the project (at most one per invitation, so few), each with its
-    scores, failure categories (and who corrected them) and follow-up; with `complaint_actions`,
-    each with its complaint: the one opened from it to view, or a button to open one. One query:
-    the people come along by their keys, the complaint by its source key (unique, so indexed)."""
+    scores, failure categories (and who corrected them) and every follow-up recorded on it; with
+    `complaint_actions`, each with its complaint: the one opened from it to view, or a button to
+    open one. One query: the people come along by their keys, the follow-ups by their response
+    (one row each), the complaint by its source key (unique, so indexed)."""
     complaint_column, complaint_join, params = "NULL", "", [project.pk]
     if complaint_actions:
         complaint_column = "c.id"
@@ -135,8 +137,10 @@ def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> lis
         " FROM feedback_surveyresponse r JOIN feedback_surveyinvitation i ON i.id = r.invitation_id"
         " JOIN finance_projects_contact ct ON ct.id = i.contact_id"
         " LEFT JOIN accounts_user e ON e.id = r.categories_edited_by_id"
-        f" LEFT JOIN accounts_user f ON f.id = r.followed_up_by_id{complaint_join}"
-        " WHERE i.project_id = %s AND r.submitted_at IS NOT NULL ORDER BY r.submitted_at DESC, r.id DESC",
+        " LEFT JOIN feedback_surveyfollowup fu ON fu.response_id = r.id"
+        f" LEFT JOIN accounts_user f ON f.id = fu.by_id{complaint_join}"
+        " WHERE i.project_id = %s AND r.submitted_at IS NOT NULL"
+        " ORDER BY r.submitted_at DESC, r.id DESC, fu.contacted_at DESC, fu.id DESC",
         params,
     )
     view_url = display.id_link("complaints:detail")
@@ -144,7 +148,11 @@ def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> lis
     people = display.People()
     events = []
     for values in rows:
-        response_id, submitted_at, nps, csat, ces, comment, name, categories, edited_at = values[:9]
+        response_id = values[0]
+        if events and events[-1]["response"]["id"] == response_id:  # another follow-up of the last one
+            add_follow_up(events[-1]["response"], values[12:17], people=people)
+            continue
+        submitted_at, nps, csat, ces, comment, name, categories, edited_at = values[1:9]
         response = response_facts(
             {
                 "id": response_id,
@@ -154,9 +162,7 @@ def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> lis
                 "categories": categories,
                 "categories_edited_at": as_datetime(edited_at),
                 "editor": values[9:12],
-                "followed_up_at": as_datetime(values[12]),
-                "follow_up_outcome": values[13],
-                "follower": values[14:17],
+                "follow_up": values[12:17],
             },
             people=people,
         )

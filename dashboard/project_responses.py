@@ -19,6 +19,7 @@ from finance_projects.models import FailureCategory
 
 from . import display
 from .forms import FollowUpForm, ResponseCategoriesForm
+from .sql import as_datetime
 
 # The scores a response may carry: its column, its name and how it is written.
 SCORES = (("nps", "NPS", "{}"), ("csat", "CSAT", "{}/5"), ("ces", "CES", "{}/7"))
@@ -45,19 +46,32 @@ def category_codes(value) -> list[str]:
 
 
 def response_facts(row: dict, *, people: display.People) -> dict:
-    """What the timeline shows of one response, from its raw columns (see `_survey_events`)."""
+    """What the timeline shows of one response, from its raw columns (see `_survey_events`),
+    with the follow-up of its first row; `add_follow_up` adds those of the next rows."""
     scores = {key: row[key] for key, _name, _pattern in SCORES}
-    return {
+    response = {
         "id": row["id"],
         "scores": scores,
         "detractor": is_detractor_score(**scores),
         "categories": category_codes(row["categories"]),
         "edited_at": row["categories_edited_at"],
         "edited_by": people.name(*row["editor"]),
-        "followed_up_at": row["followed_up_at"],
-        "followed_up_by": people.name(*row["follower"]),
-        "outcome": row["follow_up_outcome"] or "",
+        "follow_ups": [],
     }
+    add_follow_up(response, row["follow_up"], people=people)
+    return response
+
+
+def add_follow_up(response: dict, columns, *, people: display.People) -> None:
+    """Add a follow-up to the response's history from its raw columns: when the client was
+    contacted, the outcome and who (a name triple); nothing when they are empty (a response with
+    no follow-up). Rows come newest contact first, and so does the history."""
+    contacted_at, outcome, *by = columns
+    if contacted_at is None:
+        return
+    response["follow_ups"].append(
+        {"at": as_datetime(contacted_at), "by": people.name(*by), "outcome": outcome or ""}
+    )
 
 
 class ResponseBlocks:
@@ -88,7 +102,7 @@ class ResponseBlocks:
                 "legend": ResponseCategoriesForm.base_fields["categories"].label,
                 "save_categories": _("Save categories"),
                 "record": _("Record the follow-up"),
-                "change": _("Change the follow-up"),
+                "another": _("Record another follow-up"),
                 "contacted_at": follow_up_fields["contacted_at"].label,
                 "outcome": follow_up_fields["outcome"].label,
                 "save_follow_up": _("Save the follow-up"),
@@ -147,18 +161,25 @@ class ResponseBlocks:
         return f'\n          <div class="small tags">{text["categories"]} {tags}{mark}</div>'
 
     def _follow_up(self, response: dict) -> str:
-        when = display.local(response["followed_up_at"], "Y-m-d H:i")
-        if not when:
+        """Every follow-up recorded, newest contact first, each with who and when (in the
+        reader's zone); a detractor's notice while there is none."""
+        if not response["follow_ups"]:
             if response["detractor"]:
                 return f'\n          <div class="small sev-warning">{self.text["pending"]}</div>'
             return ""
-        head = (
-            self.followed_by % {"name": response["followed_up_by"], "when": when}
-            if response["followed_up_by"]
-            else self.followed % {"when": when}
-        )
-        outcome = display.multiline(response["outcome"])
-        return f'\n          <div class="small follow-up"><strong>{escape(head)}</strong> {outcome}</div>'
+        shown = []
+        for follow_up in response["follow_ups"]:
+            when = display.local(follow_up["at"], "Y-m-d H:i")
+            head = (
+                self.followed_by % {"name": follow_up["by"], "when": when}
+                if follow_up["by"]
+                else self.followed % {"when": when}
+            )
+            outcome = display.multiline(follow_up["outcome"])
+            shown.append(
+                f'\n          <div class="small follow-up"><strong>{escape(head)}</strong> {outcome}</div>'
+            )
+        return "".join(shown)
 
     def _form(self, action: str, response: dict, sent: SentBack | None, summary: str, body: str) -> str:
         opened = sent is not None and sent.action == action
@@ -187,12 +208,9 @@ class ResponseBlocks:
         return self._form("categories", response, sent, text["edit"], body)
 
     def _follow_up_form(self, response: dict, sent: SentBack | None) -> str:
+        """A new follow-up, added to those recorded (which stay as they are)."""
         text, pk = self.text, response["id"]
-        done = response["followed_up_at"] is not None
-        contacted_at = self.now
-        if done:
-            contacted_at = timezone.localtime(response["followed_up_at"]).strftime(_INPUT_TIME)
-        outcome = response["outcome"]
+        contacted_at, outcome = self.now, ""
         if sent is not None and sent.action == "follow_up":
             contacted_at, outcome = sent.data.get("contacted_at", ""), sent.data.get("outcome", "")
         body = (
@@ -204,4 +222,5 @@ class ResponseBlocks:
             f"{escape(outcome)}</textarea></div>"
             f'<button type="submit" class="primary small-btn">{text["save_follow_up"]}</button>'
         )
-        return self._form("follow_up", response, sent, text["change" if done else "record"], body)
+        summary = text["another" if response["follow_ups"] else "record"]
+        return self._form("follow_up", response, sent, summary, body)

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from feedback.selectors import responses_for, tagged
+from feedback.selectors import needing_follow_up, responses_for, tagged
 from finance_projects.models import (
     Alert,
     AlertSeverity,
@@ -651,15 +651,15 @@ def response_list(
     data size). The scope is the survey-response API's own (`feedback.selectors.responses_for`),
     and so are the filters: `category` keeps the responses tagged with that failure category (the
     API's `category`), `detractors_only` its `detractor=true`, `pending_only` its
-    `followed_up=false` (no follow-up recorded); `q` searches the client's name and the project's
-    name and code."""
+    `needs_follow_up=true` (detractors with no follow-up recorded yet); `q` searches the client's
+    name and the project's name and code."""
     responses = responses_for(user)
     if category:
         responses = tagged(responses, category)
     if detractors_only:
         responses = responses.filter(is_detractor=True)
     if pending_only:
-        responses = responses.filter(followed_up_at__isnull=True)
+        responses = needing_follow_up(responses)
     if q:
         responses = responses.filter(
             Q(invitation__project__name__icontains=q)

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -196,8 +198,21 @@ class SurveyResponseAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.Mod
         "followed_up_at",
         "followed_up_by",
         "follow_up_outcome",
+        "follow_up_history",
     ]
     actions = ["reanalyse"]
+
+    @admin.display(description=gettext_lazy("every follow-up"))
+    def follow_up_history(self, obj):
+        """Every follow-up recorded on the response, newest contact first (shown, never edited
+        here: they are recorded from the project page or the API)."""
+        rows = [
+            (date_format(timezone.localtime(f.contacted_at), "Y-m-d H:i"), f.by or "—", f.outcome)
+            for f in (obj.follow_ups.select_related("by") if obj.pk else [])
+        ]
+        if not rows:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} · {} · {}</li>", rows))
 
     def has_add_permission(self, request):
         return False

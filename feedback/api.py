@@ -31,7 +31,7 @@ from finance_projects.models import Contact, FailureCategory, FinancingProject
 from finance_projects.selectors import can_edit_project, contacts_for, portfolio_for
 
 from . import selectors, services
-from .models import Question, Survey, SurveyInvitation, SurveyResponse, Trigger
+from .models import Question, Survey, SurveyFollowUp, SurveyInvitation, SurveyResponse, Trigger
 
 
 def _drf_error(error: DjangoValidationError) -> DRFValidationError:
@@ -220,15 +220,24 @@ class ResponseFilter(filters.FilterSet):
     detractor = BooleanFilter(field_name="is_detractor")
     category = filters.ChoiceFilter(choices=FailureCategory.choices, method="filter_category")
     followed_up = BooleanFilter(field_name="followed_up_at", lookup_expr="isnull", exclude=True)
+    needs_follow_up = BooleanFilter(
+        method="filter_needs_follow_up",
+        help_text=gettext_lazy(
+            "Detractors with no follow-up recorded yet (true), or every other response (false)."
+        ),
+    )
     submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
     submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
 
     class Meta:
         model = SurveyResponse
-        fields = ["project", "contact", "survey", "detractor", "category", "followed_up"]
+        fields = ["project", "contact", "survey", "detractor", "category", "followed_up", "needs_follow_up"]
 
     def filter_category(self, queryset, name, value):
         return selectors.tagged(queryset, value)
+
+    def filter_needs_follow_up(self, queryset, name, value: bool):
+        return selectors.needing_follow_up(queryset, value)
 
 
 class ResponseSerializer(ModelSerializer):
@@ -265,6 +274,24 @@ class ResponseSerializer(ModelSerializer):
         read_only_fields = [name for name in fields if name != "categories"]
 
 
+class FollowUpHistorySerializer(ModelSerializer):
+    class Meta:
+        model = SurveyFollowUp
+        fields = ["id", "contacted_at", "by", "outcome", "recorded_at"]
+        read_only_fields = fields
+
+
+class ResponseDetailSerializer(ResponseSerializer):
+    """A response with every follow-up recorded on it, newest contact first; its
+    `followed_up_*` fields repeat the first of them."""
+
+    follow_ups = FollowUpHistorySerializer(many=True, read_only=True)
+
+    class Meta(ResponseSerializer.Meta):
+        fields = [*ResponseSerializer.Meta.fields, "follow_ups"]
+        read_only_fields = [name for name in fields if name != "categories"]
+
+
 class FollowUpSerializer(serializers.Serializer):
     contacted_at = DateTimeField()
     outcome = serializers.CharField(max_length=4000)
@@ -287,11 +314,19 @@ class ResponseViewSet(
     http_method_names = ["get", "patch", "post", "head", "options"]
 
     def get_queryset(self):
-        return (
+        responses = (
             selectors.responses_for(self.request.user)
             .select_related("invitation")
             .order_by("-submitted_at", "-id")
         )
+        if self.action == "retrieve":
+            responses = responses.prefetch_related("follow_ups")
+        return responses
+
+    def get_serializer_class(self):
+        if self.action in ("retrieve", "follow_up"):
+            return ResponseDetailSerializer
+        return ResponseSerializer
 
     def _require_editor(self, response: SurveyResponse) -> None:
         if not can_edit_project(self.request.user, response.invitation.project):
@@ -323,10 +358,11 @@ class ResponseViewSet(
             return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
         return super().update(request, *args, **kwargs)
 
-    @extend_schema(request=FollowUpSerializer, responses=ResponseSerializer)
+    @extend_schema(request=FollowUpSerializer, responses=ResponseDetailSerializer)
     @action(detail=True, methods=["post"], url_path="follow-up")
     def follow_up(self, request, pk=None):
-        """Record the call back to the client; this resolves the detractor alert."""
+        """Record a call back to the client; this resolves the detractor alert. Every follow-up
+        is kept (`follow_ups`); the response's `followed_up_*` fields show the latest."""
         response = self.get_object()
         self._require_editor(response)
         serializer = FollowUpSerializer(data=request.data)

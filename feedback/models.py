@@ -395,6 +395,47 @@ class SurveyResponse(models.Model):
         return self.categories_edited_at is not None
 
 
+class SurveyFollowUp(models.Model):
+    """One conversation with the client about their response, as it was recorded: every one is
+    kept. The response's own follow-up columns (`followed_up_at`, `followed_up_by`,
+    `follow_up_outcome`) repeat the latest of them, the one with the latest `contacted_at`, for
+    the filters, metrics and lists that read them; `services.response_record_follow_up` writes
+    both together."""
+
+    response = models.ForeignKey(
+        SurveyResponse,
+        verbose_name=_("survey response"),
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        db_index=False,  # the index below leads with it
+    )
+    contacted_at = models.DateTimeField(_("client contacted at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("contacted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # a partial index below
+    )
+    outcome = models.TextField(_("outcome of the follow-up"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("survey follow-up")
+        verbose_name_plural = _("survey follow-ups")
+        ordering = ["-contacted_at", "-id"]
+        indexes = [
+            models.Index(fields=["response", "-contacted_at"], name="followup_response_recent"),
+            # For deleting a user (SET_NULL).
+            models.Index(fields=["by"], name="followup_by", condition=Q(by__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.response_id} @ {self.contacted_at:%Y-%m-%d %H:%M}"
+
+
 class SkipReason(models.TextChoices):
     OPTED_OUT = "opted_out", _("Contact opted out of surveys")
     FREQUENCY_CAP = "frequency_cap", _("Contact was surveyed recently")

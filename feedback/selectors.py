@@ -125,6 +125,16 @@ def tagged(responses: QuerySet[SurveyResponse], category: str) -> QuerySet[Surve
     return responses.filter(categories__icontains=f'"{category}"')
 
 
+# A response that needs a follow-up: a detractor nobody has called back yet. Promoters and
+# passives need no call back (a client who asks for one raises a contact-request alert).
+NEEDS_FOLLOW_UP = Q(is_detractor=True, followed_up_at__isnull=True)
+
+
+def needing_follow_up(responses: QuerySet[SurveyResponse], needed: bool = True) -> QuerySet[SurveyResponse]:
+    """The responses that need a follow-up (`needed`), or every other one."""
+    return responses.filter(NEEDS_FOLLOW_UP) if needed else responses.exclude(NEEDS_FOLLOW_UP)
+
+
 def invitations_asked(projects) -> QuerySet[SurveyInvitation]:
     """The invitations a response rate counts, each placed at `invited_at`: when it was e-mailed,
     or answered if that came first (a link answered before any e-mail went out is never e-mailed

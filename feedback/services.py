@@ -44,6 +44,7 @@ from .models import (
     QuestionType,
     SkipReason,
     Survey,
+    SurveyFollowUp,
     SurveyInvitation,
     SurveyKind,
     SurveyResponse,
@@ -955,7 +956,12 @@ def response_record_follow_up(
     *, response: SurveyResponse, by: User, contacted_at: datetime, outcome: str, at: datetime | None = None
 ) -> SurveyResponse:
     """The RM called the client back; recording it closes the response's alert (a detractor's,
-    or a contact request's)."""
+    or a contact request's).
+
+    Every follow-up is kept (`SurveyFollowUp`); the response's own follow-up columns show the
+    latest conversation (the latest `contacted_at`), so one recorded afterwards about an earlier
+    call joins the history without replacing it. The same follow-up sent twice in a row (a
+    double click, a retried request) is recorded once."""
     at = at or timezone.now()
     response = (
         SurveyResponse.objects.select_for_update().select_related("invitation__project").get(pk=response.pk)
@@ -969,10 +975,23 @@ def response_record_follow_up(
     # Times are typed to the minute: a call in the minute of the response is after it.
     if contacted_at < response.submitted_at.replace(second=0, microsecond=0):
         raise ValidationError({"contacted_at": _("The follow-up cannot be before the response.")})
-    response.followed_up_at = contacted_at
-    response.followed_up_by = by
-    response.follow_up_outcome = outcome.strip()
-    response.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_outcome"])
+    outcome = outcome.strip()
+    # The response's row is locked above, so two requests cannot both miss each other here.
+    last = response.follow_ups.order_by("-recorded_at", "-id").first()
+    repeated = last is not None and (last.by_id, last.contacted_at, last.outcome) == (
+        by.pk,
+        contacted_at,
+        outcome,
+    )
+    if not repeated:
+        SurveyFollowUp.objects.create(
+            response=response, by=by, contacted_at=contacted_at, outcome=outcome, recorded_at=at
+        )
+        if response.followed_up_at is None or contacted_at >= response.followed_up_at:
+            response.followed_up_at = contacted_at
+            response.followed_up_by = by
+            response.follow_up_outcome = outcome
+            response.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_outcome"])
     from finance_projects.alerts import alerts_resolve
 
     for kind in (AlertKind.DETRACTOR_RESPONSE, AlertKind.CONTACT_REQUEST):

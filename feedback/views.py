@@ -1,8 +1,9 @@
 """The survey page a client reaches from the personal link in their email.
 
 No login; every answer (unknown, expired and revoked links alike, and links to a survey whose
-questions were removed) is one identical "link not valid" page; a GET never consumes the link;
-the page follows the contact's language and can be switched with `?lang=`.
+questions were removed) is one identical "link not valid" page, the one every client link shows
+(`cem.client_pages.link_not_valid`); a GET never consumes the link; the page follows the
+contact's language and can be switched with `?lang=`.
 """
 
 from functools import wraps
@@ -16,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from cem.client_pages import language_choices, requested_language
+from cem.client_pages import language_choices, link_not_valid, requested_language
 from cem.ratelimit import known_over_limit, over_limit
 
 from . import services
@@ -52,13 +53,6 @@ def _render(request, template: str, context: dict, *, language: str, status: int
         )
     response["Content-Language"] = language
     return response
-
-
-def _invalid(request):
-    """The same page for every link that does not work, whatever the reason."""
-    return _render(
-        request, "feedback/link_invalid.html", {}, language=_fallback_language(request), status=404
-    )
 
 
 BUDGET_SCOPE, BUDGET_WINDOW_SECONDS = "survey", 60
@@ -165,7 +159,7 @@ def survey_page(request, token: str):
     # A submission mostly ends in a redirect: the project and its RM are only read to render a page.
     invitation = services.invitation_for_token(token, for_page=not _submitting(request))
     if invitation is None:
-        return _invalid(request)
+        return link_not_valid(request)
     language = requested_language(request) or invitation.contact.language
     if invitation.responded_at is not None:
         context = {"just_submitted": request.GET.get("done") == "1", "rm_name": _rm_name(invitation)}
@@ -173,7 +167,7 @@ def survey_page(request, token: str):
     if not invitation.is_usable() or not services.survey_questions(invitation.survey):
         # A survey whose questions were removed after it was sent has nothing to answer: its
         # link is no longer in use, like a revoked one.
-        return _invalid(request)
+        return link_not_valid(request)
     if request.method == "GET":
         services.invitation_mark_opened(invitation=invitation)
         return _form(request, invitation, language, values=_draft_values(invitation))
@@ -219,7 +213,7 @@ def opt_out_page(request, token: str):
     # carried it promised as much (and its List-Unsubscribe header is clicked long after).
     invitation = services.invitation_for_token(token)
     if invitation is None:
-        return _invalid(request)
+        return link_not_valid(request)
     language = requested_language(request) or invitation.contact.language
     if request.method == "POST":
         services.contact_opt_out(invitation=invitation)

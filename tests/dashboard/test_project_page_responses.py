@@ -165,7 +165,7 @@ def test_a_recorded_follow_up_shows_who_when_and_the_outcome(client, owner, proj
     when = timezone.localtime(contacted_at, owner.zone).strftime("%Y-%m-%d %H:%M")
     assert f"<strong>Followed up by {owner}, {when}:</strong> Rate sheet resent.<br>Calm now." in row
     assert "No follow-up recorded yet." not in row
-    assert "Change the follow-up" in row
+    assert "Record another follow-up" in row
 
 
 def test_what_a_client_wrote_is_escaped(client, owner, project, contact):

@@ -229,19 +229,24 @@ def test_the_category_filter_finds_the_tagged_responses(client, owner, project, 
     assert shown(get(client, owner, {"category": "slow_resolution"})) == [late.pk]
 
 
-def test_detractors_only_and_not_yet_followed_up(client, api_as, owner, project, contact):
+def test_detractors_only_and_detractors_not_yet_followed_up(client, api_as, owner, project, contact):
     pending = answered(project, contact, nps=2)
     called = answered(project, contact, nps=3)
     promoter = answered(project, contact, nps=10)
     response_record_follow_up(response=called, by=owner, contacted_at=timezone.now(), outcome="Called")
 
     detractors = set(shown(get(client, owner, {"detractor": "1"})))
-    not_followed = set(shown(get(client, owner, {"pending": "1"})))
+    page = get(client, owner, {"pending": "1"})
     both = shown(get(client, owner, {"detractor": "1", "pending": "1"}))
 
     assert detractors == {pending.pk, called.pk} == api_ids(api_as, owner, {"detractor": "true"})
-    assert not_followed == {pending.pk, promoter.pk} == api_ids(api_as, owner, {"followed_up": "false"})
+    # A promoter needs no call back: the list of follow-ups to make is the API's needs_follow_up.
+    assert shown(page) == [pending.pk]
+    assert {pending.pk} == api_ids(api_as, owner, {"needs_follow_up": "true"})
+    assert "Detractors not yet followed up" in page
     assert both == [pending.pk]
+    # `followed_up` stays literal: no follow-up recorded, whoever answered.
+    assert api_ids(api_as, owner, {"followed_up": "false"}) == {pending.pk, promoter.pk}
 
 
 def test_search_by_project_code_or_name_or_client(client, owner, client_org, contact):

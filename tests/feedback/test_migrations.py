@@ -116,3 +116,56 @@ def test_automatic_reasons_become_parameters_and_typed_ones_stay_as_typed():
     assert reasons[recovery.pk] == "Recovery survey after complaint CP-2026-000042"
     assert reasons[manual.pk] == "您上周提到的提款安排，想听听您的意见。"
     call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_existing_follow_up_becomes_the_first_entry_of_its_responses_history():
+    old = _migrate_to([("feedback", "0008_skip_reason_survey_empty")])
+    team = old.get_model("accounts", "Team").objects.create(name="Energy")
+    users = old.get_model("accounts", "User").objects
+    rm = users.create(username="rm-before", team=team)
+    deleted = users.create(username="left-the-bank", team=team)
+    client = old.get_model("finance_projects", "Client").objects.create(
+        name="Harbour Wind", team=team, relationship_manager=rm
+    )
+    project = old.get_model("finance_projects", "FinancingProject").objects.create(
+        client=client, name="Phase 1", code="HW-1", amount=1, team=team, relationship_manager=rm
+    )
+    contact = old.get_model("finance_projects", "Contact").objects.create(client=client, name="Ann")
+    survey = old.get_model("feedback", "Survey").objects.get(kind="relationship")
+    invitations = old.get_model("feedback", "SurveyInvitation").objects
+    responses = old.get_model("feedback", "SurveyResponse").objects
+
+    def answered(**follow_up):
+        invitation = invitations.create(
+            project=project,
+            contact=contact,
+            survey=survey,
+            trigger="manual",
+            stage="inquiry",
+            expires_at=NOW + timedelta(days=30),
+        )
+        return responses.create(
+            invitation=invitation, submitted_at=NOW, nps=3, is_detractor=True, **follow_up
+        )
+
+    called = answered(followed_up_at=NOW + timedelta(hours=5), followed_up_by=rm, follow_up_outcome="Called.")
+    by_someone_gone = answered(
+        followed_up_at=NOW + timedelta(hours=7), followed_up_by=deleted, follow_up_outcome="Visited."
+    )
+    deleted.delete()  # SET_NULL: the follow-up stays, its author is unknown
+    waiting = answered()
+
+    new = _migrate_to([("feedback", "0009_survey_follow_up_history")])
+    rows = list(
+        new.get_model("feedback", "SurveyFollowUp")
+        .objects.order_by("response_id")
+        .values_list("response_id", "contacted_at", "by_id", "outcome", "recorded_at")
+    )
+
+    assert rows == [
+        (called.pk, NOW + timedelta(hours=5), rm.pk, "Called.", NOW + timedelta(hours=5)),
+        (by_someone_gone.pk, NOW + timedelta(hours=7), None, "Visited.", NOW + timedelta(hours=7)),
+    ]
+    assert waiting.pk not in {row[0] for row in rows}
+    call_command("migrate", verbosity=0)
