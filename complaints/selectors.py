@@ -1,6 +1,8 @@
 """Shared reads for complaints. Every scoped query derives from
 `finance_projects.selectors.portfolio_for`, so another team's complaint answers 404 everywhere."""
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from accounts.models import Role, User
 from feedback.models import SurveyResponse
@@ -318,7 +321,12 @@ def complaint_report(frame: pd.DataFrame) -> Report:
     channels = dict(Channel.choices)
     open_count = int(frame["status"].isin([s.value for s in OPEN_STATUSES]).sum()) if total else 0
 
+    # Most frequent first; a tie keeps the causes' own order, so the chart does not reshuffle.
     cause_counts = frame["root_cause"][frame["root_cause"].astype(bool)].value_counts()
+    rank = {value: index for index, value in enumerate(RootCause.values)}
+    cause_counts = cause_counts.reindex(
+        sorted(cause_counts.index, key=lambda key: (-cause_counts[key], rank.get(key, len(rank))))
+    )
     cumulative = cause_counts.cumsum() / cause_counts.sum() * 100 if len(cause_counts) else cause_counts
     pareto = [
         (str(causes.get(key, key)), int(count), round(float(cumulative[key]), 1))
@@ -370,4 +378,152 @@ def complaint_report(frame: pd.DataFrame) -> Report:
         resolve_days=resolve_days,
         buckets=buckets,
         compensation=compensation,
+    )
+
+
+# --- the Pareto chart ----------------------------------------------------------------------
+# Drawn on the server as SVG (no script; the CSP allows none inline). Coordinates are in the
+# viewBox's units: the browser scales the whole drawing to the width of the screen.
+
+PARETO_WIDTH = 360
+PARETO_PLOT = {"left": 44, "right": 322, "top": 34, "bottom": 194}
+PARETO_LABEL_ANGLE = 55  # the causes' names slant up to the right by this many degrees
+PARETO_LABEL_SIZE = 12  # font size of the causes' names, in viewBox units
+PARETO_LABEL_WIDTH = 110  # longest line of a cause's name before it wraps, in viewBox units
+
+
+@dataclass(frozen=True)
+class ParetoBar:
+    label: str
+    lines: list[str]
+    count: int
+    cumulative: float
+    x: float
+    y: float
+    width: float
+    height: float
+    centre: float
+    point_y: float
+
+
+@dataclass(frozen=True)
+class ParetoChart:
+    width: int
+    height: int
+    label_angle: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    bars: list[ParetoBar]
+    count_ticks: list[tuple[int, float]]
+    percent_ticks: list[tuple[int, float]]
+    points: str
+    eighty_y: float
+    total: int
+    summary: str
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
+
+
+def _text_width(text: str) -> float:
+    """About how wide `text` runs at the labels' size: a Chinese character is a full em."""
+    return sum(1.0 if ord(char) >= 0x2E80 else 0.56 for char in text) * PARETO_LABEL_SIZE
+
+
+def _wrap(label: str, most: int = 2) -> list[str]:
+    """A cause's name in lines short enough to sit under its bar: by words, or by characters
+    for a language written without spaces; what does not fit in `most` lines ends in an ellipsis."""
+    spaced = " " in label
+    words = label.split() if spaced else re.findall(r"（[^）]*）|\([^)]*\)|.", label)
+    joiner = " " if spaced else ""
+    lines: list[str] = []
+    for word in words:
+        if lines and _text_width(lines[-1] + joiner + word) <= PARETO_LABEL_WIDTH:
+            lines[-1] += joiner + word
+        else:
+            lines.append(word)
+    if len(lines) > most:
+        lines = [*lines[: most - 1], lines[most - 1] + "…"]
+    return lines
+
+
+def _count_axis(highest: int) -> tuple[int, int]:
+    """A round top for the count axis and its step: at most five steps of 1, 2 or 5 × 10ⁿ."""
+    magnitude = 1
+    while True:
+        for base in (1, 2, 5):
+            step = base * magnitude
+            if math.ceil(highest / step) <= 5:
+                return math.ceil(highest / step) * step, step
+        magnitude *= 10
+
+
+def pareto_chart(pareto: list[tuple[str, int, float]]) -> ParetoChart | None:
+    """The geometry of the Pareto chart of `complaint_report(...).pareto`: one bar per root cause,
+    its height in proportion to its count, and the cumulative share as a line over them (right
+    axis, 0–100%). None when no complaint has a root cause yet."""
+    if not pareto:
+        return None
+    left, right = PARETO_PLOT["left"], PARETO_PLOT["right"]
+    top, bottom = PARETO_PLOT["top"], PARETO_PLOT["bottom"]
+    plot_height = bottom - top
+    axis_top, step = _count_axis(max(count for _label, count, _cumulative in pareto))
+    slot = (right - left) / len(pareto)
+    bar_width = min(slot * 0.7, 56.0)
+    bars = []
+    for index, (label, count, cumulative) in enumerate(pareto):
+        centre = left + slot * (index + 0.5)
+        height = plot_height * count / axis_top
+        bars.append(
+            ParetoBar(
+                label=label,
+                lines=_wrap(label),
+                count=count,
+                cumulative=cumulative,
+                x=_round(centre - bar_width / 2),
+                y=_round(bottom - height),
+                width=_round(bar_width),
+                height=_round(height),
+                centre=_round(centre),
+                point_y=_round(bottom - plot_height * cumulative / 100),
+            )
+        )
+    # Tall enough for the longest name under its bar, slanted; no taller.
+    slant = math.radians(PARETO_LABEL_ANGLE)
+    label_depth = max(
+        max(_text_width(line) for line in bar.lines) * math.sin(slant)
+        + (len(bar.lines) - 1) * 13 * math.cos(slant)
+        for bar in bars
+    )
+    total = sum(count for _label, count, _cumulative in pareto)
+    parts = [
+        _("%(cause)s: %(count)s, cumulative %(cumulative)s%%")
+        % {"cause": label, "count": count, "cumulative": cumulative}
+        for label, count, cumulative in pareto
+    ]
+    summary = ngettext(
+        "Pareto chart of the root causes of %(total)s complaint, most frequent first. %(causes)s.",
+        "Pareto chart of the root causes of %(total)s complaints, most frequent first. %(causes)s.",
+        total,
+    ) % {"total": total, "causes": pgettext("between the items of a list", "; ").join(parts)}
+    return ParetoChart(
+        width=PARETO_WIDTH,
+        height=math.ceil(bottom + 14 + label_depth + 12),
+        label_angle=-PARETO_LABEL_ANGLE,
+        left=left,
+        right=right,
+        top=top,
+        bottom=bottom,
+        bars=bars,
+        count_ticks=[
+            (value, _round(bottom - plot_height * value / axis_top)) for value in range(0, axis_top + 1, step)
+        ],
+        percent_ticks=[(value, _round(bottom - plot_height * value / 100)) for value in range(0, 101, 20)],
+        points=" ".join(f"{bar.centre},{bar.point_y}" for bar in bars),
+        eighty_y=_round(bottom - plot_height * 0.8),
+        total=total,
+        summary=summary,
     )

@@ -345,23 +345,37 @@ def _period(request):
     return form, start, end
 
 
-@login_required
-def reports(request):
-    form, start, end = _period(request)
-    frame = selectors.report_rows(request.user, start=start, end=end)
-    report = selectors.complaint_report(frame)
-    effect = selectors.recovery_effect(request.user, since=start)
+def _reports_page(request, form, start, end):
+    """The reports page for [start, end]; answers 400 when the period is not one (its error next
+    to the field, the figures over the whole history)."""
+    report = selectors.complaint_report(selectors.report_rows(request.user, start=start, end=end))
     return render(
         request,
         "complaints/reports.html",
-        {"form": form, "report": report, "effect": effect, "query": request.GET.urlencode()},
-        status=400 if form.errors else 200,  # the period's error shown, over the whole history
+        {
+            "form": form,
+            "report": report,
+            "pareto_chart": selectors.pareto_chart(report.pareto),
+            "effect": selectors.recovery_effect(request.user, since=start),
+            "query": request.GET.urlencode(),
+        },
+        status=400 if form.errors else 200,
     )
 
 
 @login_required
+def reports(request):
+    return _reports_page(request, *_period(request))
+
+
+@login_required
 def reports_export(request, fmt):
-    _form, start, end = _period(request)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    form, start, end = _period(request)
+    if form.errors:
+        # A period that is not one exports nothing (not the whole history): the page says why.
+        return _reports_page(request, form, start, end)
     rows = selectors.report_rows(request.user, start=start, end=end)
     frame = selectors.report_export_frame(rows, timezone.get_current_timezone())
     stamp = timezone.localdate().isoformat()
@@ -371,14 +385,12 @@ def reports_export(request, fmt):
         response.write("\ufeff")  # Excel opens UTF-8 (Chinese text) correctly with a BOM
         frame.map(csv_cell).to_csv(response, index=False)
         return response
-    if fmt == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes({"complaints": frame}),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.xlsx"'
-        return response
-    raise Http404
+    response = HttpResponse(
+        xlsx_bytes({"complaints": frame}),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.xlsx"'
+    return response
 
 
 # --- case library --------------------------------------------------------------------------
