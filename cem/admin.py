@@ -9,9 +9,11 @@
 - `ServiceRulesAdminMixin`: a business rule that a service refuses while the admin saves is
   shown on the form again, like a field error, instead of answering 500.
 
-Not an app: nothing here is registered. Every app's ModelAdmin and inline names
-`DateRangeAdminMixin` first among its bases (tests/security/test_far_out_dates_in_admin.py checks);
-a ModelAdmin that saves through a service names `ServiceRulesAdminMixin` next.
+Not an app: nothing here is registered but the installed packages' admins, held to the same rules
+(`cem.admin_third_party`, imported at the end, so any app's admin that imports this module puts
+them in place). Every app's ModelAdmin and inline names `DateRangeAdminMixin` first among its
+bases (tests/security/test_far_out_dates_in_admin.py checks); a ModelAdmin that saves through a
+service names `ServiceRulesAdminMixin` next.
 """
 
 from django.contrib.admin import widgets
@@ -129,3 +131,7 @@ def _add_refusal(form, refusal: ValidationError) -> None:
         return
     for field, errors in refusal.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+# Last: it builds on the mixins above.
+from cem import admin_third_party  # noqa: E402, F401
