@@ -384,7 +384,14 @@ class StageTransition(ScanOwnedFields, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.project_id}: {self.from_stage or '-'} → {self.stage}"
+        # Read by staff in the project's stage history (the admin's inline): the stages' labels
+        # and the day the project entered the stage, in the reader's zone.
+        day = timezone.localtime(self.entered_at).date().isoformat() if self.entered_at else "—"
+        if not self.from_stage:
+            return _("{stage} (from start) on {day}").format(stage=self.get_stage_display(), day=day)
+        return _("{stage} ← {from_stage}, {day}").format(
+            stage=self.get_stage_display(), from_stage=self.get_from_stage_display(), day=day
+        )
 
 
 class TouchpointChannel(models.TextChoices):
@@ -785,6 +792,7 @@ class ProjectStatusLink(ClientLink):
 
 class ImportKind(models.TextChoices):
     CLIENTS = "clients", _("Clients")
+    CONTACTS = "contacts", _("Contacts")
     PROJECTS = "projects", _("Projects")
     COMMITMENTS = "commitments", _("Commitments")
 
@@ -802,7 +810,8 @@ class ImportJob(models.Model):
 
     `errors` holds one entry per problem, `{"line": 7, "column": "amount", "message": "..."}`,
     where `line` is the line the user sees in the file (the header is line 1). The uploaded
-    bytes are kept only until the job ends.
+    bytes are kept only until the job ends. `language` is the uploader's at upload: the errors
+    are written in it whether the request or a background worker runs the job.
     """
 
     kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
@@ -810,6 +819,9 @@ class ImportJob(models.Model):
     filename = models.CharField(_("file name"), max_length=255)
     source = models.BinaryField(_("uploaded file"), blank=True, default=bytes)
     import_valid_rows = models.BooleanField(_("import the good rows, skip the bad ones"), default=False)
+    language = models.CharField(
+        _("language"), max_length=16, choices=settings.LANGUAGES, blank=True, default=""
+    )
     total = models.PositiveIntegerField(_("rows in the file"), default=0)
     processed = models.PositiveIntegerField(_("rows checked"), default=0)
     imported = models.PositiveIntegerField(_("rows imported"), default=0)

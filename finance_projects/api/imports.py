@@ -1,8 +1,9 @@
-"""`/api/v1/imports/`: upload a CSV/XLSX of clients, projects or commitments and follow the job.
+"""`/api/v1/imports/`: upload a CSV/XLSX of clients, contacts, projects or commitments; follow the job.
 
 `POST` (multipart: `kind`, `file`, `import_valid_rows`) answers 201 with the finished job for a
 small file, or 202 with the queued job for a large one; `GET imports/<id>/` reports progress and
-every row error. Jobs are private to whoever uploaded them (admins see all): others get 404.
+every row error, written in the uploader's language. A file with no data rows is rejected. Jobs
+are private to whoever uploaded them (admins see all): others get 404.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
