@@ -1,5 +1,10 @@
+from functools import cache
+from zoneinfo import available_timezones
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cem.admin import DateRangeAdminMixin
@@ -26,6 +31,13 @@ class TeamAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     inlines = [MemberInline]
 
 
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every zone the server knows, by name; a blank first so that a stored zone no longer known
+    shows empty and must be chosen anew, rather than silently becoming the first in the list."""
+    return [("", "---------"), *((name, name) for name in sorted(available_timezones()))]
+
+
 @admin.register(User)
 class UserAdmin(DateRangeAdminMixin, BaseUserAdmin):
     list_display = ["username", "get_full_name", "email", "role", "department", "team", "is_active"]
@@ -39,3 +51,13 @@ class UserAdmin(DateRangeAdminMixin, BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         (_("Bank role"), {"fields": ["role", "department", "team"]}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":
+            return forms.ChoiceField(
+                label=capfirst(db_field.verbose_name),
+                choices=time_zone_choices,
+                initial=db_field.default,
+                help_text=_("Dates, deadlines and “this week” are shown in this zone."),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cem.validators import validate_time_zone
+
 
 class Role(models.TextChoices):
     RELATIONSHIP_MANAGER = "relationship_manager", _("Relationship manager")
@@ -62,7 +64,9 @@ class User(AbstractUser):
     language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="zh-hans"
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -1,5 +1,6 @@
 """Strings the installed packages translate in the admin but whose Chinese their own catalogues
-lack (django-axes ships none; django-celery-beat's is incomplete and in places wrong).
+lack (django-axes ships none; django-celery-beat's is incomplete and in places wrong), and
+Django's own where its Chinese reads wrongly on our pages.
 
 Never imported: `makemessages` reads this module, so the project's catalogue (locale/, which
 takes precedence over every app's) carries their Chinese. Each msgid is exactly as the package's
@@ -64,4 +65,15 @@ CELERY_BEAT = (
     gettext_noop("The type of solar event when the job should run"),
     gettext_noop("Solar Schedule to run the task on.  Set only one schedule type, leave the others null."),
     gettext_noop('Cron Days Of The Month to Run. Use "*" for "all". (Example: "1,15")'),
+)
+
+DJANGO_TIMESINCE = (
+    # Ages ("4 months, 2 weeks ago"; django/utils/timesince.py). Django's catalogue has
+    # "%(num)d 月" for months, which reads as a month of the year ("4 月" is April).
+    ngettext_lazy("%(num)d year", "%(num)d years", "num"),
+    ngettext_lazy("%(num)d month", "%(num)d months", "num"),
+    ngettext_lazy("%(num)d week", "%(num)d weeks", "num"),
+    ngettext_lazy("%(num)d day", "%(num)d days", "num"),
+    ngettext_lazy("%(num)d hour", "%(num)d hours", "num"),
+    ngettext_lazy("%(num)d minute", "%(num)d minutes", "num"),
 )

@@ -3,7 +3,6 @@ timeline, service-recovery actions, follow-up visits, client links and the case 
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cem.validators import validate_time_zone
 from finance_projects.models import NOTE_MAX_CHARS, ClientLink, Currency, FailureCategory, RootCause
 
 from . import deadlines
@@ -27,16 +27,6 @@ class Calendar(models.TextChoices):
 
 # Follow-up visits a policy may schedule after a resolution, each at most a year on.
 MAX_FOLLOWUP_VISITS, MAX_FOLLOWUP_DAY = 10, 365
-
-
-def validate_time_zone(value: str) -> None:
-    """A policy's deadlines are computed in this zone: an unknown one broke every new complaint."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(
-            _("Not a known time zone; use a name such as Asia/Shanghai or Europe/London."), code="invalid"
-        ) from error
 
 
 def validate_followup_days(value) -> None:

@@ -17,6 +17,7 @@ from django.utils.translation import pgettext
 from accounts.models import Role, Team, User
 from complaints.models import Complaint
 from dashboard.kpis import weekly_trend
+from dashboard.labels import KPI_LABELS
 from feedback.models import SurveyResponse
 from finance_projects.models import (
     Alert,
@@ -51,9 +52,14 @@ def preference_of(user: User) -> DigestPreference | None:
         return None
 
 
+def may_receive_digest(user: User) -> bool:
+    """Whether the user's role is one the digest is e-mailed to (whatever their preference)."""
+    return user.role in DIGEST_ROLES
+
+
 def is_digest_recipient(user: User) -> bool:
     """Managers get the digest unless they switched it off; relationship managers opt in."""
-    if not user.is_active or not user.email or user.role not in DIGEST_ROLES:
+    if not user.is_active or not user.email or not may_receive_digest(user):
         return False
     preference = preference_of(user)
     if preference is None:
@@ -127,18 +133,19 @@ class KpiSpec:
     higher_is_better: bool | None
 
 
+# The figures the team page also shows carry its names (`dashboard.labels`), so the two read alike.
 KPI_SPECS = [
-    KpiSpec("on_time_update_rate", _("Client updates on time"), "pct", True),
+    KpiSpec("on_time_update_rate", KPI_LABELS["on_time_update_rate"], "pct", True),
     KpiSpec("overdue_updates", _("Overdue client updates"), "count", False),
-    KpiSpec("promise_kept_rate", _("Promises kept"), "pct", True),
-    KpiSpec("missed_commitments", _("Missed commitments"), "count", False),
+    KpiSpec("promise_kept_rate", KPI_LABELS["promise_kept_rate"], "pct", True),
+    KpiSpec("missed_commitments", KPI_LABELS["missed_commitments"], "count", False),
     KpiSpec("new_complaints", _("New complaints"), "count", False),
     KpiSpec("overdue_complaints", _("Overdue complaints"), "count", False),
-    KpiSpec("complaint_ack_rate", _("Complaints acknowledged on time"), "pct", True),
-    KpiSpec("complaint_resolution_rate", _("Complaints decided on time"), "pct", True),
-    KpiSpec("nps", _("NPS"), "score", True),
-    KpiSpec("csat", _("CSAT (satisfied)"), "pct", True),
-    KpiSpec("nps_answers", _("Survey responses"), "count", None),
+    KpiSpec("complaint_ack_rate", KPI_LABELS["complaint_ack_rate"], "pct", True),
+    KpiSpec("complaint_resolution_rate", KPI_LABELS["complaint_resolution_rate"], "pct", True),
+    KpiSpec("nps", KPI_LABELS["nps"], "score", True),
+    KpiSpec("csat", KPI_LABELS["csat"], "pct", True),
+    KpiSpec("survey_responses", _("Survey responses"), "count", None),
 ]
 HEADLINE_KEYS = ["on_time_update_rate", "promise_kept_rate", "missed_commitments", "new_complaints", "nps"]
 
@@ -314,6 +321,22 @@ def complaint_kpis(
     return result
 
 
+def response_counts(
+    *, projects: QuerySet[FinancingProject], periods: dict[str, tuple[datetime, datetime]]
+) -> dict[str, dict]:
+    """Per named period `[start, end)`: every survey response submitted in it
+    (`survey_responses`), whichever questions it answered, the team page's rule for placing a
+    response in a period. One aggregate query for all the periods."""
+    submitted = SurveyResponse.objects.filter(invitation__project__in=projects, submitted_at__isnull=False)
+    counts = submitted.aggregate(
+        **{
+            name: Count("pk", filter=Q(submitted_at__gte=start, submitted_at__lt=end))
+            for name, (start, end) in periods.items()
+        }
+    )
+    return {name: {"survey_responses": counts[name]} for name in periods}
+
+
 def _scope(recipient: User) -> list[str]:
     if recipient.is_manager:
         teams = Team.objects.filter(Q(manager=recipient) | Q(pk=recipient.team_id)).order_by("name")
@@ -365,8 +388,11 @@ def build_digest(*, recipient: User, week: IsoWeek, now: datetime | None = None)
     complaints = complaint_kpis(
         projects=projects, periods={"current": (start, end), "previous": (previous_start, start)}, at=now
     )
-    kpis = {**weeks[-1], **complaints["current"]}
-    previous = {**weeks[-2], **complaints["previous"]}
+    responses = response_counts(
+        projects=projects, periods={"current": (start, end), "previous": (previous_start, start)}
+    )
+    kpis = {**weeks[-1], **complaints["current"], **responses["current"]}
+    previous = {**weeks[-2], **complaints["previous"], **responses["previous"]}
     trend = [TrendWeek(row["week"], row["on_time_update_rate"], row["promise_kept_rate"]) for row in weeks]
 
     open_critical = Alert.objects.filter(

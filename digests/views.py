@@ -14,7 +14,14 @@ from django.views.decorators.http import require_http_methods
 
 from .emails import render_digest, user_from_unsubscribe_token
 from .forms import DigestPreferenceForm
-from .selectors import build_digest, digest_language, digest_zone, is_digest_recipient, preference_of
+from .selectors import (
+    build_digest,
+    digest_language,
+    digest_zone,
+    is_digest_recipient,
+    may_receive_digest,
+    preference_of,
+)
 from .services import digest_preference_set, digest_unsubscribe
 from .weeks import IsoWeek, last_complete_week, parse_week
 
@@ -43,6 +50,7 @@ def preview(request):
         "rendered": rendered,
         "language": digest_language(request.user),
         "receives": is_digest_recipient(request.user),
+        "eligible": may_receive_digest(request.user),
     }
     return render(request, "digests/preview.html", context)
 
@@ -81,7 +89,11 @@ def preference(request):
     return render(
         request,
         "digests/settings.html",
-        {"form": form, "receives": is_digest_recipient(request.user)},
+        {
+            "form": form,
+            "receives": is_digest_recipient(request.user),
+            "eligible": may_receive_digest(request.user),
+        },
         status=400 if form.errors else 200,
     )
 

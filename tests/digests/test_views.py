@@ -162,3 +162,32 @@ def test_a_preview_in_another_language_than_the_digest_keeps_the_digest_in_one_l
 
     assert "范围：您本人负责的项目" in page
     assert "Your own portfolio" not in page
+
+
+def test_department_staff_are_told_who_gets_the_digest_and_not_offered_the_setting(
+    client, week10, department_user
+):
+    client.force_login(department_user)
+    page = client.get(PREVIEW, {"week": "2025-W10"}).content.decode()
+
+    assert "Weekly digests are e-mailed to managers and relationship managers." in page
+    assert "switch it on" not in page
+    assert f'href="{SETTINGS}"' not in page
+
+
+def test_a_relationship_manager_not_yet_receiving_is_told_how_to_switch_it_on(client, week10, owner):
+    client.force_login(owner)
+    page = client.get(PREVIEW, {"week": "2025-W10"}).content.decode()
+
+    assert "switch it on in the digest settings" in page
+    assert f'href="{SETTINGS}"' in page
+
+
+def test_the_settings_page_offers_department_staff_no_switch(client, department_user, owner):
+    client.force_login(department_user)
+    page = client.get(SETTINGS).content.decode()
+    assert 'name="enabled"' not in page
+    assert "Weekly digests are e-mailed to managers and relationship managers." in page
+
+    client.force_login(owner)
+    assert 'name="enabled"' in client.get(SETTINGS).content.decode()
