@@ -223,7 +223,8 @@ class ResponseFilter(filters.FilterSet):
     needs_follow_up = BooleanFilter(
         method="filter_needs_follow_up",
         help_text=gettext_lazy(
-            "Detractors with no follow-up recorded yet (true), or every other response (false)."
+            "Responses waiting for a follow-up (true): detractors' and those whose client asked to "
+            "be contacted, with none recorded yet; or every other response (false)."
         ),
     )
     submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.http import Http404
 
 from accounts.models import User
-from finance_projects.models import FinancingProject
+from finance_projects.models import Alert, AlertKind, FinancingProject
 from finance_projects.selectors import portfolio_for
 
 from .models import (
@@ -125,14 +125,23 @@ def tagged(responses: QuerySet[SurveyResponse], category: str) -> QuerySet[Surve
     return responses.filter(categories__icontains=f'"{category}"')
 
 
-# A response that needs a follow-up: a detractor nobody has called back yet. Promoters and
-# passives need no call back (a client who asks for one raises a contact-request alert).
-NEEDS_FOLLOW_UP = Q(is_detractor=True, followed_up_at__isnull=True)
+# The subject type of the alerts a response raises (detractor, contact request).
+RESPONSE_ALERT_SUBJECT = "survey_response"
+
+
+def _needs_follow_up() -> Q:
+    """A response nobody has called back yet that needs a call: a detractor's, or one whose
+    client asked to be contacted (it raised a contact-request alert, which only a recorded
+    follow-up resolves). Other promoters and passives need none."""
+    asked = Alert.objects.filter(
+        kind=AlertKind.CONTACT_REQUEST, subject_type=RESPONSE_ALERT_SUBJECT, subject_id=OuterRef("pk")
+    )
+    return Q(followed_up_at__isnull=True) & (Q(is_detractor=True) | Q(Exists(asked)))
 
 
 def needing_follow_up(responses: QuerySet[SurveyResponse], needed: bool = True) -> QuerySet[SurveyResponse]:
     """The responses that need a follow-up (`needed`), or every other one."""
-    return responses.filter(NEEDS_FOLLOW_UP) if needed else responses.exclude(NEEDS_FOLLOW_UP)
+    return responses.filter(_needs_follow_up()) if needed else responses.exclude(_needs_follow_up())
 
 
 def invitations_asked(projects) -> QuerySet[SurveyInvitation]:

@@ -51,14 +51,14 @@ from .models import (
     SurveySkip,
     Trigger,
 )
-from .selectors import asks_to_be_contacted
+from .selectors import RESPONSE_ALERT_SUBJECT, asks_to_be_contacted
 
 # Sibling apps react to a submitted response here: called with the response (its invitation,
 # project and contact loaded) after the response was processed and that commit went through;
 # feedback never imports them.
 RESPONSE_HOOKS: list[Callable[[SurveyResponse], None]] = []
 
-ALERT_SUBJECT = "survey_response"
+ALERT_SUBJECT = RESPONSE_ALERT_SUBJECT
 
 logger = logging.getLogger(__name__)
 

@@ -54,6 +54,7 @@ def import_start(request):
                 filename=file.name,
                 content=file.read(),
                 created_by=request.user,
+                language=request.LANGUAGE_CODE,
                 import_valid_rows=form.cleaned_data["import_valid_rows"],
             )
         except ValidationError as exc:

@@ -421,6 +421,8 @@ class _ClientChecker(_Checker):
         if key in self.seen:
             self.errors.add(line, "name", _("This client appears earlier in the file."))
             return None
+        if line in self.errors.bad_lines:  # a bad row claims no name: a good one may follow
+            return None
         self.seen.add(key)
         return Client(
             name=name,
@@ -494,9 +496,9 @@ class _ContactChecker(_Checker):
             earlier = _("This client has a contact with this email earlier in the file.")
             self.errors.add(line, "email", earlier)
             return None
-        self.seen.add(key)
-        if line in self.errors.bad_lines:
+        if line in self.errors.bad_lines:  # a bad row claims no e-mail: a good one may follow
             return None
+        self.seen.add(key)
         return Contact(client=client, name=name, email=email, title=title, phone=phone, language=language)
 
     def write(self, objects):
@@ -738,7 +740,7 @@ def import_job_create(
     language: str | None = None,
 ) -> ImportJob:
     """Record an uploaded file as a queued import; `import_job_run` does the work. The errors
-    will be written in `language`, by default the one active now (the uploader's request's)."""
+    will be written in `language` (the upload request's), by default the uploader's own."""
     if not can_import(created_by):
         raise PermissionDenied(_("Your role cannot import data."))
     if kind not in ImportKind.values:
@@ -754,7 +756,7 @@ def import_job_create(
         filename=filename[-255:],
         source=content,
         import_valid_rows=import_valid_rows,
-        language=_language_of(created_by, language or translation.get_language()),
+        language=_language_of(created_by, language),
         created_by=created_by,
     )
 

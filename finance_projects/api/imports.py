@@ -97,6 +97,7 @@ class ImportJobViewSet(
                 filename=file.name,
                 content=file.read(),
                 created_by=request.user,
+                language=request.LANGUAGE_CODE,
                 import_valid_rows=upload.validated_data["import_valid_rows"],
             )
         except DjangoPermissionDenied as exc:

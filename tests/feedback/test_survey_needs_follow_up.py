@@ -1,6 +1,7 @@
-"""The follow-ups still to make are the detractors nobody has called back: the responses page's
-filter and the API's `needs_follow_up` list them, promoters and passives never; `followed_up`
-keeps its literal meaning (a follow-up is recorded or not)."""
+"""The follow-ups still to make are the detractors and the clients who asked to be contacted,
+nobody has called back yet: the responses page's filter and the API's `needs_follow_up` list
+them, other promoters and passives never; `followed_up` keeps its literal meaning (a follow-up
+is recorded or not)."""
 
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from feedback.services import response_record_follow_up
-from tests.factories import InvitationFactory, SurveyResponseFactory
+from tests.factories import AlertFactory, InvitationFactory, SurveyResponseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,20 @@ def test_needs_follow_up_lists_the_detractors_not_yet_called_back_and_nothing_el
     assert ids(api, {"needs_follow_up": "false"}) == {
         responses[name].pk for name in ("called", "promoter", "passive")
     }
+
+
+def test_a_passive_who_asked_to_be_contacted_needs_a_follow_up_until_one_is_recorded(
+    api_as, owner, project, contact
+):
+    asked = answered(project, contact, nps=8)
+    AlertFactory(project=project, kind="contact_request", subject_type="survey_response", subject_id=asked.pk)
+    api = api_as(owner)
+    assert ids(api, {"needs_follow_up": "true"}) == {asked.pk}
+
+    response_record_follow_up(response=asked, by=owner, contacted_at=timezone.now(), outcome="Called.")
+
+    assert ids(api, {"needs_follow_up": "true"}) == set()
+    assert ids(api, {"needs_follow_up": "false"}) == {asked.pk}
 
 
 def test_followed_up_stays_literal(api_as, owner, responses):

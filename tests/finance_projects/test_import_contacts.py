@@ -130,6 +130,19 @@ def test_the_good_contacts_alone_are_imported_when_the_user_asks_for_it(owner, c
     assert list(Contact.objects.values_list("name", flat=True)) == ["Good"]
 
 
+def test_a_bad_row_does_not_take_its_email_from_a_good_row_after_it(owner, client_org):
+    long_name = "N" * 201
+    text = (
+        f"client,name,email\n{client_org.name},{long_name},same@client.example\n"
+        f"{client_org.name},Good,same@client.example\n"
+    )
+
+    job = run(owner, text, import_valid_rows=True)
+
+    assert (job.imported, problems(job)) == (1, [(2, "name")])
+    assert list(Contact.objects.values_list("name", flat=True)) == ["Good"]
+
+
 def test_a_client_named_alike_in_two_teams_is_ambiguous_for_an_admin(admin_user, client_org, outsider):
     ClientFactory(name=client_org.name, relationship_manager=outsider, team=outsider.team)
 

@@ -76,6 +76,15 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_imported(owner, 
     assert not Client.objects.filter(name__in=["Good One", "Good Two"]).exists()
 
 
+def test_a_bad_client_row_does_not_take_its_name_from_a_good_row_after_it(owner):
+    text = f"name,industry\nTwin Co,{'i' * 121}\nTwin Co,Energy\n"
+
+    job = run(owner, "clients", text, import_valid_rows=True)
+
+    assert (job.imported, [(e["line"], e["column"]) for e in job.errors]) == (1, [(2, "industry")])
+    assert list(Client.objects.filter(name="Twin Co").values_list("industry", flat=True)) == ["Energy"]
+
+
 def test_the_good_rows_alone_are_imported_when_the_user_asks_for_it(owner):
     job = run(
         owner, "clients", "name,relationship_manager\nGood One,\nBad One,ghost\n", import_valid_rows=True
