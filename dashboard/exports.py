@@ -17,7 +17,7 @@ from finance_projects.models import Stage
 from finance_projects.selectors import portfolio_for
 
 from . import display, kpis, selectors
-from .labels import KPI_LABELS
+from .labels import KPI_LABELS, KPI_UNITS
 from .sql import Scope
 
 CHUNK = 500
@@ -35,7 +35,10 @@ def _local(moment, zone=None) -> str:
     return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def portfolio_columns() -> list[str]:
+def portfolio_columns(zone=None) -> list[str]:
+    """The headings; a moment's names the time zone its cells are in (a spreadsheet keeps none)."""
+    zone = zone or timezone.get_current_timezone()
+    last_update, commitment_due = _("Last client update"), _("Next commitment due")
     return [
         _("Client"),
         _("Code"),
@@ -43,9 +46,9 @@ def portfolio_columns() -> list[str]:
         _("Stage"),
         _("Days in stage"),
         _("Expected days"),
-        _("Last client update"),
+        f"{last_update} ({zone})",
         _("Next commitment"),
-        _("Next commitment due"),
+        f"{commitment_due} ({zone})",
         _("Open complaints"),
         _("NPS"),
         _("Health"),
@@ -55,8 +58,9 @@ def portfolio_columns() -> list[str]:
     ]
 
 
-def portfolio_records(request) -> Iterator[list]:
-    """The rows of the viewer's portfolio table, every page of it, in its filters and order.
+def portfolio_records(request, *, as_text: bool = True) -> Iterator[list]:
+    """The rows of the viewer's portfolio table, every page of it, in its filters and order;
+    moments in the viewer's zone, as text (CSV) or as date-times without a zone (XLSX).
 
     Read while the response streams, after the view has returned: the time zone is taken now."""
     filters = selectors.PortfolioFilters.from_query(request.GET)
@@ -66,8 +70,10 @@ def portfolio_records(request) -> Iterator[list]:
     now = timezone.now()
     people = display.People()
 
-    def local(moment) -> str:
-        return _local(moment, zone)
+    def local(moment):
+        if as_text:
+            return _local(moment, zone)
+        return timezone.localtime(moment, zone).replace(tzinfo=None) if moment else None
 
     return (
         [
@@ -127,26 +133,51 @@ def portfolio_export(request, fmt: str):
         if fmt == "csv":
             return _stream_csv(f"portfolio-{stamp}", portfolio_columns(), portfolio_records(request))
         if fmt == "xlsx":
-            frame = pd.DataFrame(list(portfolio_records(request)), columns=portfolio_columns())
+            frame = pd.DataFrame(list(portfolio_records(request, as_text=False)), columns=portfolio_columns())
             return _xlsx(f"portfolio-{stamp}", {_("Portfolio"): frame})
     raise Http404
 
 
+def kpi_name(key: str) -> str:
+    """A KPI's name with its unit where the name does not say it: "%" for a rate, "count" for a
+    number of things."""
+    if KPI_UNITS[key] == "%":
+        return _("%(kpi)s (%%)") % {"kpi": KPI_LABELS[key]}
+    if key == "missed_commitments":
+        return _("%(kpi)s (count)") % {"kpi": KPI_LABELS[key]}
+    return str(KPI_LABELS[key])
+
+
+def _days(start, end, zone) -> str:
+    first, last = kpis.period_days(start, end, tz=zone)
+    return f"{first.isoformat()} – {last.isoformat()}"
+
+
 def kpi_tables(request) -> tuple[list[str], list[list], list[str], list[list]]:
     """The KPI table (this period beside the previous one) and the per-RM table: the team page's
-    figures, over the same whole days in the user's time zone."""
+    figures, over the same whole days in the user's time zone. The headings name the teams
+    covered and the days of each period; each KPI's name its unit."""
     days = {"7": 7, "30": 30, "90": 90}.get(request.GET.get("days", ""), 30)
-    previous_start, start, end = kpis.period_bounds(days=days, tz=request.user.zone)
+    zone = request.user.zone
+    previous_start, start, end = kpis.period_bounds(days=days, tz=zone)
     projects = portfolio_for(request.user)
     current = kpis.team_kpis(projects=projects, start=start, end=end)
     previous = kpis.team_kpis(projects=projects, start=previous_start, end=start)
-    header = [_("KPI"), _("This period"), _("Previous period")]
-    rows = [[str(KPI_LABELS[key]), current[key], previous[key]] for key in kpis.KPI_KEYS]
+    teams = sorted(
+        name for name in projects.order_by().values_list("team__name", flat=True).distinct() if name
+    )
+    header = [
+        _("KPI: %(teams)s") % {"teams": ", ".join(teams)} if teams else _("KPI"),
+        _("This period (%(days)s)") % {"days": _days(start, end, zone)},
+        _("Previous period (%(days)s)") % {"days": _days(previous_start, start, zone)},
+    ]
+    rows = [[kpi_name(key), current[key], previous[key]] for key in kpis.KPI_KEYS]
     by_rm = kpis.kpis_by_rm(projects=projects, start=start, end=end)
-    people = {u.pk: str(u) for u in selectors.assignable_users(user=request.user)}
-    rm_header = [_("Relationship manager")] + [str(KPI_LABELS[key]) for key in kpis.KPI_KEYS]
+    people = {pk: str(user) for pk, user in kpis.relationship_managers(projects).items()}
+    rm_header = [_("Relationship manager")] + [kpi_name(key) for key in kpis.KPI_KEYS]
     rm_rows = [
-        [people.get(pk, str(pk))] + [values[key] for key in kpis.KPI_KEYS] for pk, values in by_rm.items()
+        [people.get(pk, str(pk))] + [values[key] for key in kpis.KPI_KEYS]
+        for pk, values in sorted(by_rm.items(), key=lambda item: people.get(item[0], "").casefold())
     ]
     return header, rows, rm_header, rm_rows
 

@@ -112,6 +112,11 @@ class StatusLinkForm(PageForm):
         if project is not None:
             self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id)
 
+    def renew_request_key(self) -> None:
+        """Shown again after a refusal, the form asks for a new link when sent."""
+        self.data = self.data.copy()
+        self.data["request_key"] = new_request_key()
+
 
 # The surveys a person may send by hand; the recovery survey goes out when a complaint is resolved.
 SENDABLE_SURVEY_KINDS = (SurveyKind.RELATIONSHIP, SurveyKind.MILESTONE, SurveyKind.CUSTOM)

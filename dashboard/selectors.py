@@ -151,6 +151,7 @@ ALERT_ROW_FIELDS = [
     "assignee__first_name",
     "assignee__last_name",
     "assignee__username",
+    "escalated_at",
 ]
 
 
@@ -401,33 +402,84 @@ def _mine(scope: Scope) -> tuple[str, list]:
     )
 
 
+# What an alert list shows (`show`): the open alerts not snoozed; those snoozed for now; those
+# escalated to the team's manager (snoozed or not: a snooze does not stop the escalation).
+ALERT_LIST_SHOWS = ("open", "snoozed", "escalated")
+
+
+def _shown(show: str, at: datetime) -> tuple[str, list]:
+    """The condition on `a` of the open alerts the list `show` keeps."""
+    if show == "snoozed":
+        return " AND a.snoozed_until > %s", [at]
+    if show == "escalated":
+        return " AND a.escalated_at IS NOT NULL", []
+    if show != "open":
+        raise ValueError(show)
+    return " AND (a.snoozed_until IS NULL OR a.snoozed_until <= %s)", [at]
+
+
+_ALERT_FROM = (
+    "FROM finance_projects_alert a "
+    "JOIN finance_projects_financingproject p ON p.id = a.project_id "
+    "LEFT JOIN accounts_user u ON u.id = a.assignee_id"
+)
+
+
+def _alert_where(scope: Scope, *, mine_only: bool, show: str | None, at: datetime) -> tuple[str, list]:
+    """The WHERE of the open alerts of a list (`OpenAlertList`; every open one when `show` is
+    None) on `_ALERT_FROM`."""
+    condition, params = _alert_scope(scope)
+    shown, shown_params = _shown(show, at) if show else ("", [])
+    sql = f" WHERE {condition} AND a.resolved_at IS NULL{shown}"
+    params += shown_params
+    if mine_only:
+        mine, mine_params = _mine(scope)
+        sql += mine
+        params += mine_params
+    return sql, params
+
+
+def _alert_source(scope: Scope, *, mine_only: bool, show: str, at: datetime | None) -> tuple[str, list]:
+    """FROM and WHERE of the alerts of a list (`OpenAlertList`)."""
+    where, params = _alert_where(scope, mine_only=mine_only, show=show, at=at or timezone.now())
+    return f"{_ALERT_FROM}{where}", params
+
+
+def _counts_sql(scope: Scope, *, mine_only: bool, at: datetime) -> tuple[str, list]:
+    """How many of the open alerts of the lists of `mine_only` are snoozed at `at`, and how many
+    escalated: one row (`snoozed`, `escalated`)."""
+    where, params = _alert_where(scope, mine_only=mine_only, show=None, at=at)
+    sql = (
+        "SELECT count(CASE WHEN a.snoozed_until > %s THEN 1 END) AS snoozed, "
+        f"count(CASE WHEN a.escalated_at IS NOT NULL THEN 1 END) AS escalated {_ALERT_FROM}{where}"
+    )
+    return sql, [at, *params]
+
+
 class OpenAlertList:
-    """Open, unsnoozed alerts by severity then age, for a Paginator: assigned to the user (or
-    unassigned on their projects; any of a department colleague's) when `mine_only`, otherwise
-    every open alert the user may see. A row is a dict of `ALERT_ROW_FIELDS`.
+    """Open alerts by severity then age, for a Paginator: the unsnoozed ones (`show="open"`), the
+    snoozed ones or the escalated ones (`ALERT_LIST_SHOWS`); assigned to the user (or unassigned
+    on their projects; any of a department colleague's) when `mine_only`, otherwise every open
+    alert the user may see. A row is a dict of `ALERT_ROW_FIELDS`.
 
     The total rides on every row read (a window counts before the LIMIT), so a page read ahead
     before the Paginator counts (`alerts[start:stop]`) also answers `count()`: one query for a
     page that exists."""
 
-    def __init__(self, scope: Scope, *, mine_only: bool, at: datetime | None = None):
-        condition, params = _alert_scope(scope)
+    def __init__(self, scope: Scope, *, mine_only: bool, show: str = "open", at: datetime | None = None):
+        at = at or timezone.now()
+        where, params = _alert_where(scope, mine_only=mine_only, show=show, at=at)
+        counts, counts_params = _counts_sql(scope, mine_only=mine_only, at=at)
+        # The counts of the snoozed and escalated alerts ride along too (`counts()`).
         sql = (
             "SELECT a.id, a.kind, a.severity, a.message, a.opened_at, a.acknowledged_at, a.snoozed_until, "
             "a.project_id, p.code, p.name, a.assignee_id, u.first_name, u.last_name, u.username, "
-            "count(*) OVER () "
-            "FROM finance_projects_alert a "
-            "JOIN finance_projects_financingproject p ON p.id = a.project_id "
-            "LEFT JOIN accounts_user u ON u.id = a.assignee_id "
-            f"WHERE {condition} AND a.resolved_at IS NULL "
-            "AND (a.snoozed_until IS NULL OR a.snoozed_until <= %s)"
+            f"a.escalated_at, c.snoozed, c.escalated, count(*) OVER () {_ALERT_FROM} "
+            f"CROSS JOIN ({counts}) c{where}"
         )
-        params.append(at or timezone.now())
-        if mine_only:
-            mine, mine_params = _mine(scope)
-            sql += mine
-            params += mine_params
-        self.sql, self.params = sql, params
+        self.sql, self.params = sql, [*counts_params, *params]
+        self._scope, self._mine_only, self._at = scope, mine_only, at
+        self._counts: dict[str, int] | None = None
         self._total: int | None = None
         self._read: dict[int, list[dict]] = {}  # rows read, by their offset
 
@@ -439,15 +491,23 @@ class OpenAlertList:
         params = [*self.params, AlertSeverity.CRITICAL.value, AlertSeverity.WARNING.value, size, start]
         fetched = fetch(sql, params)
         if fetched:
-            self._total = fetched[0][-1]
+            *_row, snoozed, escalated, self._total = fetched[0]
+            self._counts = {"snoozed": snoozed, "escalated": escalated}
         elif start == 0:
             self._total = 0
-        rows = [dict(zip(ALERT_ROW_FIELDS, values[:-1], strict=True)) for values in fetched]
+        rows = [dict(zip(ALERT_ROW_FIELDS, values[:-3], strict=True)) for values in fetched]
         for row in rows:
-            for key in ("opened_at", "acknowledged_at", "snoozed_until"):
+            for key in ("opened_at", "acknowledged_at", "snoozed_until", "escalated_at"):
                 row[key] = as_datetime(row[key])
         self._read[start] = rows
         return rows
+
+    def counts(self) -> dict[str, int]:
+        """`alert_counts` of the list's user and alerts: read with a page that has rows, else
+        one query."""
+        if self._counts is None:
+            self._counts = alert_counts(self._scope, mine_only=self._mine_only, at=self._at)
+        return self._counts
 
     def count(self) -> int:
         if self._total is None:  # nothing read yet, or a window past the end
@@ -466,6 +526,7 @@ def open_alerts(
     scope: Scope,
     *,
     mine_only: bool,
+    show: str = "open",
     page: str | int | None = 1,
     at: datetime | None = None,
     per_page: int = ALERTS_PER_PAGE,
@@ -473,7 +534,7 @@ def open_alerts(
     """The page numbered `page` of `OpenAlertList`, most urgent first; a number that is not one
     (missing, not a whole number, below 1, past the end) gives the page `Paginator.get_page`
     gives. One query for a page that exists, three at most otherwise, whatever the number open."""
-    alerts = OpenAlertList(scope, mine_only=mine_only, at=at)
+    alerts = OpenAlertList(scope, mine_only=mine_only, show=show, at=at)
     try:
         number = int(page)
     except (TypeError, ValueError):
@@ -483,16 +544,31 @@ def open_alerts(
     return Paginator(alerts, per_page).get_page(page)
 
 
+def alert_list_count(scope: Scope, *, mine_only: bool, show: str = "open", at: datetime | None = None) -> int:
+    """How many alerts the list (`OpenAlertList`) holds: one query."""
+    source, params = _alert_source(scope, mine_only=mine_only, show=show, at=at)
+    return fetch(f"SELECT count(*) {source}", params)[0][0]
+
+
+def alert_listed(
+    scope: Scope, *, pk: int, mine_only: bool, show: str = "open", at: datetime | None = None
+) -> bool:
+    """Whether the alert `pk` belongs to the list (`OpenAlertList`) now: one query."""
+    source, params = _alert_source(scope, mine_only=mine_only, show=show, at=at)
+    return bool(fetch(f"SELECT a.id {source} AND a.id = %s", [*params, pk]))
+
+
+def alert_counts(scope: Scope, *, mine_only: bool, at: datetime | None = None) -> dict[str, int]:
+    """The alerts of the user (`mine_only`, as `open_alerts` keeps them) or of everyone they see
+    that are snoozed for now, and those escalated to the team's manager: one query."""
+    sql, params = _counts_sql(scope, mine_only=mine_only, at=at or timezone.now())
+    snoozed, escalated = fetch(sql, params)[0]
+    return {"snoozed": snoozed, "escalated": escalated}
+
+
 def snoozed_count(scope: Scope, *, at: datetime | None = None) -> int:
     """The user's own alerts (as `open_alerts(mine_only=True)` keeps them) snoozed for now."""
-    condition, params = _alert_scope(scope)
-    mine, mine_params = _mine(scope)
-    sql = (
-        "SELECT count(*) FROM finance_projects_alert a "
-        "JOIN finance_projects_financingproject p ON p.id = a.project_id "
-        f"WHERE {condition} AND a.resolved_at IS NULL AND a.snoozed_until > %s{mine}"
-    )
-    return fetch(sql, [*params, at or timezone.now(), *mine_params])[0][0]
+    return alert_counts(scope, mine_only=True, at=at)["snoozed"]
 
 
 COMMITMENT_KEYS = [
@@ -507,23 +583,32 @@ COMMITMENT_KEYS = [
 ]
 
 
-def commitments_due_this_week(scope: Scope, *, mine_only: bool, at: datetime | None = None) -> list[dict]:
-    """Open commitments due this week in the user's zone, soonest first (at most 50), as rows with
-    the project's code and the owner's name fields."""
+def commitments_due_this_week(
+    scope: Scope, *, mine_only: bool, with_overdue: bool = False, at: datetime | None = None, limit: int = 50
+) -> list[dict]:
+    """Open commitments due this week in the user's zone, soonest first (at most `limit`), as rows
+    with the project's code and the owner's name fields. `with_overdue`: first those still open
+    that fell due before this week, oldest first (at most `limit` of them too): one query still."""
     start, end = week_bounds(user=scope.user, at=at)
     sql = (
-        "SELECT m.id, m.title, m.due_at, m.project_id, p.code, o.first_name, o.last_name, o.username "
+        "SELECT m.id, m.title, m.due_at, m.project_id, p.code, o.first_name, o.last_name, o.username, "
+        "row_number() OVER (PARTITION BY CASE WHEN m.due_at < %s THEN 0 ELSE 1 END "
+        "ORDER BY m.due_at, m.id) AS n "
         "FROM finance_projects_commitment m "
         "JOIN finance_projects_financingproject p ON p.id = m.project_id "
         "JOIN accounts_user o ON o.id = m.owner_id "
-        f"WHERE m.project_id IN ({scope.sql}) AND m.status = %s AND m.due_at >= %s AND m.due_at < %s"
+        f"WHERE m.project_id IN ({scope.sql}) AND m.status = %s AND m.due_at < %s"
     )
-    params = [*scope.params, CommitmentStatus.OPEN.value, start, end]
+    params = [start, *scope.params, CommitmentStatus.OPEN.value, end]
+    if not with_overdue:
+        sql += " AND m.due_at >= %s"
+        params.append(start)
     if mine_only:
         sql += " AND (m.owner_id = %s OR p.relationship_manager_id = %s)"
         params += [scope.user.pk, scope.user.pk]
-    sql += " ORDER BY m.due_at, m.id LIMIT 50"
-    rows = [dict(zip(COMMITMENT_KEYS, values, strict=True)) for values in fetch(sql, params)]
+    sql = f"SELECT * FROM ({sql}) AS due WHERE n <= %s ORDER BY 3, 1"
+    params.append(limit)
+    rows = [dict(zip(COMMITMENT_KEYS, values[:-1], strict=True)) for values in fetch(sql, params)]
     for row in rows:
         row["due_at"] = as_datetime(row["due_at"])
     return rows
@@ -651,8 +736,8 @@ def response_list(
     data size). The scope is the survey-response API's own (`feedback.selectors.responses_for`),
     and so are the filters: `category` keeps the responses tagged with that failure category (the
     API's `category`), `detractors_only` its `detractor=true`, `pending_only` its
-    `needs_follow_up=true` (detractors with no follow-up recorded yet); `q` searches the client's
-    name and the project's name and code."""
+    `needs_follow_up=true` (detractors and call-back requests with no follow-up yet); `q`
+    searches the client's name and the project's name and code."""
     responses = responses_for(user)
     if category:
         responses = tagged(responses, category)

@@ -5,21 +5,22 @@ through the services; every page is rendered in the user's time zone."""
 
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -70,6 +71,9 @@ from .sql import Scope
 
 PAGE_SIZE = 25
 ALERTS_PAGE = "alerts_page"  # the query parameter of the alert list's page, beside the portfolio's
+ALERTS_SHOW = "alerts"  # the query parameter of which alerts the list shows (`ALERT_LIST_SHOWS`)
+MY_ALERT_LISTS = ("open", "snoozed")  # the RM's own: open, or snoozed
+TEAM_ALERT_LISTS = ("open", "snoozed", "escalated")  # the team's: and those escalated to its manager
 LIVE_STATUSES = {ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD}
 PORTFOLIO_COLUMNS = [
     ("client", _lazy("Client")),
@@ -174,13 +178,15 @@ def home(request):
     context = _portfolio_context(request, scope)
     if request.htmx and request.htmx.target == "portfolio":
         return render(request, "dashboard/partials/portfolio_table.html", context)
-    alerts = selectors.open_alerts(scope, mine_only=True, page=request.GET.get(ALERTS_PAGE))
+    show = _alert_show(request, MY_ALERT_LISTS)
+    alerts = selectors.open_alerts(scope, mine_only=True, show=show, page=request.GET.get(ALERTS_PAGE))
     # The assign menus are only shown on alerts: no alerts, no colleagues to read.
     people = _assign_menu_people(user) if alerts.object_list else []
+    commitments = _due_this_week(scope)
     context.update(
-        _alert_list(request, alerts, people=people),
-        snoozed=selectors.snoozed_count(scope),
-        commitments=_due_this_week(scope),
+        _alert_list(request, alerts, people=people, scope=scope, mine_only=True, show=show),
+        overdue_commitments=[row for row in commitments if row["before_week"]],
+        commitments=[row for row in commitments if not row["before_week"]],
         responses=_responses(scope),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
@@ -207,17 +213,21 @@ def _responses(scope: Scope) -> list[dict]:
 
 
 def _due_this_week(scope: Scope) -> list[dict]:
+    """The user's open commitments due this week, and (`before_week`) those still open that fell
+    due before it, oldest first: one query."""
     project_url, people = display.id_link("dashboard:project"), display.People()
     now = timezone.now()
+    week_start, _week_end = selectors.week_bounds(user=scope.user, at=now)
     return [
         {
             **row,
             "url": project_url(row["project_id"]),
             "late": row["due_at"] < now,
-            "due": display.local(row["due_at"], "D m-d H:i"),
+            "before_week": row["due_at"] < week_start,
+            "due": display.local(row["due_at"], "Y-m-d H:i" if row["due_at"] < week_start else "D m-d H:i"),
             "owner": people.name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
         }
-        for row in selectors.commitments_due_this_week(scope, mine_only=True)
+        for row in selectors.commitments_due_this_week(scope, mine_only=True, with_overdue=True, at=now)
     ]
 
 
@@ -244,21 +254,20 @@ def team(request):
         projects=projects, previous_start=previous_start, start=start, end=end, weeks=12
     )
     by_rm, trend = report.by_rm, report.trend
-    people = {u.pk: u for u in selectors.assignable_users(user=user)}
-    counts = dict(
-        (row["relationship_manager"], row["n"])
-        for row in projects.order_by().values("relationship_manager").annotate(n=Count("pk"))
-    )
+    # Named from the RMs of the projects in view, whoever looks: an administrator has no team.
+    people = kpis.relationship_managers(projects)
     rm_rows = [
         {
             "user": people.get(pk),
             "user_id": pk,
             "filter_query": _portfolio_filter_query(request, rm=pk),
-            "projects": counts.get(pk, 0),
+            "projects": people[pk].project_count if pk in people else 0,
             **values,
         }
         for pk, values in sorted(by_rm.items(), key=lambda item: str(people.get(item[0], "")))
     ]
+    show = _alert_show(request, TEAM_ALERT_LISTS)
+    alerts = selectors.open_alerts(scope, mine_only=False, show=show, page=request.GET.get(ALERTS_PAGE))
     context.update(
         period=period,
         days=days,
@@ -266,23 +275,54 @@ def team(request):
         end=end,
         first_day=first_day,
         last_day=last_day,
-        kpi_rows=_kpi_rows(report.current, report.previous),
+        kpi_rows=_kpi_rows(report.current, report.previous, links=_kpi_links(first_day, last_day)),
         rm_rows=rm_rows,
         people=sorted(people.values(), key=str),
-        chart_data={
-            "labels": [week["week"].isoformat() for week in trend],
-            "series": {key: [week[key] for week in trend] for key in kpis.KPI_KEYS},
-            "names": {key: str(label) for key, label in KPI_LABELS.items()},
-        },
+        chart_data=_trend_chart(trend),
         **_alert_list(
             request,
-            selectors.open_alerts(scope, mine_only=False, page=request.GET.get(ALERTS_PAGE)),
-            people=list(people.values()),
+            alerts,
+            people=_assign_menu_people(user) if alerts.object_list else [],
+            scope=scope,
+            mine_only=False,
+            show=show,
         ),
         **_feedback_tables(projects=projects, start=start, end=end, tz=user.zone),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
     return render(request, "dashboard/team.html", context)
+
+
+def _trend_chart(trend: list[dict]) -> dict:
+    """The weekly series of the team page's charts. NPS and CSAT each against their whole scale,
+    NPS from -100 once a week is negative; counts on an axis of their own (a chart apart)."""
+    nps_floor = -100 if any(week["nps"] is not None and week["nps"] < 0 for week in trend) else 0
+    return {
+        "labels": [week["week"].isoformat() for week in trend],
+        "series": {key: [week[key] for week in trend] for key in kpis.KPI_KEYS},
+        "names": {key: str(label) for key, label in KPI_LABELS.items()},
+        "axes": {
+            "nps": {"min": nps_floor, "max": 100},
+            "csat": {"min": 0, "max": 100},
+            "missed_commitments": {"min": 0, "integer": True},
+        },
+    }
+
+
+def _kpi_links(first_day, last_day) -> dict[str, str]:
+    """The page listing what a KPI card counts, where one exists: complaints of the period in the
+    complaint report, survey answers in the responses list. Commitments, client updates and
+    survey invitations have no list page."""
+    period = urlencode({"start": first_day.isoformat(), "end": last_day.isoformat()})
+    report = f"{reverse('complaints:reports')}?{period}"
+    responses = reverse("dashboard:responses")
+    return {
+        "complaint_ack_rate": report,
+        "complaint_resolution_rate": report,
+        "avg_resolution_hours": report,
+        "nps": responses,
+        "csat": responses,
+    }
 
 
 def _portfolio_filter_query(request, **params) -> str:
@@ -328,7 +368,7 @@ def _feedback_tables(*, projects, start, end, tz) -> dict:
     return {"feedback_by_rm": by_rm, "feedback_by_stage": by_stage, "small_sample": SMALL_SAMPLE}
 
 
-def _kpi_rows(current: dict, previous: dict) -> list[dict]:
+def _kpi_rows(current: dict, previous: dict, *, links: dict[str, str] | None = None) -> list[dict]:
     rows = []
     for key in kpis.KPI_KEYS:
         now_value, before = current[key], previous[key]
@@ -345,6 +385,7 @@ def _kpi_rows(current: dict, previous: dict) -> list[dict]:
                 "previous": before,
                 "delta": delta,
                 "better": better,
+                "url": (links or {}).get(key, ""),
             }
         )
     return rows
@@ -353,17 +394,88 @@ def _kpi_rows(current: dict, previous: dict) -> list[dict]:
 # --- Alerts: acknowledge / snooze / assign in place (HTMX) ---------------------------------
 
 
-def _alert_list(request, alerts: Page, *, people: list[User]) -> dict:
+def _alert_show(request, shows: tuple[str, ...]) -> str:
+    """Which of `shows` the page's alert list shows (`?alerts=`): the open alerts unless told."""
+    show = request.GET.get(ALERTS_SHOW, "")
+    return show if show in shows else "open"
+
+
+def _alert_list(
+    request, alerts: Page, *, people: list[User], scope: Scope, mine_only: bool, show: str
+) -> dict:
     """The context `alerts.html` needs: the rows of the page shown, the page itself and the query
-    its links keep (everything but the alert page number)."""
+    its links keep (everything but the alert page number), the count and the links to the other
+    lists (`_alert_counts`)."""
     query = request.GET.copy()
     query.pop(ALERTS_PAGE, None)
+    alerts_list = f"{'mine' if mine_only else 'team'}:{show}"
     return {
         **_alert_rows(alerts.object_list, people=people),
+        **_alert_counts(
+            scope,
+            alerts_list=alerts_list,
+            total=alerts.paginator.count,
+            counts=alerts.paginator.object_list.counts(),
+            query=query,
+        ),
         "back": request.get_full_path(),  # where an action without HTMX comes back to
         "alerts_page": alerts,
-        "alerts_total": alerts.paginator.count,
         "alerts_query": query.urlencode(),
+    }
+
+
+def _parse_alerts_list(value: str) -> tuple[bool, str] | None:
+    """`mine:open`, `team:escalated`...: (mine_only, show) of a list; None for anything else."""
+    whose, _sep, show = value.partition(":")
+    shows = MY_ALERT_LISTS if whose == "mine" else TEAM_ALERT_LISTS if whose == "team" else ()
+    return (whose == "mine", show) if show in shows else None
+
+
+def _alert_counts(scope: Scope, *, alerts_list: str, total: int | None, query, counts=None) -> dict:
+    """The count of the list shown (`total`; counted when None), how many of the user's alerts
+    (or the team's) are snoozed or escalated, and the links to those lists, which keep the rest
+    of the page's `query` (a QueryDict without the alert page). `counts`: `alert_counts` when read
+    already; else one query, and one more for the `total`."""
+    mine_only, show = _parse_alerts_list(alerts_list)
+    if counts is None:
+        counts = selectors.alert_counts(scope, mine_only=mine_only)
+    if total is None:
+        total = selectors.alert_list_count(scope, mine_only=mine_only, show=show)
+    query = query.copy()
+    query.pop(ALERTS_SHOW, None)
+    base = query.urlencode()
+
+    def url(list_show: str) -> str:
+        params = f"{base}&" if base else ""
+        return f"?{params}{ALERTS_SHOW}={list_show}#alerts" if list_show != "open" else f"?{base}#alerts"
+
+    links = [
+        {
+            "show": "snoozed",
+            "url": url("snoozed"),
+            "current": show == "snoozed",
+            "label": ngettext("%(n)d snoozed", "%(n)d snoozed", counts["snoozed"]) % {"n": counts["snoozed"]},
+        }
+    ]
+    if not mine_only:
+        links.append(
+            {
+                "show": "escalated",
+                "url": url("escalated"),
+                "current": show == "escalated",
+                "label": ngettext("%(n)d escalated", "%(n)d escalated", counts["escalated"])
+                % {"n": counts["escalated"]},
+            }
+        )
+    return {
+        "alerts_total": total,
+        "alerts_list": alerts_list,
+        "alerts_show": show,
+        "alerts_open_url": url("open") if show != "open" else "",
+        # A list is offered when it holds an alert, or is the one shown.
+        "alerts_links": [link for link in links if link["current"] or counts[link["show"]]],
+        "snoozed": counts["snoozed"],
+        "escalated": counts["escalated"],
     }
 
 
@@ -373,7 +485,8 @@ def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
     `people` who can see its project: the only ones the assign service accepts."""
     project_url = display.id_link("dashboard:project")
     actions = {
-        name: display.id_link("dashboard:alert-action", name) for name in ("acknowledge", "snooze", "assign")
+        name: display.id_link("dashboard:alert-action", name)
+        for name in ("acknowledge", "snooze", "unsnooze", "assign")
     }
     kinds, severities = display.choice_labels(AlertKind.choices), display.choice_labels(AlertSeverity.choices)
     names, people_names = display.People(), {person.pk: str(person) for person in people}
@@ -392,6 +505,7 @@ def _alert_rows(alerts: list[dict], *, people: list[User]) -> dict:
             )
         snoozed_until = alert["snoozed_until"]
         alert.update(
+            escalated=display.local(alert["escalated_at"], "Y-m-d H:i"),
             snoozed=display.local(snoozed_until, "Y-m-d H:i")
             if snoozed_until and snoozed_until > now
             else "",
@@ -459,33 +573,73 @@ def _assign_menu_people(user: User) -> list[User]:
     return [] if user.is_department_staff else selectors.assignable_users(user=user)
 
 
-def _alert_row(request, alert, *, error: str = ""):
-    row = selectors.alert_rows(alerts_for(request.user).filter(pk=alert.pk)).get()
-    context = _alert_rows([row], people=_assign_menu_people(request.user))
-    context.update(alert=row, error=error, back=_safe_back(request))
-    return render(request, "dashboard/partials/alert_row.html", context)
+def _alert_row(request, alert, *, error: str = "", status: str = ""):
+    """The alert's row redrawn after an action, for HTMX. Told which list the row is in (the
+    form's `alerts_list`), the answer also updates the list's count and links out of band, and
+    drops the row when it no longer belongs to the list (snoozed, handed to someone else...),
+    saying what was done in the list's status line."""
+    shown = _parse_alerts_list(request.POST.get("alerts_list", ""))
+    scope = Scope.of(request.user)
+    listed = shown is None or bool(error)
+    if not listed:
+        mine_only, show = shown
+        listed = selectors.alert_listed(scope, pk=alert.pk, mine_only=mine_only, show=show)
+    context = {"listed": listed, "alerts_status": status}
+    if listed:
+        row = selectors.alert_rows(alerts_for(request.user).filter(pk=alert.pk)).get()
+        context.update(_alert_rows([row], people=_assign_menu_people(request.user)))
+        context.update(alert=row, error=error)
+    if shown is not None:
+        back = _safe_back(request)
+        query = QueryDict(urlsplit(back).query, mutable=True)
+        query.pop(ALERTS_PAGE, None)
+        context.update(_alert_counts(scope, alerts_list=request.POST["alerts_list"], total=None, query=query))
+    context["back"] = _safe_back(request)
+    return render(request, "dashboard/partials/alert_action.html", context)
+
+
+def _alert_status(alert, action: str, *, until=None, assignee: User | None = None) -> str:
+    """What an action did, in a sentence for the list's status line or the page's message."""
+    project = alert.project.code
+    if action == "acknowledge":
+        return _("Acknowledged the alert on %(project)s.") % {"project": project}
+    if action == "snooze":
+        return _("Snoozed the alert on %(project)s until %(until)s.") % {
+            "project": project,
+            "until": display.local(until, "Y-m-d H:i"),
+        }
+    if action == "unsnooze":
+        return _("Ended the snooze: the alert on %(project)s is open again.") % {"project": project}
+    return _("Assigned the alert on %(project)s to %(name)s.") % {"project": project, "name": assignee}
 
 
 @require_POST
 @in_user_zone
 def alert_action(request, pk: int, action: str):
-    alert = get_object_or_404(alerts_for(request.user), pk=pk)
-    error = ""
+    alert = get_object_or_404(alerts_for(request.user).select_related("project"), pk=pk)
+    error = status = ""
     try:
         if action == "acknowledge":
             alert_services.alert_acknowledge(alert=alert, by=request.user)
+            status = _alert_status(alert, action)
         elif action == "snooze":
             form = SnoozeForm(request.POST)
             if not form.is_valid():
                 raise ValidationError({"until": _("Choose how long to snooze.")})
             until = timezone.now() + timedelta(hours=form.cleaned_data["hours"])
             alert_services.alert_snooze(alert=alert, until=until, by=request.user)
+            status = _alert_status(alert, action, until=until)
+        elif action == "unsnooze":
+            alert_services.alert_unsnooze(alert=alert, by=request.user)
+            status = _alert_status(alert, action)
         elif action == "assign":
             users = selectors.assignable_users(user=request.user)
             form = AssignForm(request.POST, users=User.objects.filter(pk__in=[u.pk for u in users]))
             if not form.is_valid():
                 raise ValidationError({"assignee": _("Choose someone to assign the alert to.")})
-            alert_services.alert_assign(alert=alert, assignee=form.cleaned_data["assignee"], by=request.user)
+            assignee = form.cleaned_data["assignee"]
+            alert_services.alert_assign(alert=alert, assignee=assignee, by=request.user)
+            status = _alert_status(alert, action, assignee=assignee)
         else:
             raise Http404
     except ValidationError as exc:
@@ -493,8 +647,10 @@ def alert_action(request, pk: int, action: str):
     if not request.htmx:
         if error:  # shown on the page the browser goes back to
             messages.error(request, error)
+        else:
+            messages.success(request, status)
         return redirect(_safe_back(request) or "dashboard:home")
-    return _alert_row(request, alert, error=error)
+    return _alert_row(request, alert, error=error, status=status)
 
 
 # --- Project 360° ---------------------------------------------------------------------------
@@ -572,6 +728,8 @@ def project_action(request, pk: int, action: str):
             raise Http404
     except ValidationError as exc:
         add_service_errors(form, exc, aliases={"stage": "to_stage", "days": "days"})
+        if isinstance(form, StatusLinkForm):
+            form.renew_request_key()
     context = project_context(request, project, **forms)
     context["new_status_url"] = shown_token
     status = 200 if shown_token else 400
@@ -676,6 +834,27 @@ def status_link_revoke(request, pk: int):
 
 # --- Client profile -------------------------------------------------------------------------
 
+# Reasons shown under each project of the client's health, the worst first.
+HEALTH_REASONS_SHOWN = 5
+
+
+def _client_health_projects(projects: list[dict]) -> list[dict]:
+    """What the client's health is made of: each scored project (the client's score is their
+    average) with its own score and the points its problems took off, the weakest project first."""
+    scored = [project for project in projects if project["health"] is not None]
+    scored.sort(key=lambda project: (project["health"], project["code"] or ""))
+    return [
+        {
+            "code": project["code"],
+            "name": project["name"],
+            "url": project["url"],
+            "score": project["health"],
+            "band": band(project["health"]),
+            "reasons": [factor_text(f) for f in project["health_factors"] or []][:HEALTH_REASONS_SHOWN],
+        }
+        for project in scored
+    ]
+
 
 @in_user_zone
 def client_detail(request, pk: int):
@@ -737,7 +916,7 @@ def client_detail(request, pk: int):
             "projects": projects,
             "contacts": contacts,
             "health": overall,
-            "health_reasons": [factor_text(f) for f in overall.factors][:8] if overall else [],
+            "health_projects": _client_health_projects(projects),
             "complaints": complaints,
             "responses": satisfaction,
             "chart_data": {

@@ -203,6 +203,18 @@ def alert_snooze(*, alert: Alert, until: datetime, by: User) -> Alert:
     return locked
 
 
+@transaction.atomic
+def alert_unsnooze(*, alert: Alert, by: User) -> Alert:
+    """End the alert's snooze now: it is back in the attention lists. Whoever may snooze it may
+    (anyone who sees it); an alert not snoozed is left as it is."""
+    locked = _lock_open(alert)
+    if locked.snoozed_until is not None:
+        locked.snoozed_until = None
+        locked._history_user = by
+        locked.save(update_fields=["snoozed_until"])
+    return locked
+
+
 def check_assignee(assignee: User | None, *, project_id: int) -> None:
     """ValidationError unless `assignee` is an active user who can see the project."""
     if assignee is None or not assignee.is_active:

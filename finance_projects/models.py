@@ -748,7 +748,8 @@ class ScanRun(models.Model):
 
 class ClientLink(models.Model):
     """A client's personal link (no login). Only the token's SHA-256 is stored; the token itself
-    is shown once, at creation. Unknown, expired and revoked links look the same to a visitor."""
+    is shown at creation (and again to a status-link form sent twice: `status_link_create`).
+    Unknown, expired and revoked links look the same to a visitor."""
 
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

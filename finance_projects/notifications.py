@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import Team, User
@@ -77,7 +78,13 @@ def _release(column: str, ids: Iterable[int], at: datetime) -> None:
 
 
 def _deliver(
-    *, kind: str, column: str, batches: dict[User, list[Alert]], at: datetime, settled: set[int]
+    *,
+    kind: str,
+    column: str,
+    batches: dict[User, list[Alert]],
+    at: datetime,
+    settled: set[int],
+    extra: dict | None = None,
 ) -> int:
     """Send one message per recipient; adds to `settled` the ids sent or released, which are no
     longer this run's to release."""
@@ -85,6 +92,7 @@ def _deliver(
     for recipient, alerts in batches.items():
         ids = [alert.pk for alert in alerts]
         context = {
+            **(extra or {}),
             "alerts": alerts[:LISTED_PER_MESSAGE],
             "count": len(alerts),
             "more": max(0, len(alerts) - LISTED_PER_MESSAGE),
@@ -107,6 +115,7 @@ def _send_claimed(
     ids: list[int],
     at: datetime,
     recipients_of: Callable[[list[Alert]], list[User | None]],
+    extra: dict | None = None,
 ) -> int:
     """Load, batch and e-mail the alerts this run claimed; `recipients_of` names each alert's
     recipient, None for one nobody can be told of now (its claim is released: it waits). Should
@@ -126,7 +135,7 @@ def _send_claimed(
         if waiting:
             _release(column, waiting, at)
             settled.update(waiting)
-        return _deliver(kind=kind, column=column, batches=batches, at=at, settled=settled)
+        return _deliver(kind=kind, column=column, batches=batches, at=at, settled=settled, extra=extra)
     except BaseException:
         pending = [pk for pk in ids if pk not in settled]
         try:
@@ -216,4 +225,6 @@ def escalate_unacknowledged_alerts(*, at: datetime | None = None) -> int:
         ids=ids,
         at=at,
         recipients_of=lambda alerts: [alert.project.team.manager for alert in alerts],
+        # The team page's list of the escalated alerts, after the site's address (`site_url`).
+        extra={"team_path": f"{reverse('dashboard:team')}?alerts=escalated#alerts"},
     )

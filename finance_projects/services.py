@@ -654,7 +654,9 @@ def status_link_create(
 
     With a `request_key` (the form's, one per form shown), the same request sent again (the page
     reloaded, a double click) gets the link it created the first time, shown again, instead of
-    another live link to the client's project.
+    another live link to the client's project; once that link is revoked or expired, the request
+    is refused. Its token is then not random but derived from the key (`token_for_request`), so
+    it can be shown again without being stored.
     """
     if not 1 <= days <= 365:
         raise ValidationError({"days": _("A link lasts between 1 and 365 days.")})
@@ -667,8 +669,15 @@ def status_link_create(
         sent_before = ProjectStatusLink.objects.filter(token_hash=hash_token(token)).first()
         if sent_before is not None and sent_before.is_usable():
             return sent_before, token
-        if sent_before is not None:  # revoked since: this form asks for a new one
-            request_key, token = "", new_token()
+        if sent_before is not None:
+            # Revoked or expired since: the form is spent. Sending it again (a reload, a restored
+            # session) must not hand out a new live link unasked, every time.
+            raise ValidationError(
+                _(
+                    "The link this form created has been revoked or has expired. "
+                    "Create a new one if it is needed."
+                )
+            )
     fields = {
         "project": project,
         "contact": contact,

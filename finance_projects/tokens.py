@@ -1,4 +1,6 @@
-"""Client link tokens: 256 random bits, URL-safe, only their SHA-256 is ever stored."""
+"""Client link tokens, URL-safe, of which only the SHA-256 is ever stored: 256 random bits, or,
+for a link created from a form, an HMAC (keyed by the SECRET_KEY) of the form's 128-bit random
+request key, so a form sent twice names the same link."""
 
 import base64
 import hashlib

@@ -1,7 +1,7 @@
 """`/api/v1/alerts/`: the early-warning alerts the caller may see, and what people do with them.
 
 Alerts are written by the scans (and by events such as a detractor's survey answer); people
-only acknowledge, snooze and assign them, each through `finance_projects.alerts`.
+only acknowledge, snooze (and unsnooze) and assign them, each through `finance_projects.alerts`.
 """
 
 import django_filters
@@ -126,6 +126,11 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         return self._respond(
             alerts.alert_snooze(alert=alert, until=payload.validated_data["until"], by=request.user)
         )
+
+    @extend_schema(summary=_("End the alert's snooze now"), request=None)
+    @action(detail=True, methods=["post"])
+    def unsnooze(self, request, pk=None):
+        return self._respond(alerts.alert_unsnooze(alert=self.get_object(), by=request.user))
 
     @extend_schema(summary=_("Hand the alert to someone who can see its project"), request=AssignSerializer)
     @action(detail=True, methods=["post"])

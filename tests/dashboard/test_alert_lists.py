@@ -168,7 +168,7 @@ def test_the_home_badge_counts_every_open_alert_and_says_which_are_shown(browser
 
     body = browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert 'My open alerts <span class="count">28</span>' in body
+    assert 'My open alerts <span class="count" id="alerts-count">28</span>' in body
     assert "1–20 of 28, most urgent first" in body
     assert alert_rows(body) == 20
 
@@ -179,7 +179,7 @@ def test_the_team_badge_counts_every_open_alert_of_the_team(browser, manager, pr
 
     body = browser(manager).get("/team/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert 'Team alerts <span class="count">28</span>' in body
+    assert 'Team alerts <span class="count" id="alerts-count">28</span>' in body
     assert "1–20 of 28, most urgent first" in body
     assert alert_rows(body) == 20
 
@@ -189,7 +189,7 @@ def test_a_list_that_shows_every_open_alert_says_nothing_more(browser, owner, pr
 
     body = browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert 'My open alerts <span class="count">20</span>' in body
+    assert 'My open alerts <span class="count" id="alerts-count">20</span>' in body
     assert ", most urgent first" not in body
     assert "alerts_page=" not in body
     assert alert_rows(body) == 20
@@ -367,7 +367,7 @@ def test_department_staff_home_lists_the_open_alerts_about_commitments_they_own(
     api = api_as(lawyer).get("/api/v1/alerts/", {"open": "true"}).json()["results"]
 
     assert set(alert_ids(body)) == {a["id"] for a in api} == {missed.pk, due_soon.pk, handed.pk}
-    assert 'My open alerts <span class="count">3</span>' in body
+    assert 'My open alerts <span class="count" id="alerts-count">3</span>' in body
     assert "Nothing needs your attention" not in body
 
 

@@ -564,17 +564,27 @@ def test_sending_the_status_link_form_again_shows_the_same_link_and_creates_no_o
     assert ProjectStatusLink.objects.filter(project=project).count() == 2
 
 
-def test_a_status_link_revoked_since_is_not_shown_again_by_its_form(browser, owner, project, contact):
+def test_a_status_link_form_whose_link_was_revoked_since_is_refused_and_offers_a_fresh_form(
+    browser, owner, project, contact
+):
     client = browser(owner)
     sent = {**_status_link_form(client, project), "contact": contact.pk, "days": 30}
     action = reverse("dashboard:project-action", args=[project.pk, "status_link"])
-    first = client.post(action, sent)
+    client.post(action, sent)
     services.status_link_revoke(link=ProjectStatusLink.objects.get(project=project))
 
-    resent = client.post(action, sent)
+    resent, again = client.post(action, sent), client.post(action, sent)
 
-    assert resent.context["new_status_url"] != first.context["new_status_url"]
-    token = resent.context["new_status_url"].rstrip("/").rsplit("/", 1)[1]
+    assert (resent.status_code, again.status_code) == (400, 400)
+    assert not resent.context["new_status_url"]
+    assert "此表单创建的链接已被撤销或已过期" in resent.content.decode()
+    assert ProjectStatusLink.objects.filter(project=project).count() == 1
+    # The form shown with the refusal carries a new key: sent, it creates a new link.
+    fresh = re.search(r'name="request_key" value="([^"]+)"', resent.content.decode()).group(1)
+    assert fresh != sent["request_key"]
+    created = client.post(action, {**sent, "request_key": fresh})
+    assert created.status_code == 200
+    token = created.context["new_status_url"].rstrip("/").rsplit("/", 1)[1]
     assert services.status_link_resolve(token) is not None
 
 

@@ -243,7 +243,7 @@ def test_detractors_only_and_detractors_not_yet_followed_up(client, api_as, owne
     # A promoter needs no call back: the list of follow-ups to make is the API's needs_follow_up.
     assert shown(page) == [pending.pk]
     assert {pending.pk} == api_ids(api_as, owner, {"needs_follow_up": "true"})
-    assert "Detractors not yet followed up" in page
+    assert "Waiting for a follow-up (detractors and call-back requests)" in page
     assert both == [pending.pk]
     # `followed_up` stays literal: no follow-up recorded, whoever answered.
     assert api_ids(api_as, owner, {"followed_up": "false"}) == {pending.pk, promoter.pk}

@@ -251,8 +251,8 @@ def test_the_kpi_csv_counts_the_same_days_as_the_page(browser, manager, last_thi
 
     lines = csv.reader(io.StringIO(b"".join(response.streaming_content).decode()))
     rows = {row[0]: row[1:] for row in lines if row}
-    assert rows["Survey response rate"][0] == "50.0"
-    assert rows["Missed commitments"][0] == "1"
+    assert rows["Survey response rate (%)"][0] == "50.0"
+    assert rows["Missed commitments (count)"][0] == "1"
 
 
 def test_the_kpi_workbook_counts_the_same_days_as_the_page(browser, manager, last_thirty_days):
@@ -262,8 +262,8 @@ def test_the_kpi_workbook_counts_the_same_days_as_the_page(browser, manager, las
 
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
     rows = {row[0]: row[1:] for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert rows["Survey response rate"][0] == 50.0
-    assert rows["Missed commitments"][0] == 1
+    assert rows["Survey response rate (%)"][0] == 50.0
+    assert rows["Missed commitments (count)"][0] == 1
 
 
 # --- 3. A relationship manager's link keeps the period (and the other parameters) -----------

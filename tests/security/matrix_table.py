@@ -124,6 +124,7 @@ TABLE: dict[str, Spec] = {
     "alert-acknowledge@api": api_action("alert"),
     "alert-assign@api": api_action("alert"),
     "alert-snooze@api": api_action("alert"),
+    "alert-unsnooze@api": api_action("alert"),
     "import-detail@api": api_object("import_job"),
     "survey-detail@api": api_object(
         "survey", shared="a survey is the bank's questionnaire, the same for every client; no client data"

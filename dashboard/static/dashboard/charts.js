@@ -1,7 +1,8 @@
 // Line charts for the team and client pages. Data comes from a json_script tag (CSP: no inline JS):
 // {"labels": [...], "series": {"key": [values...]}, "names": {"key": "label"}}, and optionally
 // "axes": {"key": {"min": 0, "max": 10}}: each such series on an axis of its own with that fixed
-// range (left, then right), so a score is drawn against its whole scale, not its own data.
+// range (left, then right), so a score is drawn against its whole scale, not its own data; a
+// range without "max" grows with the data, and "integer": true keeps a count's ticks whole.
 (function () {
   "use strict";
   var palette = ["#0b5cad", "#1f8a4c", "#b7791f", "#8e44ad", "#c0392b", "#16a085"];
@@ -19,6 +20,7 @@
           title: { display: true, text: data.names[key] || key },
           grid: { drawOnChartArea: i === 0 }
         };
+        if (axes[key].integer) { scales[key].ticks = { precision: 0 }; }
       }
     });
     if (keys.every(function (key) { return axes[key]; })) { delete scales.y; }

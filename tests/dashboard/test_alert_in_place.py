@@ -1,0 +1,155 @@
+"""Acting on an alert in place (HTMX) keeps the list true: the count is redrawn out of band, a
+row that left the list is removed, and a status line says what was done. Without HTMX the same
+actions come back to the page with a message."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import AlertFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def act(page, alert, action, *, alerts_list="mine:open", next_url="/", **data):
+    return page.post(
+        reverse("dashboard:alert-action", args=[alert.pk, action]),
+        {"alerts_list": alerts_list, "next": next_url, **data},
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+
+def oob_count(body: str) -> int:
+    match = re.search(r'<span class="count" id="alerts-count" hx-swap-oob="true">(\d+)</span>', body)
+    assert match, body
+    return int(match.group(1))
+
+
+def status_line(body: str) -> str:
+    match = re.search(r'<p id="alerts-status" hx-swap-oob="innerHTML">(.*?)</p>', body, re.S)
+    assert match, body
+    return match.group(1)
+
+
+def test_the_home_list_carries_the_list_name_and_a_live_status_line(browser, owner, project):
+    AlertFactory(project=project)
+
+    body = browser(owner).get("/").content.decode()
+
+    assert '<input type="hidden" name="alerts_list" value="mine:open">' in body
+    assert '<p id="alerts-status" class="alert-status small" role="status">' in body
+
+
+def test_acknowledging_in_place_keeps_the_row_and_redraws_the_count(browser, owner, project):
+    alert, _other = AlertFactory(project=project), AlertFactory(project=project)
+
+    body = act(browser(owner), alert, "acknowledge")
+
+    assert f'id="alert-{alert.pk}"' in body
+    assert oob_count(body) == 2
+    assert status_line(body) == f"Acknowledged the alert on {project.code}."
+
+
+def test_snoozing_in_place_removes_the_row_from_my_open_alerts_and_counts_it_snoozed(browser, owner, project):
+    alert, _other = AlertFactory(project=project), AlertFactory(project=project)
+
+    body = act(browser(owner), alert, "snooze", hours=24)
+
+    assert f'id="alert-{alert.pk}"' not in body
+    assert 'class="alert-row' not in body
+    assert oob_count(body) == 1
+    assert '<p class="alert-links small" id="alert-links" hx-swap-oob="true">' in body
+    assert ">1 snoozed</a>" in body
+    assert status_line(body).startswith(f"Snoozed the alert on {project.code} until ")
+
+
+def test_assigning_to_someone_else_in_place_removes_the_row_from_my_open_alerts(
+    browser, owner, manager, project
+):
+    alert = AlertFactory(project=project)
+
+    body = act(browser(owner), alert, "assign", assignee=manager.pk)
+
+    assert f'id="alert-{alert.pk}"' not in body
+    assert oob_count(body) == 0
+    assert status_line(body) == f"Assigned the alert on {project.code} to {manager}."
+
+
+def test_assigning_on_the_team_page_keeps_the_row_there(browser, manager, owner, teammate, project):
+    alert = AlertFactory(project=project)
+
+    body = act(
+        browser(manager), alert, "assign", alerts_list="team:open", next_url="/team/", assignee=manager.pk
+    )
+
+    assert f'id="alert-{alert.pk}"' in body
+    assert oob_count(body) == 1
+
+
+def test_unsnoozing_in_place_removes_the_row_from_the_snoozed_list(browser, owner, project):
+    alert = AlertFactory(project=project, snoozed_until=timezone.now() + timedelta(hours=2))
+
+    body = act(browser(owner), alert, "unsnooze", alerts_list="mine:snoozed", next_url="/?alerts=snoozed")
+
+    assert f'id="alert-{alert.pk}"' not in body
+    assert oob_count(body) == 0  # the snoozed list is empty now
+    assert status_line(body) == f"Ended the snooze: the alert on {project.code} is open again."
+
+
+def test_a_refused_action_keeps_the_row_with_its_error(browser, owner, project):
+    alert = AlertFactory(project=project)
+
+    body = act(browser(owner), alert, "snooze", hours=999)
+
+    assert f'id="alert-{alert.pk}"' in body
+    assert 'role="alert"' in body
+    assert oob_count(body) == 1
+    assert status_line(body) == ""
+
+
+def test_without_htmx_the_action_comes_back_with_a_message_and_the_fresh_count(
+    browser, owner, manager, project
+):
+    alert, _other = AlertFactory(project=project), AlertFactory(project=project)
+    page = browser(owner)
+
+    response = page.post(
+        reverse("dashboard:alert-action", args=[alert.pk, "assign"]),
+        {"alerts_list": "mine:open", "next": "/", "assignee": manager.pk},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    home = page.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert response.status_code == 302
+    assert f"Assigned the alert on {project.code} to {manager}." in home
+    assert 'My open alerts <span class="count" id="alerts-count">1</span>' in home
+    assert f'id="alert-{alert.pk}"' not in home
+
+
+def test_the_status_line_is_in_chinese_for_a_chinese_reader(browser, owner, project):
+    alert = AlertFactory(project=project)
+
+    body = (
+        browser(owner)
+        .post(
+            reverse("dashboard:alert-action", args=[alert.pk, "acknowledge"]),
+            {"alerts_list": "mine:open", "next": "/"},
+            HTTP_HX_REQUEST="true",
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+        .content.decode()
+    )
+
+    assert f"已确认 {project.code} 的预警。" in body
+
+
+def test_pages_load_no_inline_script(browser, owner, manager, project):
+    AlertFactory(project=project)
+
+    for page, path in ((browser(owner), "/"), (browser(manager), "/team/")):
+        body = page.get(path).content.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", body)
