@@ -85,6 +85,7 @@ def _rows(rows: list[dict]) -> list[dict]:
                 "comment": display.truncate(row["comment"].strip(), TITLE_MAX),
                 "categories": [labels.get(code, code) for code in category_codes(row["categories"])],
                 "detractor": row["is_detractor"],
+                "waiting": row["needs_follow_up"],
                 "followed_up": display.local(row["followed_up_at"], "Y-m-d H:i"),
             }
         )

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from feedback.selectors import needing_follow_up, responses_for, tagged
+from feedback.selectors import needing_follow_up, responses_for, tagged, with_needs_follow_up
 from finance_projects.models import (
     Alert,
     AlertSeverity,
@@ -720,6 +720,7 @@ RESPONSE_LIST_FIELDS = [
     "is_detractor",
     "categories",
     "followed_up_at",
+    "needs_follow_up",
     "invitation__project_id",
     "invitation__project__code",
     "invitation__project__name",
@@ -751,4 +752,4 @@ def response_list(
             | Q(invitation__project__code__icontains=q)
             | Q(invitation__project__client__name__icontains=q)
         )
-    return responses.order_by("-submitted_at", "-id").values(*RESPONSE_LIST_FIELDS)
+    return with_needs_follow_up(responses).order_by("-submitted_at", "-id").values(*RESPONSE_LIST_FIELDS)

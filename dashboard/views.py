@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -186,6 +186,8 @@ def home(request):
     context.update(
         _alert_list(request, alerts, people=people, scope=scope, mine_only=True, show=show),
         overdue_commitments=[row for row in commitments if row["before_week"]],
+        # The list holds at most the selector's limit: its count then says "50+".
+        overdue_limit=COMMITMENT_LIST_LIMIT,
         commitments=[row for row in commitments if not row["before_week"]],
         responses=_responses(scope),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
@@ -212,6 +214,9 @@ def _responses(scope: Scope) -> list[dict]:
     ]
 
 
+COMMITMENT_LIST_LIMIT = 50
+
+
 def _due_this_week(scope: Scope) -> list[dict]:
     """The user's open commitments due this week, and (`before_week`) those still open that fell
     due before it, oldest first: one query."""
@@ -227,7 +232,9 @@ def _due_this_week(scope: Scope) -> list[dict]:
             "due": display.local(row["due_at"], "Y-m-d H:i" if row["due_at"] < week_start else "D m-d H:i"),
             "owner": people.name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
         }
-        for row in selectors.commitments_due_this_week(scope, mine_only=True, with_overdue=True, at=now)
+        for row in selectors.commitments_due_this_week(
+            scope, mine_only=True, with_overdue=True, at=now, limit=COMMITMENT_LIST_LIMIT
+        )
     ]
 
 
@@ -275,7 +282,7 @@ def team(request):
         end=end,
         first_day=first_day,
         last_day=last_day,
-        kpi_rows=_kpi_rows(report.current, report.previous, links=_kpi_links(first_day, last_day)),
+        kpi_rows=_kpi_rows(report.current, report.previous),
         rm_rows=rm_rows,
         people=sorted(people.values(), key=str),
         chart_data=_trend_chart(trend),
@@ -306,22 +313,6 @@ def _trend_chart(trend: list[dict]) -> dict:
             "csat": {"min": 0, "max": 100},
             "missed_commitments": {"min": 0, "integer": True},
         },
-    }
-
-
-def _kpi_links(first_day, last_day) -> dict[str, str]:
-    """The page listing what a KPI card counts, where one exists: complaints of the period in the
-    complaint report, survey answers in the responses list. Commitments, client updates and
-    survey invitations have no list page."""
-    period = urlencode({"start": first_day.isoformat(), "end": last_day.isoformat()})
-    report = f"{reverse('complaints:reports')}?{period}"
-    responses = reverse("dashboard:responses")
-    return {
-        "complaint_ack_rate": report,
-        "complaint_resolution_rate": report,
-        "avg_resolution_hours": report,
-        "nps": responses,
-        "csat": responses,
     }
 
 
@@ -368,7 +359,7 @@ def _feedback_tables(*, projects, start, end, tz) -> dict:
     return {"feedback_by_rm": by_rm, "feedback_by_stage": by_stage, "small_sample": SMALL_SAMPLE}
 
 
-def _kpi_rows(current: dict, previous: dict, *, links: dict[str, str] | None = None) -> list[dict]:
+def _kpi_rows(current: dict, previous: dict) -> list[dict]:
     rows = []
     for key in kpis.KPI_KEYS:
         now_value, before = current[key], previous[key]
@@ -385,7 +376,6 @@ def _kpi_rows(current: dict, previous: dict, *, links: dict[str, str] | None = N
                 "previous": before,
                 "delta": delta,
                 "better": better,
-                "url": (links or {}).get(key, ""),
             }
         )
     return rows

@@ -11,7 +11,18 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.http import Http404
 
@@ -134,9 +145,19 @@ def _needs_follow_up() -> Q:
     client asked to be contacted (it raised a contact-request alert, which only a recorded
     follow-up resolves). Other promoters and passives need none."""
     asked = Alert.objects.filter(
-        kind=AlertKind.CONTACT_REQUEST, subject_type=RESPONSE_ALERT_SUBJECT, subject_id=OuterRef("pk")
+        kind=AlertKind.CONTACT_REQUEST,
+        subject_type=RESPONSE_ALERT_SUBJECT,
+        subject_id=OuterRef("pk"),
+        resolved_at__isnull=True,  # the open one: a recorded follow-up resolves it
     )
     return Q(followed_up_at__isnull=True) & (Q(is_detractor=True) | Q(Exists(asked)))
+
+
+def with_needs_follow_up(responses: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
+    """The responses, each with `needs_follow_up`: whether `needing_follow_up` lists it."""
+    return responses.annotate(
+        needs_follow_up=ExpressionWrapper(_needs_follow_up(), output_field=BooleanField())
+    )
 
 
 def needing_follow_up(responses: QuerySet[SurveyResponse], needed: bool = True) -> QuerySet[SurveyResponse]:

@@ -63,6 +63,18 @@ def test_commitments_missed_before_this_week_are_listed_oldest_first(browser, ow
     assert "Last week" not in week_section(body)
 
 
+def test_the_overdue_count_says_there_are_more_when_the_list_is_cut(
+    browser, owner, project, now, monkeypatch
+):
+    monkeypatch.setattr("dashboard.views.COMMITMENT_LIST_LIMIT", 2)
+    for days in (5, 6, 7):
+        CommitmentFactory(project=project, due_at=now - timedelta(days=days))
+
+    overdue = overdue_section(browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+
+    assert '<span class="count">2+</span>' in overdue
+
+
 def test_the_boundary_is_monday_midnight_in_the_users_zone(browser, owner, project, now):
     # Sunday 23:30 in Shanghai: before the week; Monday 00:30: in it.
     CommitmentFactory(project=project, title="Sunday night", due_at=datetime(2025, 3, 9, 15, 30, tzinfo=UTC))

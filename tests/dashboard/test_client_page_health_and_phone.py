@@ -47,7 +47,7 @@ def test_client_health_says_it_is_the_average_of_its_projects_and_names_each(bro
 def test_client_health_reads_in_chinese(browser, owner, two_projects):
     body = client_page(browser, owner, two_projects.client_id, language="zh-hans")
 
-    assert "其 2 个在评项目健康度的平均值" in body
+    assert "根据其 2 个已评分项目的健康度" in body
 
 
 def test_the_client_projects_table_folds_into_labelled_cards_on_a_phone(browser, owner, project):

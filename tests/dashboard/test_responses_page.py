@@ -13,6 +13,7 @@ from django.utils import timezone
 from feedback.services import response_record_follow_up
 from finance_projects.models import FailureCategory
 from tests.factories import (
+    AlertFactory,
     ClientFactory,
     CommitmentFactory,
     ContactFactory,
@@ -363,3 +364,17 @@ def test_the_homes_recent_responses_link_to_all_of_them(client, owner, project, 
 
     body = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f'<a href="{URL}" class="see-all">See all survey responses →</a>' in body
+
+
+def test_a_passive_who_asked_to_be_called_is_listed_and_marked_as_waiting_for_a_follow_up(
+    client, owner, project, contact
+):
+    asked = answered(project, contact, nps=8)
+    quiet = answered(project, contact, nps=8)
+    AlertFactory(project=project, kind="contact_request", subject_type="survey_response", subject_id=asked.pk)
+
+    page = get(client, owner, {"pending": "1"})
+
+    assert shown(page) == [asked.pk]
+    assert "No follow-up recorded yet." in row_of(page, asked)
+    assert "No follow-up recorded yet." not in row_of(get(client, owner), quiet)

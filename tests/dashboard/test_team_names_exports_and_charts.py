@@ -154,22 +154,6 @@ def test_the_nps_axis_reaches_minus_100_once_a_week_is_negative(browser, manager
 # --- 4. KPI cards lead to the list behind them, where there is one ----------------------------
 
 
-def card_link(body: str, key: str) -> str | None:
-    card = re.search(rf'data-kpi="{key}">(.*?)</div>', body, re.S).group(1)
-    found = re.search(r'<a href="([^"]*)"', card)
-    return html.unescape(found.group(1)) if found else None
-
-
-def test_complaint_and_score_cards_link_to_their_lists_and_the_others_to_nothing(browser, manager, busy):
-    body = browser(manager).get("/team/", {"days": 7}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-
-    report = reverse("complaints:reports")
-    assert card_link(body, "complaint_ack_rate") == f"{report}?start=2026-11-24&end=2026-11-30"
-    assert card_link(body, "avg_resolution_hours") == f"{report}?start=2026-11-24&end=2026-11-30"
-    assert card_link(body, "nps") == reverse("dashboard:responses")
-    assert card_link(body, "missed_commitments") is None  # no list page of commitments
-
-
 def test_an_rm_without_activity_is_still_named_in_the_filter_menu(browser, manager, owner, frozen, project):
     ProjectFactory(client=project.client)
 
