@@ -36,6 +36,8 @@ class Team(models.Model):
         null=True,
         blank=True,
         related_name="managed_teams",
+        # Who opens the team page: escalations are e-mailed to the manager with a link to it.
+        limit_choices_to=models.Q(role__in=[Role.MANAGER, Role.ADMIN]) | models.Q(is_superuser=True),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

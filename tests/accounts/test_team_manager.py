@@ -1,0 +1,43 @@
+"""A team's manager is someone who can open the team page: escalations are e-mailed to them with
+a link to it, which answered 403 to a manager of another role."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, admin_user):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    admin_user.language = "en"
+    admin_user.save()
+    client.force_login(admin_user)
+    return client
+
+
+def add_team(staff, **fields):
+    """The add form sent as the admin page would, with its members' (empty) inline."""
+    page = staff.get(reverse("admin:accounts_team_add")).content.decode()
+    prefix = re.search(r'name="([\w-]+)-TOTAL_FORMS"', page).group(1)
+    inline = {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    return staff.post(reverse("admin:accounts_team_add"), {**inline, **fields})
+
+
+def test_the_admin_refuses_a_team_manager_who_cannot_open_the_team_page(staff, owner):
+    answer = add_team(staff, name="Infra", manager=owner.pk)
+
+    assert answer.status_code == 200
+    assert "manager" in answer.context["adminform"].form.errors
+    assert not Team.objects.filter(name="Infra").exists()
+
+
+def test_the_admin_names_a_manager_as_a_teams_manager(staff, manager):
+    answer = add_team(staff, name="Infra", manager=manager.pk)
+
+    assert answer.status_code == 302
+    assert Team.objects.get(name="Infra").manager == manager
