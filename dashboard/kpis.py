@@ -211,6 +211,7 @@ def _sources() -> dict[str, _Source]:
             "submitted_at",
             "invitation__project__relationship_manager",
             lambda: {
+                "survey_responses": Count("pk"),
                 "nps_answers": Count("pk", filter=Q(nps__isnull=False)),
                 "promoters": Count("pk", filter=Q(nps__gte=9)),
                 "detractors": Count("pk", filter=Q(nps__lte=6)),
@@ -266,6 +267,7 @@ def finalize(raw: dict) -> dict:
         if nps_answers
         else None,
         "nps_answers": nps_answers,
+        "survey_responses": get("survey_responses"),
         "csat": _pct(get("csat_satisfied"), get("csat_answers")),
         "response_rate": _pct(get("invitations_answered"), get("invitations_sent")),
         "invitations_sent": get("invitations_sent"),

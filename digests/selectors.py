@@ -321,22 +321,6 @@ def complaint_kpis(
     return result
 
 
-def response_counts(
-    *, projects: QuerySet[FinancingProject], periods: dict[str, tuple[datetime, datetime]]
-) -> dict[str, dict]:
-    """Per named period `[start, end)`: every survey response submitted in it
-    (`survey_responses`), whichever questions it answered, the team page's rule for placing a
-    response in a period. One aggregate query for all the periods."""
-    submitted = SurveyResponse.objects.filter(invitation__project__in=projects, submitted_at__isnull=False)
-    counts = submitted.aggregate(
-        **{
-            name: Count("pk", filter=Q(submitted_at__gte=start, submitted_at__lt=end))
-            for name, (start, end) in periods.items()
-        }
-    )
-    return {name: {"survey_responses": counts[name]} for name in periods}
-
-
 def _scope(recipient: User) -> list[str]:
     if recipient.is_manager:
         teams = Team.objects.filter(Q(manager=recipient) | Q(pk=recipient.team_id)).order_by("name")
@@ -388,11 +372,8 @@ def build_digest(*, recipient: User, week: IsoWeek, now: datetime | None = None)
     complaints = complaint_kpis(
         projects=projects, periods={"current": (start, end), "previous": (previous_start, start)}, at=now
     )
-    responses = response_counts(
-        projects=projects, periods={"current": (start, end), "previous": (previous_start, start)}
-    )
-    kpis = {**weeks[-1], **complaints["current"], **responses["current"]}
-    previous = {**weeks[-2], **complaints["previous"], **responses["previous"]}
+    kpis = {**weeks[-1], **complaints["current"]}
+    previous = {**weeks[-2], **complaints["previous"]}
     trend = [TrendWeek(row["week"], row["on_time_update_rate"], row["promise_kept_rate"]) for row in weeks]
 
     open_critical = Alert.objects.filter(

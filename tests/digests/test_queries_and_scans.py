@@ -24,7 +24,7 @@ from .conftest import REPORT_MOMENT, W10, at
 
 pytestmark = pytest.mark.django_db
 
-QUERIES_PER_DIGEST = 20  # includes one for the survey responses of both weeks
+QUERIES_PER_DIGEST = 19
 QUERIES_PER_SEND = QUERIES_PER_DIGEST + 3  # claim, load the run, record the outcome
 
 
