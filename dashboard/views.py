@@ -393,14 +393,22 @@ def _alert_show(request, shows: tuple[str, ...]) -> str:
 def _alert_list(
     request, alerts: Page, *, people: list[User], scope: Scope, mine_only: bool, show: str
 ) -> dict:
-    """The context `alerts.html` needs: the rows of the page shown, the page itself and the query
-    its links keep (everything but the alert page number), the count and the links to the other
-    lists (`_alert_counts`)."""
+    """The context `alerts.html` needs: the rows of the page shown and `_alert_page` of it."""
     query = request.GET.copy()
     query.pop(ALERTS_PAGE, None)
-    alerts_list = f"{'mine' if mine_only else 'team'}:{show}"
     return {
         **_alert_rows(alerts.object_list, people=people),
+        **_alert_page(scope, alerts, alerts_list=f"{'mine' if mine_only else 'team'}:{show}", query=query),
+        "back": request.get_full_path(),  # where an action without HTMX comes back to
+    }
+
+
+def _alert_page(scope: Scope, alerts: Page, *, alerts_list: str, query) -> dict:
+    """What the alert list says around its rows: the page itself (its summary line, its page
+    links, the empty state) and the query its links keep (`query`: the page's, without the alert
+    page number), the count and the links to the other lists (`_alert_counts`). The page and an
+    action's answer (`_alert_row`) both draw it from here."""
+    return {
         **_alert_counts(
             scope,
             alerts_list=alerts_list,
@@ -408,7 +416,6 @@ def _alert_list(
             counts=alerts.paginator.object_list.counts(),
             query=query,
         ),
-        "back": request.get_full_path(),  # where an action without HTMX comes back to
         "alerts_page": alerts,
         "alerts_query": query.urlencode(),
     }
@@ -565,9 +572,10 @@ def _assign_menu_people(user: User) -> list[User]:
 
 def _alert_row(request, alert, *, error: str = "", status: str = ""):
     """The alert's row redrawn after an action, for HTMX. Told which list the row is in (the
-    form's `alerts_list`), the answer also updates the list's count and links out of band, and
-    drops the row when it no longer belongs to the list (snoozed, handed to someone else...),
-    saying what was done in the list's status line."""
+    form's `alerts_list`), the answer also updates the list's count, links, summary line, page
+    links and empty state out of band, as the page the form came from (`next`) would draw them
+    now, and drops the row when it no longer belongs to the list (snoozed, handed to someone
+    else...), saying what was done in the list's status line."""
     shown = _parse_alerts_list(request.POST.get("alerts_list", ""))
     scope = Scope.of(request.user)
     listed = shown is None or bool(error)
@@ -580,10 +588,12 @@ def _alert_row(request, alert, *, error: str = "", status: str = ""):
         context.update(_alert_rows([row], people=_assign_menu_people(request.user)))
         context.update(alert=row, error=error)
     if shown is not None:
-        back = _safe_back(request)
-        query = QueryDict(urlsplit(back).query, mutable=True)
-        query.pop(ALERTS_PAGE, None)
-        context.update(_alert_counts(scope, alerts_list=request.POST["alerts_list"], total=None, query=query))
+        mine_only, show = shown
+        query = QueryDict(urlsplit(_safe_back(request)).query, mutable=True)
+        number = query.pop(ALERTS_PAGE, [None])[-1]
+        # The page as `home` and `team` read it: its rows carry the counts, one query.
+        alerts = selectors.open_alerts(scope, mine_only=mine_only, show=show, page=number)
+        context.update(_alert_page(scope, alerts, alerts_list=request.POST["alerts_list"], query=query))
     context["back"] = _safe_back(request)
     return render(request, "dashboard/partials/alert_action.html", context)
 

@@ -153,3 +153,107 @@ def test_pages_load_no_inline_script(browser, owner, manager, project):
     for page, path in ((browser(owner), "/"), (browser(manager), "/team/")):
         body = page.get(path).content.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", body)
+
+
+# --- The summary line, the page links and the empty state, out of band ------------------------
+
+
+def oob_block(body: str, block: str) -> str:
+    """What the answer swaps into the list's `block` (`alerts-summary`, `alerts-pages`,
+    `alerts-empty`), whitespace collapsed."""
+    match = re.search(rf'<div id="{block}" hx-swap-oob="true">(.*?)</div>', body, re.S)
+    assert match, body
+    return " ".join(match.group(1).split())
+
+
+def _open_alerts(project, n, **fields):
+    return [AlertFactory(project=project, **fields) for _ in range(n)]
+
+
+def test_snoozing_in_place_redraws_the_summary_line_and_page_links(browser, owner, project):
+    alert, *_others = _open_alerts(project, 28)
+
+    body = act(browser(owner), alert, "snooze", hours=24)
+
+    assert oob_count(body) == 27
+    assert oob_block(body, "alerts-summary") == '<p class="muted small">1–20 of 27, most urgent first</p>'
+    assert "Page 1 of 2" in oob_block(body, "alerts-pages")
+    assert 'href="?alerts_page=2#alerts"' in oob_block(body, "alerts-pages")
+    assert oob_block(body, "alerts-empty") == ""
+
+
+def test_the_summary_line_redrawn_in_place_matches_the_page_reloaded(browser, owner, project):
+    alerts = _open_alerts(project, 28)
+    page = browser(owner)
+
+    for alert in alerts[:8]:
+        body = act(page, alert, "snooze", hours=24)
+    reloaded = page.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert oob_count(body) == 20
+    # One page holds them all now: the line and the page links go, as on the page reloaded.
+    assert oob_block(body, "alerts-summary") == ""
+    assert oob_block(body, "alerts-pages") == ""
+    assert 'My open alerts <span class="count" id="alerts-count">20</span>' in reloaded
+    assert ", most urgent first" not in reloaded
+    assert 'class="pagination"' not in reloaded
+
+
+def test_an_action_on_a_later_page_redraws_that_page_and_keeps_the_rest_of_its_query(
+    browser, manager, project
+):
+    alerts = _open_alerts(project, 31)
+
+    body = act(
+        browser(manager),
+        alerts[-1],
+        "assign",
+        alerts_list="team:open",
+        next_url="/team/?days=90&alerts_page=2",
+        assignee=manager.pk,
+    )
+
+    assert oob_block(body, "alerts-summary") == '<p class="muted small">21–31 of 31, most urgent first</p>'
+    assert 'href="?days=90&amp;alerts_page=1#alerts"' in oob_block(body, "alerts-pages")
+    assert "Page 2 of 2" in oob_block(body, "alerts-pages")
+
+
+def test_unsnoozing_the_last_snoozed_alert_in_place_shows_the_empty_state(browser, owner, project):
+    alert = AlertFactory(project=project, snoozed_until=timezone.now() + timedelta(hours=2))
+
+    body = act(browser(owner), alert, "unsnooze", alerts_list="mine:snoozed", next_url="/?alerts=snoozed")
+
+    assert f'id="alert-{alert.pk}"' not in body
+    assert oob_block(body, "alerts-empty") == '<p class="empty">No alert is snoozed.</p>'
+    assert oob_block(body, "alerts-summary") == ""
+
+
+def test_snoozing_the_last_open_alert_in_place_shows_the_empty_state(browser, owner, project):
+    alert = AlertFactory(project=project)
+
+    body = act(browser(owner), alert, "snooze", hours=24)
+
+    assert oob_block(body, "alerts-empty") == '<p class="empty">Nothing needs your attention. Well done.</p>'
+
+
+def test_the_page_draws_the_blocks_an_action_swaps(browser, owner, project):
+    body = browser(owner).get("/?alerts=snoozed", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<div id="alerts-summary"></div>' in body
+    assert '<div id="alerts-pages"></div>' in body
+    assert '<div id="alerts-empty"><p class="empty">No alert is snoozed.</p>' in body
+
+
+@pytest.mark.parametrize("size", [2, 45])
+def test_an_action_in_place_takes_the_same_queries_however_many_alerts_are_open(
+    browser, owner, project, size, django_assert_num_queries
+):
+    alert, *_others = _open_alerts(project, size)
+    page = browser(owner)
+    act(page, _others[0], "acknowledge")  # the first action's one-off reads out of the way
+
+    # The session, the user, the alert, the write (read, update, history, two savepoints),
+    # whether the row stays in the list, and the page of the list the form came from: its rows
+    # carry the count and the snoozed count.
+    with django_assert_num_queries(10):
+        act(page, alert, "snooze", hours=24)

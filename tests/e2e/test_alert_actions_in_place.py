@@ -89,6 +89,23 @@ def wait_for_status(page, text):
         raise AssertionError(f"the status line reads {status!r}, not {text!r}") from exc
 
 
+def wait_for_empty_state(page, text):
+    """Fails, saying what the list reads, when the list does not show its empty state `text`."""
+    try:
+        page.wait_for_selector(
+            f"#alerts-empty .empty:has-text('{text}')", state="visible", timeout=SWAP_TIMEOUT_MS
+        )
+    except Exception as exc:  # playwright's TimeoutError
+        raise AssertionError(
+            f"the emptied list does not say {text!r}; it reads:\n" + page.locator("#alerts").inner_text()
+        ) from exc
+
+
+def alert_list(page):
+    """What the alert list reads, its summary line and page links included."""
+    return page.locator("#alerts").inner_text()
+
+
 def count(page):
     return page.locator("#alerts-count").inner_text().strip()
 
@@ -137,6 +154,8 @@ def test_snoozing_an_alert_in_place_drops_it_and_unsnoozing_it_from_the_snoozed_
     assert count(page) == "0"
     assert snoozed_link(page).inner_text() == "0 snoozed"  # the list shown keeps its link
     assert page.locator("#alert-links a[data-list=open]").is_visible()
+    # The list is empty now: it says so, as the page reloaded would.
+    wait_for_empty_state(page, "No alert is snoozed.")
     assert Alert.objects.get(pk=alert.pk).snoozed_until is None
     assert errors == []
 
@@ -180,4 +199,36 @@ def test_acknowledging_an_alert_in_place_keeps_it_in_the_list_marked_acknowledge
     assert count(page) == "3"
     assert page.locator(".alert-list > li.alert-row").count() == 3
     assert Alert.objects.get(pk=alert.pk).acknowledged_by == rm_alerts["rm"]
+    assert errors == []
+
+
+def test_acting_in_place_on_a_long_list_keeps_its_summary_line_true(browser_page, live_server, rm_alerts):
+    """21 open alerts: two pages. Snoozing one leaves 20, one page: the line and the page links go,
+    as on the page reloaded."""
+    project = rm_alerts["alerts"]["snooze"].project
+    for n in range(18):
+        AlertFactory(project=project, assignee=rm_alerts["rm"], message=f"Covenant check {n + 1} overdue")
+    page, errors = open_home(browser_page, live_server, rm_alerts["rm"])
+    home = page.url
+    assert count(page) == "21"
+    assert "1–20 of 21, most urgent first" in alert_list(page)
+    assert "Page 1 of 2" in alert_list(page)
+
+    stay_marker(page)
+    pk = page.locator(".alert-list > li.alert-row").first.get_attribute("id").removeprefix("alert-")
+    page.select_option(f"#snooze-{pk}", "24")
+    page.click(f"#alert-{pk} form[action$='/snooze/'] button[type=submit]")
+    wait_for_row_gone(page, pk)
+    assert_stayed(page, home)
+    wait_for_status(page, "Snoozed the alert on")
+    assert count(page) == "20"
+    # One page holds them all now: no "1–20 of 21" nor page links left behind.
+    assert "of 21" not in alert_list(page)
+    assert "Page 1 of 2" not in alert_list(page)
+    assert page.locator("#alerts nav.pagination").count() == 0
+
+    page.reload()
+    assert count(page) == "20"
+    assert "most urgent first" not in alert_list(page)
+    assert page.locator(".alert-list > li.alert-row").count() == 20
     assert errors == []
