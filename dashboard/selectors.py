@@ -41,10 +41,8 @@ def model(label: str):
 
 
 def user_zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.time_zone or "Asia/Shanghai")
-    except (KeyError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
+    """The user's zone, or the site's (`User.zone`, one fallback for every page)."""
+    return user.zone
 
 
 def week_bounds(*, user: User, at: datetime | None = None) -> tuple[datetime, datetime]:

@@ -24,7 +24,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import openpyxl
 import pandas as pd
@@ -612,19 +611,12 @@ class _ProjectChecker(_Checker):
         return len(objects)
 
 
-def _user_zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
-
-
 class _CommitmentChecker(_Checker):
     kind = ImportKind.COMMITMENTS
 
     def __init__(self, importer, frame):
         super().__init__(importer, frame)
-        self.zone = _user_zone(importer)
+        self.zone = importer.zone  # the importer's, or the site's
         codes = sorted(set(frame["project"]) - {""})
         self.projects: dict[str, FinancingProject] = {}
         editable = portfolio_for(importer).select_related("client", "relationship_manager")

@@ -9,7 +9,8 @@ from tests.factories import AlertFactory
 
 pytestmark = pytest.mark.django_db
 
-ESCALATED_AT = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+# Monday 10:00 in Shanghai (the site's zone) but still Sunday 2025-03-09 22:00 in New York.
+ESCALATED_AT = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -20,23 +21,30 @@ def escalated(project):
 
 
 @pytest.fixture
+def new_yorker(manager):
+    manager.time_zone = "America/New_York"
+    manager.save(update_fields=["time_zone"])
+    return manager
+
+
+@pytest.fixture
 def plain(project):
     return AlertFactory(project=project, severity="critical", message="Not escalated")
 
 
 def test_an_escalated_alert_is_marked_on_the_team_page_with_the_time_in_the_users_zone(
-    browser, manager, escalated, plain
+    browser, new_yorker, escalated, plain
 ):
-    body = browser(manager).get("/team/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    body = browser(new_yorker).get("/team/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert body.count('data-state="escalated"') == 1
-    assert "Escalated 2025-03-10 10:00" in body
+    assert '<time datetime="2025-03-09T22:00:00-04:00">Escalated 2025-03-09 22:00</time>' in body
 
 
-def test_the_escalated_badge_is_in_chinese_for_a_chinese_reader(browser, manager, escalated):
-    body = browser(manager).get("/team/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+def test_the_escalated_badge_is_in_chinese_for_a_chinese_reader(browser, new_yorker, escalated):
+    body = browser(new_yorker).get("/team/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
-    assert "已于 2025-03-10 10:00 升级" in body
+    assert "已于 2025-03-09 22:00 升级" in body
 
 
 def test_the_team_page_lists_only_the_escalated_alerts_when_asked(browser, manager, escalated, plain):

@@ -2,6 +2,7 @@
 is still listed (oldest first) until it is dealt with."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 # Wednesday 2025-03-12 10:00 in Shanghai; the week began on Monday 2025-03-10 00:00 there.
 NOW = datetime(2025, 3, 12, 2, 0, tzinfo=UTC)
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
@@ -76,14 +78,28 @@ def test_the_overdue_count_says_there_are_more_when_the_list_is_cut(
 
 
 def test_the_boundary_is_monday_midnight_in_the_users_zone(browser, owner, project, now):
-    # Sunday 23:30 in Shanghai: before the week; Monday 00:30: in it.
-    CommitmentFactory(project=project, title="Sunday night", due_at=datetime(2025, 3, 9, 15, 30, tzinfo=UTC))
-    CommitmentFactory(project=project, title="Monday early", due_at=datetime(2025, 3, 9, 16, 30, tzinfo=UTC))
+    # A New Yorker's week (Tuesday 2025-03-11 22:00 there) runs from Monday 2025-03-10 00:00 to
+    # Monday 2025-03-17 00:00 New York time: 12 hours later than the site's (Shanghai) week.
+    owner.time_zone = "America/New_York"
+    owner.save(update_fields=["time_zone"])
+    # Sunday 23:30 in New York, last week there, is already Monday 11:30 (this week) in Shanghai.
+    CommitmentFactory(
+        project=project, title="Sunday night", due_at=datetime(2025, 3, 9, 23, 30, tzinfo=NEW_YORK)
+    )
+    CommitmentFactory(
+        project=project, title="Monday early", due_at=datetime(2025, 3, 10, 0, 30, tzinfo=NEW_YORK)
+    )
+    # Sunday 20:00 in New York, still this week there, is already next Monday 08:00 in Shanghai.
+    CommitmentFactory(
+        project=project, title="Sunday evening", due_at=datetime(2025, 3, 16, 20, 0, tzinfo=NEW_YORK)
+    )
 
     body = browser(owner).get("/").content.decode()
 
     assert "Sunday night" in overdue_section(body)
+    assert "Sunday night" not in week_section(body)
     assert "Monday early" in week_section(body)
+    assert "Sunday evening" in week_section(body)
 
 
 def test_no_overdue_section_without_overdue_commitments(browser, owner, project, now):

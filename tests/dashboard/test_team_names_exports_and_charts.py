@@ -108,10 +108,17 @@ def test_the_kpi_export_headings_follow_the_readers_language(browser, manager, b
 def test_portfolio_workbook_holds_real_date_times_in_the_readers_zone_named_in_the_heading(
     browser, owner, frozen, project
 ):
+    # The reader is in New York, not in the site's zone (Shanghai): the moments below fall on
+    # different days in the two.
+    owner.time_zone = "America/New_York"
+    owner.save(update_fields=["time_zone"])
     TouchpointFactory(project=project, occurred_at=datetime(2026, 9, 19, 20, 36, tzinfo=UTC))
     project.refresh_from_db()
-    project.last_client_update_at = datetime(2026, 9, 19, 20, 36, tzinfo=UTC)
+    project.last_client_update_at = datetime(2026, 9, 19, 20, 36, tzinfo=UTC)  # 09-20 04:36 in Shanghai
     project.save(update_fields=["last_client_update_at"])
+    CommitmentFactory(
+        project=project, due_at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    )  # 12-01 10:00 in Shanghai
 
     response = browser(owner).get(
         reverse("dashboard:export-portfolio", args=["xlsx"]), HTTP_ACCEPT_LANGUAGE="en"
@@ -119,9 +126,10 @@ def test_portfolio_workbook_holds_real_date_times_in_the_readers_zone_named_in_t
 
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
     heading = [cell.value for cell in sheet[1]]
-    column = heading.index("Last client update (Asia/Shanghai)")
-    assert sheet.cell(row=2, column=column + 1).value == datetime(2026, 9, 20, 4, 36)
-    assert "Next commitment due (Asia/Shanghai)" in heading
+    column = heading.index("Last client update (America/New_York)")
+    assert sheet.cell(row=2, column=column + 1).value == datetime(2026, 9, 19, 16, 36)
+    column = heading.index("Next commitment due (America/New_York)")
+    assert sheet.cell(row=2, column=column + 1).value == datetime(2026, 11, 30, 21, 0)
 
 
 # --- 3. Counts apart from scores; NPS on its whole scale -------------------------------------
