@@ -27,6 +27,10 @@ def _is_cjk(text: str) -> bool:
     return bool(text) and all("\u3400" <= char <= "\u9fff" for char in text)
 
 
+# Who may open the team page, as a query (`User.may_view_team`, the same people).
+TEAM_VIEWERS = models.Q(role__in=[Role.MANAGER, Role.ADMIN]) | models.Q(is_superuser=True)
+
+
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     manager = models.ForeignKey(
@@ -37,7 +41,7 @@ class Team(models.Model):
         blank=True,
         related_name="managed_teams",
         # Who opens the team page: escalations are e-mailed to the manager with a link to it.
-        limit_choices_to=models.Q(role__in=[Role.MANAGER, Role.ADMIN]) | models.Q(is_superuser=True),
+        limit_choices_to=TEAM_VIEWERS,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -108,6 +112,11 @@ class User(AbstractUser):
     @property
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER
+
+    @property
+    def may_view_team(self) -> bool:
+        """Whether the team page opens to them (`TEAM_VIEWERS`, the same people)."""
+        return self.is_manager or self.is_admin_role
 
     @property
     def is_relationship_manager(self) -> bool:

@@ -365,7 +365,7 @@ def main(argv=None) -> int:
     from accounts.models import Role
     from dashboard import kpis
     from dashboard.scans import refresh_health
-    from dashboard.selectors import user_zone, week_bounds
+    from dashboard.selectors import week_bounds
 
     settings.ALLOWED_HOSTS = ["*"]
     if not args.reuse:
@@ -399,12 +399,12 @@ def main(argv=None) -> int:
         return run_floor(CLIENT, params(rm, client=project.client_id), ids_from=1)
 
     def team_floor():
-        with timezone.override(user_zone(manager)):
+        with timezone.override(manager.zone):
             now = timezone.now()
             previous_start, start, end = kpis.period_bounds(days=30, end=now)
             last = kpis.week_start(end)
             window = {
-                "tz": str(user_zone(manager)),
+                "tz": str(manager.zone),
                 "prev": previous_start,
                 "start": start,
                 "end": end,

@@ -128,7 +128,7 @@ def _xlsx(name: str, frames: dict[str, pd.DataFrame]) -> HttpResponse:
 
 @login_required
 def portfolio_export(request, fmt: str):
-    with timezone.override(selectors.user_zone(request.user)):
+    with timezone.override(request.user.zone):
         stamp = timezone.localdate().isoformat()
         if fmt == "csv":
             return _stream_csv(f"portfolio-{stamp}", portfolio_columns(), portfolio_records(request))
@@ -186,7 +186,7 @@ def kpi_tables(request) -> tuple[list[str], list[list], list[str], list[list]]:
 def kpi_export(request, fmt: str):
     if not (request.user.is_manager or request.user.is_admin_role):
         raise PermissionDenied
-    with timezone.override(selectors.user_zone(request.user)):
+    with timezone.override(request.user.zone):
         stamp = timezone.localdate().isoformat()
         header, rows, rm_header, rm_rows = kpi_tables(request)
         if fmt == "csv":

@@ -675,7 +675,7 @@ def send_survey(request, pk: int):
     delivery task), so the page never shows it. A send the rules hold back (frequency cap, opted
     out, no e-mail) or bad input: the page again (400) with the reason on its field, the form
     open as typed, no invitation."""
-    with timezone.override(selectors.user_zone(request.user)):
+    with timezone.override(request.user.zone):
         project = get_project_for(request.user, pk)
         if not can_edit_project(request.user, project):
             raise PermissionDenied

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.core.paginator import Page, Paginator
@@ -40,14 +39,9 @@ def model(label: str):
         return None
 
 
-def user_zone(user: User) -> ZoneInfo:
-    """The user's zone, or the site's (`User.zone`, one fallback for every page)."""
-    return user.zone
-
-
 def week_bounds(*, user: User, at: datetime | None = None) -> tuple[datetime, datetime]:
     """Monday 00:00 to the next Monday 00:00 of the current week in the user's time zone."""
-    local = (at or timezone.now()).astimezone(user_zone(user))
+    local = (at or timezone.now()).astimezone(user.zone)
     monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     return monday, monday + timedelta(days=7)
 
@@ -542,12 +536,6 @@ def open_alerts(
     return Paginator(alerts, per_page).get_page(page)
 
 
-def alert_list_count(scope: Scope, *, mine_only: bool, show: str = "open", at: datetime | None = None) -> int:
-    """How many alerts the list (`OpenAlertList`) holds: one query."""
-    source, params = _alert_source(scope, mine_only=mine_only, show=show, at=at)
-    return fetch(f"SELECT count(*) {source}", params)[0][0]
-
-
 def alert_listed(
     scope: Scope, *, pk: int, mine_only: bool, show: str = "open", at: datetime | None = None
 ) -> bool:
@@ -564,11 +552,6 @@ def alert_counts(scope: Scope, *, mine_only: bool, at: datetime | None = None) -
     return {"snoozed": snoozed, "escalated": escalated}
 
 
-def snoozed_count(scope: Scope, *, at: datetime | None = None) -> int:
-    """The user's own alerts (as `open_alerts(mine_only=True)` keeps them) snoozed for now."""
-    return alert_counts(scope, mine_only=True, at=at)["snoozed"]
-
-
 COMMITMENT_KEYS = [
     "pk",
     "title",
@@ -581,12 +564,22 @@ COMMITMENT_KEYS = [
 ]
 
 
+# The most commitments a home-page list shows.
+COMMITMENT_LIST_LIMIT = 50
+
+
 def commitments_due_this_week(
-    scope: Scope, *, mine_only: bool, with_overdue: bool = False, at: datetime | None = None, limit: int = 50
+    scope: Scope,
+    *,
+    mine_only: bool,
+    with_overdue: bool = False,
+    at: datetime | None = None,
+    limit: int = COMMITMENT_LIST_LIMIT,
 ) -> list[dict]:
-    """Open commitments due this week in the user's zone, soonest first (at most `limit`), as rows
-    with the project's code and the owner's name fields. `with_overdue`: first those still open
-    that fell due before this week, oldest first (at most `limit` of them too): one query still."""
+    """Open commitments due this week in the user's zone, soonest first, as rows with the
+    project's code and the owner's name fields. `with_overdue`: first those still open that fell
+    due before this week, oldest first. One query; each list has at most `limit` rows, plus one
+    more when there are more, so that the caller can say the list is cut."""
     start, end = week_bounds(user=scope.user, at=at)
     sql = (
         "SELECT m.id, m.title, m.due_at, m.project_id, p.code, o.first_name, o.last_name, o.username, "
@@ -605,7 +598,7 @@ def commitments_due_this_week(
         sql += " AND (m.owner_id = %s OR p.relationship_manager_id = %s)"
         params += [scope.user.pk, scope.user.pk]
     sql = f"SELECT * FROM ({sql}) AS due WHERE n <= %s ORDER BY 3, 1"
-    params.append(limit)
+    params.append(limit + 1)
     rows = [dict(zip(COMMITMENT_KEYS, values[:-1], strict=True)) for values in fetch(sql, params)]
     for row in rows:
         row["due_at"] = as_datetime(row["due_at"])

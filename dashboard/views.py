@@ -29,7 +29,6 @@ from feedback import services as feedback_services
 from finance_projects import alerts as alert_services
 from finance_projects import services
 from finance_projects.models import (
-    Alert,
     AlertKind,
     AlertSeverity,
     Contact,
@@ -94,7 +93,7 @@ def in_user_zone(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        with timezone.override(selectors.user_zone(request.user)):
+        with timezone.override(request.user.zone):
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
@@ -182,13 +181,18 @@ def home(request):
     alerts = selectors.open_alerts(scope, mine_only=True, show=show, page=request.GET.get(ALERTS_PAGE))
     # The assign menus are only shown on alerts: no alerts, no colleagues to read.
     people = _assign_menu_people(user) if alerts.object_list else []
-    commitments = _due_this_week(scope)
+    limit = selectors.COMMITMENT_LIST_LIMIT
+    commitments = _due_this_week(scope, limit=limit)
+    overdue, this_week = (
+        [row for row in commitments if row["before_week"] == before] for before in (True, False)
+    )
     context.update(
-        _alert_list(request, alerts, people=people, scope=scope, mine_only=True, show=show),
-        overdue_commitments=[row for row in commitments if row["before_week"]],
-        # The list holds at most the selector's limit: its count then says "50+".
-        overdue_limit=COMMITMENT_LIST_LIMIT,
-        commitments=[row for row in commitments if not row["before_week"]],
+        _alert_list(request, alerts, people=people, mine_only=True, show=show),
+        # A list cut at the limit says so in its count ("50+").
+        overdue_commitments=overdue[:limit],
+        overdue_cut=len(overdue) > limit,
+        commitments=this_week[:limit],
+        commitments_cut=len(this_week) > limit,
         responses=_responses(scope),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
     )
@@ -214,10 +218,7 @@ def _responses(scope: Scope) -> list[dict]:
     ]
 
 
-COMMITMENT_LIST_LIMIT = 50
-
-
-def _due_this_week(scope: Scope) -> list[dict]:
+def _due_this_week(scope: Scope, *, limit: int) -> list[dict]:
     """The user's open commitments due this week, and (`before_week`) those still open that fell
     due before it, oldest first: one query."""
     project_url, people = display.id_link("dashboard:project"), display.People()
@@ -233,13 +234,13 @@ def _due_this_week(scope: Scope) -> list[dict]:
             "owner": people.name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
         }
         for row in selectors.commitments_due_this_week(
-            scope, mine_only=True, with_overdue=True, at=now, limit=COMMITMENT_LIST_LIMIT
+            scope, mine_only=True, with_overdue=True, at=now, limit=limit
         )
     ]
 
 
 def _require_team_view(user):
-    if not (user.is_manager or user.is_admin_role):
+    if not user.may_view_team:
         raise PermissionDenied
 
 
@@ -290,7 +291,6 @@ def team(request):
             request,
             alerts,
             people=_assign_menu_people(user) if alerts.object_list else [],
-            scope=scope,
             mine_only=False,
             show=show,
         ),
@@ -390,27 +390,24 @@ def _alert_show(request, shows: tuple[str, ...]) -> str:
     return show if show in shows else "open"
 
 
-def _alert_list(
-    request, alerts: Page, *, people: list[User], scope: Scope, mine_only: bool, show: str
-) -> dict:
+def _alert_list(request, alerts: Page, *, people: list[User], mine_only: bool, show: str) -> dict:
     """The context `alerts.html` needs: the rows of the page shown and `_alert_page` of it."""
     query = request.GET.copy()
     query.pop(ALERTS_PAGE, None)
     return {
         **_alert_rows(alerts.object_list, people=people),
-        **_alert_page(scope, alerts, alerts_list=f"{'mine' if mine_only else 'team'}:{show}", query=query),
+        **_alert_page(alerts, alerts_list=f"{'mine' if mine_only else 'team'}:{show}", query=query),
         "back": request.get_full_path(),  # where an action without HTMX comes back to
     }
 
 
-def _alert_page(scope: Scope, alerts: Page, *, alerts_list: str, query) -> dict:
+def _alert_page(alerts: Page, *, alerts_list: str, query) -> dict:
     """What the alert list says around its rows: the page itself (its summary line, its page
     links, the empty state) and the query its links keep (`query`: the page's, without the alert
     page number), the count and the links to the other lists (`_alert_counts`). The page and an
     action's answer (`_alert_row`) both draw it from here."""
     return {
         **_alert_counts(
-            scope,
             alerts_list=alerts_list,
             total=alerts.paginator.count,
             counts=alerts.paginator.object_list.counts(),
@@ -428,16 +425,11 @@ def _parse_alerts_list(value: str) -> tuple[bool, str] | None:
     return (whose == "mine", show) if show in shows else None
 
 
-def _alert_counts(scope: Scope, *, alerts_list: str, total: int | None, query, counts=None) -> dict:
-    """The count of the list shown (`total`; counted when None), how many of the user's alerts
-    (or the team's) are snoozed or escalated, and the links to those lists, which keep the rest
-    of the page's `query` (a QueryDict without the alert page). `counts`: `alert_counts` when read
-    already; else one query, and one more for the `total`."""
+def _alert_counts(*, alerts_list: str, total: int, query, counts: dict[str, int]) -> dict:
+    """The count of the list shown (`total`), how many of the user's alerts (or the team's) are
+    snoozed or escalated (`counts`), and the links to those lists, which keep the rest of the
+    page's `query` (a QueryDict without the alert page)."""
     mine_only, show = _parse_alerts_list(alerts_list)
-    if counts is None:
-        counts = selectors.alert_counts(scope, mine_only=mine_only)
-    if total is None:
-        total = selectors.alert_list_count(scope, mine_only=mine_only, show=show)
     query = query.copy()
     query.pop(ALERTS_SHOW, None)
     base = query.urlencode()
@@ -536,11 +528,7 @@ def _alerted_responses(alerts: list[dict]) -> dict[int, int]:
     ids = [alert["pk"] for alert in alerts if alert["kind"] in RESPONSE_ALERT_KINDS]
     if not ids:
         return {}
-    return dict(
-        Alert.objects.filter(pk__in=ids, subject_type=feedback_services.ALERT_SUBJECT).values_list(
-            "pk", "subject_id"
-        )
-    )
+    return feedback_selectors.responses_alerted(ids)
 
 
 def _assign_options(people: list[User], *, names: dict[int, str], selected: int | None) -> str:
@@ -593,7 +581,7 @@ def _alert_row(request, alert, *, error: str = "", status: str = ""):
         number = query.pop(ALERTS_PAGE, [None])[-1]
         # The page as `home` and `team` read it: its rows carry the counts, one query.
         alerts = selectors.open_alerts(scope, mine_only=mine_only, show=show, page=number)
-        context.update(_alert_page(scope, alerts, alerts_list=request.POST["alerts_list"], query=query))
+        context.update(_alert_page(alerts, alerts_list=request.POST["alerts_list"], query=query))
     context["back"] = _safe_back(request)
     return render(request, "dashboard/partials/alert_action.html", context)
 

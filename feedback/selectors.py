@@ -153,6 +153,12 @@ def _needs_follow_up() -> Q:
     return Q(followed_up_at__isnull=True) & (Q(is_detractor=True) | Q(Exists(asked)))
 
 
+def responses_alerted(alert_ids: list[int]) -> dict[int, int]:
+    """Alert id → the survey response it is about, for those of `alert_ids` that are: one query."""
+    alerts = Alert.objects.filter(pk__in=alert_ids, subject_type=RESPONSE_ALERT_SUBJECT)
+    return dict(alerts.values_list("pk", "subject_id"))
+
+
 def with_needs_follow_up(responses: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
     """The responses, each with `needs_follow_up`: whether `needing_follow_up` lists it."""
     return responses.annotate(

@@ -58,7 +58,6 @@ from .selectors import RESPONSE_ALERT_SUBJECT, asks_to_be_contacted
 # feedback never imports them.
 RESPONSE_HOOKS: list[Callable[[SurveyResponse], None]] = []
 
-ALERT_SUBJECT = RESPONSE_ALERT_SUBJECT
 
 logger = logging.getLogger(__name__)
 
@@ -920,7 +919,7 @@ def _raise_response_alert(response: SurveyResponse, *, kind: str, severity: str,
         kind=kind,
         severity=severity,
         project=project,
-        subject_type=ALERT_SUBJECT,
+        subject_type=RESPONSE_ALERT_SUBJECT,
         subject_id=response.pk,
         message=_alert_message(response),
         assignee=project.relationship_manager,
@@ -995,7 +994,7 @@ def response_record_follow_up(
     from finance_projects.alerts import alerts_resolve
 
     for kind in (AlertKind.DETRACTOR_RESPONSE, AlertKind.CONTACT_REQUEST):
-        alerts_resolve(kind=kind, subject_type=ALERT_SUBJECT, subject_id=response.pk, at=at)
+        alerts_resolve(kind=kind, subject_type=RESPONSE_ALERT_SUBJECT, subject_id=response.pk, at=at)
     return response
 
 

@@ -65,16 +65,18 @@ def test_commitments_missed_before_this_week_are_listed_oldest_first(browser, ow
     assert "Last week" not in week_section(body)
 
 
-def test_the_overdue_count_says_there_are_more_when_the_list_is_cut(
-    browser, owner, project, now, monkeypatch
+@pytest.mark.parametrize(("overdue", "count"), [(2, "2"), (3, "2+")])
+def test_the_overdue_count_says_there_are_more_only_when_the_list_is_cut(
+    browser, owner, project, now, monkeypatch, overdue, count
 ):
-    monkeypatch.setattr("dashboard.views.COMMITMENT_LIST_LIMIT", 2)
-    for days in (5, 6, 7):
+    monkeypatch.setattr("dashboard.selectors.COMMITMENT_LIST_LIMIT", 2)
+    for days in range(5, 5 + overdue):
         CommitmentFactory(project=project, due_at=now - timedelta(days=days))
 
-    overdue = overdue_section(browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    section = overdue_section(browser(owner).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
 
-    assert '<span class="count">2+</span>' in overdue
+    assert f'<span class="count">{count}</span>' in section
+    assert section.count('data-state="overdue"') == 2
 
 
 def test_the_boundary_is_monday_midnight_in_the_users_zone(browser, owner, project, now):

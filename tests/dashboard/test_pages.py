@@ -383,7 +383,7 @@ def test_an_open_commitment_shows_the_dates_it_replaced(browser, owner, project)
 
     body = browser(owner).get(reverse("dashboard:project", args=[project.pk])).content.decode()
 
-    due = timezone.localtime(first.due_at, timezone=selectors.user_zone(owner)).strftime("%Y-%m-%d")
+    due = timezone.localtime(first.due_at, timezone=owner.zone).strftime("%Y-%m-%d")
     assert f"<s>{due}</s> (Waiting for the audit)" in body
 
 
