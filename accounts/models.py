@@ -2,6 +2,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -80,6 +81,19 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def clean(self):
+        super().clean()
+        # A team's manager is e-mailed its escalations with a link to the team page.
+        if self.pk and not self.may_view_team:
+            managed = ", ".join(Team.objects.filter(manager_id=self.pk).values_list("name", flat=True))
+            if managed:
+                raise ValidationError(
+                    {
+                        "role": _("This user manages the team %(teams)s; name another manager for it first.")
+                        % {"teams": managed}
+                    }
+                )
 
     def get_full_name(self) -> str:
         """Chinese names read family name first with no space (黄浩); others "Grace Ho"."""

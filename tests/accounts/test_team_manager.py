@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Team
+from tests.accounts.test_time_zone_validation import change_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +42,17 @@ def test_the_admin_names_a_manager_as_a_teams_manager(staff, manager):
 
     assert answer.status_code == 302
     assert Team.objects.get(name="Infra").manager == manager
+
+
+def test_a_teams_manager_cannot_be_given_a_role_that_does_not_open_the_team_page(staff, manager):
+    team = manager.managed_teams.first() or Team.objects.create(name="Infra", manager=manager)
+
+    answer = staff.post(
+        reverse("admin:accounts_user_change", args=[manager.pk]),
+        change_form_data(manager, role="relationship_manager"),
+    )
+
+    assert answer.status_code == 200
+    assert f"This user manages the team {team.name}" in str(answer.context["adminform"].form.errors)
+    manager.refresh_from_db()
+    assert manager.role == "manager"
