@@ -24,17 +24,21 @@ def staff_zh(client, admin_user):
     return client
 
 
-@pytest.fixture
-def attempt():
+def access_attempt(**fields) -> AccessAttempt:
+    """A failed login as axes records it."""
     return AccessAttempt.objects.create(
         user_agent="Mozilla/5.0",
-        ip_address="10.0.0.8",
-        username="rm.wang",
         http_accept="text/html",
         path_info="/accounts/login/",
         get_data="",
-        post_data="username=rm.wang",
-        failures_since_start=2,
+        **fields,
+    )
+
+
+@pytest.fixture
+def attempt():
+    return access_attempt(
+        ip_address="10.0.0.8", username="rm.wang", post_data="username=rm.wang", failures_since_start=2
     )
 
 
@@ -131,16 +135,7 @@ def test_the_enable_action_reports_in_chinese(staff_zh, task):
 
 
 def test_the_clean_up_action_removes_expired_attempts_and_reports_in_chinese(staff_zh, attempt):
-    expired = AccessAttempt.objects.create(
-        user_agent="Mozilla/5.0",
-        ip_address="10.0.0.9",
-        username="rm.li",
-        http_accept="text/html",
-        path_info="/accounts/login/",
-        get_data="",
-        post_data="",
-        failures_since_start=1,
-    )
+    expired = access_attempt(ip_address="10.0.0.9", username="rm.li", post_data="", failures_since_start=1)
     AccessAttempt.objects.filter(pk=expired.pk).update(attempt_time=timezone.now() - timedelta(days=1))
 
     response = staff_zh.post(

@@ -7,18 +7,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Team
-from tests.accounts.test_time_zone_validation import change_form_data
+from tests.accounts.admin_forms import change_form_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client, admin_user):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    admin_user.language = "en"
-    admin_user.save()
-    client.force_login(admin_user)
-    return client
 
 
 def add_team(staff, **fields):

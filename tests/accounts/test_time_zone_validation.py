@@ -8,36 +8,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from tests.accounts.admin_forms import change_form_data
+
 pytestmark = pytest.mark.django_db
 
 UNKNOWN_ZONE = "Not a known time zone; use a name such as Asia/Shanghai or Europe/London."
-
-
-def change_form_data(user, **changes):
-    return {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "is_active": "on",
-        "date_joined_0": "2024-01-02",
-        "date_joined_1": "09:00:00",
-        "role": user.role,
-        "department": user.department,
-        "team": user.team_id or "",
-        "language": user.language,
-        "time_zone": user.time_zone,
-        **changes,
-    }
-
-
-@pytest.fixture
-def staff(client, admin_user):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    admin_user.language = "en"
-    admin_user.save()
-    client.force_login(admin_user)
-    return client
 
 
 def test_the_admin_refuses_an_unknown_time_zone_next_to_the_field(staff, owner):
