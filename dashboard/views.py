@@ -563,7 +563,8 @@ def _alert_row(request, alert, *, error: str = "", status: str = ""):
     form's `alerts_list`), the answer also updates the list's count, links, summary line, page
     links and empty state out of band, as the page the form came from (`next`) would draw them
     now, and drops the row when it no longer belongs to the list (snoozed, handed to someone
-    else...), saying what was done in the list's status line."""
+    else...), saying what was done in the list's status line: the page's rows are then drawn
+    again, so those of the next page move up, as on the page reloaded."""
     shown = _parse_alerts_list(request.POST.get("alerts_list", ""))
     scope = Scope.of(request.user)
     listed = shown is None or bool(error)
@@ -582,6 +583,10 @@ def _alert_row(request, alert, *, error: str = "", status: str = ""):
         # The page as `home` and `team` read it: its rows carry the counts, one query.
         alerts = selectors.open_alerts(scope, mine_only=mine_only, show=show, page=number)
         context.update(_alert_page(alerts, alerts_list=request.POST["alerts_list"], query=query))
+        if not listed:
+            # The row left: the page's rows are drawn again, so those of the next page move up
+            # into it, and a page emptied in place shows the last page there is.
+            context.update(_alert_rows(list(alerts.object_list), people=_assign_menu_people(request.user)))
     context["back"] = _safe_back(request)
     return render(request, "dashboard/partials/alert_action.html", context)
 

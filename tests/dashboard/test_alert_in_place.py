@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from finance_projects.models import Alert
 from tests.factories import AlertFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,18 @@ def oob_count(body: str) -> int:
     match = re.search(r'<span class="count" id="alerts-count" hx-swap-oob="true">(\d+)</span>', body)
     assert match, body
     return int(match.group(1))
+
+
+def oob_list(body: str) -> str:
+    """The list's rows the answer swaps in (out of band) after a row left the list."""
+    list_tag = r'<ul class="alert-list" id="alert-list" hx-swap-oob="true"[^>]*>'
+    match = re.search(list_tag + r"(.*?)</ul>", body, re.S)
+    assert match, body
+    return match.group(1)
+
+
+def listed_ids(body: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<li class="alert-row[^"]*" id="alert-(\d+)"', body)]
 
 
 def status_line(body: str) -> str:
@@ -60,7 +73,7 @@ def test_snoozing_in_place_removes_the_row_from_my_open_alerts_and_counts_it_sno
     body = act(browser(owner), alert, "snooze", hours=24)
 
     assert f'id="alert-{alert.pk}"' not in body
-    assert 'class="alert-row' not in body
+    assert re.findall(r'<li class="alert-row[^"]*" id="alert-(\d+)"', oob_list(body)) == [str(_other.pk)]
     assert oob_count(body) == 1
     assert '<p class="alert-links small" id="alert-links" hx-swap-oob="true">' in body
     assert ">1 snoozed</a>" in body
@@ -254,6 +267,55 @@ def test_an_action_in_place_takes_the_same_queries_however_many_alerts_are_open(
 
     # The session, the user, the alert, the write (read, update, history, two savepoints),
     # whether the row stays in the list, and the page of the list the form came from: its rows
-    # carry the count and the snoozed count.
-    with django_assert_num_queries(10):
+    # carry the count and the snoozed count. The row left, so the page's rows are drawn again:
+    # whom their assign menus offer (the user's teams and their people) and who sees which project.
+    with django_assert_num_queries(13):
         act(page, alert, "snooze", hours=24)
+
+
+def _listed_on(page, path: str) -> list[int]:
+    return listed_ids(page.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+
+
+def test_a_row_leaving_a_full_page_pulls_the_next_pages_first_row_up_as_the_page_reloaded(
+    browser, owner, project
+):
+    _open_alerts(project, 23)
+    page = browser(owner)
+    first, *_rest = _listed_on(page, "/")
+
+    body = act(page, Alert.objects.get(pk=first), "snooze", hours=24)
+
+    rows = listed_ids(oob_list(body))
+    assert len(rows) == 20
+    assert first not in rows
+    assert rows == _listed_on(page, "/")
+
+
+def test_emptying_a_later_page_in_place_draws_the_last_page_there_is(browser, manager, project):
+    _open_alerts(project, 21)
+    page = browser(manager)
+    [last] = _listed_on(page, "/team/?alerts_page=2")
+
+    body = act(
+        page,
+        Alert.objects.get(pk=last),
+        "snooze",
+        alerts_list="team:open",
+        next_url="/team/?alerts_page=2",
+        hours=24,
+    )
+
+    assert listed_ids(oob_list(body)) == _listed_on(page, "/team/")
+    assert len(listed_ids(oob_list(body))) == 20
+    assert oob_block(body, "alerts-empty") == ""
+    assert oob_block(body, "alerts-pages") == ""
+
+
+def test_a_row_that_stays_is_redrawn_alone(browser, owner, project):
+    alert, *_others = _open_alerts(project, 3)
+
+    body = act(browser(owner), alert, "acknowledge")
+
+    assert listed_ids(body) == [alert.pk]
+    assert 'id="alert-list"' not in body

@@ -1,6 +1,7 @@
 """The RM's open alerts on the home page, acted on in place in headless Chromium: snoozing,
 unsnoozing and assigning drop the row from the list shown and update its count, its links and
-its status line out of band; acknowledging keeps the row, marked. No action reloads the page."""
+its status line out of band, and the rows of the next page move up; acknowledging keeps the
+row, marked. No action reloads the page."""
 
 import pytest
 
@@ -226,9 +227,48 @@ def test_acting_in_place_on_a_long_list_keeps_its_summary_line_true(browser_page
     assert "of 21" not in alert_list(page)
     assert "Page 1 of 2" not in alert_list(page)
     assert page.locator("#alerts nav.pagination").count() == 0
+    # The 21st alert moved up into the page, as on the page reloaded.
+    shown = row_ids(page)
+    assert len(shown) == 20
 
     page.reload()
     assert count(page) == "20"
     assert "most urgent first" not in alert_list(page)
-    assert page.locator(".alert-list > li.alert-row").count() == 20
+    assert row_ids(page) == shown
+    assert errors == []
+
+
+def row_ids(page) -> list[str]:
+    return [row.get_attribute("id") for row in page.locator(".alert-list > li.alert-row").all()]
+
+
+def test_emptying_the_last_page_in_place_shows_the_page_before_and_its_rows_act_in_place(
+    browser_page, live_server, rm_alerts
+):
+    """21 open alerts, the second page holds one. Snoozing it shows the first page, whose rows
+    (drawn by the answer) act in place like the page's own."""
+    project = rm_alerts["alerts"]["snooze"].project
+    for n in range(18):
+        AlertFactory(project=project, assignee=rm_alerts["rm"], message=f"Covenant check {n + 1} overdue")
+    page, errors = open_home(browser_page, live_server, rm_alerts["rm"])
+    page.click("#alerts nav.pagination a[rel=next]")
+    page.wait_for_selector("#alerts-summary:has-text('21–21 of 21')")
+    [last] = row_ids(page)
+    second_page = page.url
+
+    stay_marker(page)
+    pk = last.removeprefix("alert-")
+    page.select_option(f"#snooze-{pk}", "24")
+    page.click(f"#alert-{pk} form[action$='/snooze/'] button[type=submit]")
+    wait_for_row_gone(page, pk)
+    assert_stayed(page, second_page)
+    wait_for_status(page, "Snoozed the alert on")
+    assert len(row_ids(page)) == 20
+    assert page.locator("#alerts-empty .empty").count() == 0
+
+    other = row_ids(page)[0].removeprefix("alert-")
+    page.click(f"#alert-{other} button[data-action=acknowledge]")
+    page.wait_for_selector(f"#alert-{other} .badge.ok", timeout=SWAP_TIMEOUT_MS)
+    assert_stayed(page, second_page)
+    assert Alert.objects.get(pk=other).acknowledged_by == rm_alerts["rm"]
     assert errors == []
