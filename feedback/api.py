@@ -1,12 +1,14 @@
 """REST API for surveys: `surveys/`, `survey-invitations/`, `survey-responses/`, `metrics/`.
 
 Every list is scoped through `portfolio_for`; another team's invitation or response answers
-404. A manual send (POST survey-invitations/) returns the personal link once, as `url`.
+404. A manual send (POST survey-invitations/) returns the personal link once, as `url`. A
+survey's questions are written with it (`feedback.services.survey_save`).
 """
 
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from cem.filter_backends import refuse_unknown_parameters
@@ -38,6 +41,10 @@ def _drf_error(error: DjangoValidationError) -> DRFValidationError:
     return DRFValidationError(
         error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
     )
+
+
+def _with_drf_keys(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {(api_settings.NON_FIELD_ERRORS_KEY if k == NON_FIELD_ERRORS else k): v for k, v in errors.items()}
 
 
 class IsStaffReadAdminWrite(permissions.BasePermission):
@@ -66,6 +73,33 @@ class SurveySerializer(ModelSerializer):
         fields = ["id", "kind", "name_zh", "name_en", "intro_zh", "intro_en", "is_active", "questions"]
 
 
+# The writing twins share the readers' component names: the schema then says `QuestionRequest`
+# and `SurveyRequest` as before, while an answer always carries every question with its id.
+@extend_schema_serializer(component_name="Question")
+class QuestionWriteSerializer(QuestionSerializer):
+    id = serializers.IntegerField(
+        required=False,
+        help_text=gettext_lazy("Leave out to add a question; give it to change that question of the survey."),
+    )
+
+    class Meta(QuestionSerializer.Meta):
+        extra_kwargs = {
+            "position": {"help_text": gettext_lazy("The order on the page; left out, its place in the list.")}
+        }
+
+
+@extend_schema_serializer(component_name="Survey")
+class SurveyWriteSerializer(SurveySerializer):
+    questions = QuestionWriteSerializer(
+        many=True,
+        required=False,
+        help_text=gettext_lazy(
+            "Sent, these become the survey's questions: those named by id are changed, those "
+            "without one are added, and the others are deleted. Left out, the questions stay as they are."
+        ),
+    )
+
+
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
@@ -82,10 +116,54 @@ class SurveyFilter(filters.FilterSet):
 class SurveyViewSet(viewsets.ModelViewSet):
     serializer_class = SurveySerializer
     permission_classes = [IsStaffReadAdminWrite]
-    queryset = Survey.objects.prefetch_related("questions").order_by("kind", "id")
+    queryset = Survey.objects.order_by("kind", "id")
     filterset_class = SurveyFilter
     search_fields = ["name_zh", "name_en"]
     ordering_fields = ["id", "kind", "name_zh", "name_en", "is_active"]
+
+    def get_queryset(self):
+        surveys = super().get_queryset()
+        if self.action in ("list", "retrieve"):  # a write reads the questions again, locked
+            surveys = surveys.prefetch_related("questions")
+        return surveys
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return SurveyWriteSerializer
+        return SurveySerializer
+
+    @extend_schema(request=SurveyWriteSerializer, responses={201: SurveySerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    @extend_schema(request=SurveyWriteSerializer, responses=SurveySerializer)
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=SurveyWriteSerializer, responses=SurveySerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = self._save(None, serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self._save(serializer.instance, serializer.validated_data)
+
+    def _save(self, survey: Survey | None, data: dict) -> Survey:
+        fields = dict(data)
+        questions = fields.pop("questions", None)
+        try:
+            return services.survey_save(survey=survey, fields=fields, questions=questions)
+        except services.SurveyInvalid as error:
+            body = _with_drf_keys(error.message_dict)
+            if any(error.question_errors):  # as DRF keys its own errors of a list: by the item's index
+                body["questions"] = {
+                    index: _with_drf_keys(errors)
+                    for index, errors in enumerate(error.question_errors)
+                    if errors
+                }
+            raise DRFValidationError(body) from error
 
     @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
     def destroy(self, request, *args, **kwargs):

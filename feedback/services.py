@@ -118,6 +118,107 @@ def unsendable_reason(survey: Survey | None) -> str | None:
     return None
 
 
+class SurveyInvalid(ValidationError):
+    """The survey or some of its questions break a rule. `message_dict` names the survey's fields
+    (and `questions`, every message of the questions together); `question_errors` holds one dict
+    of errors per question given, in their order ({} for a question that is fine)."""
+
+    def __init__(self, survey_errors: dict[str, list[str]], question_errors: list[dict[str, list[str]]]):
+        messages = dict(survey_errors)
+        if any(question_errors):
+            messages["questions"] = [m for errors in question_errors for ms in errors.values() for m in ms]
+        super().__init__(messages)
+        self.question_errors = question_errors
+
+
+QUESTION_FIELDS = ("position", "type", "text_zh", "text_en", "choices", "required")
+
+
+def _errors_of(instance, **kwargs) -> dict[str, list[str]]:
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+def _questions_from(
+    survey: Survey, items: list[dict], existing: dict[int, Question]
+) -> tuple[list[Question], list[dict[str, list[str]]]]:
+    """The questions `items` describe, each checked by the model's rules, and their errors."""
+    questions: list[Question] = []
+    errors: list[dict[str, list[str]]] = []
+    named: set[int] = set()
+    for index, item in enumerate(items):
+        question_id = item.get("id")
+        if question_id is None:
+            question = Question(survey=survey)
+        elif question_id not in existing:
+            questions.append(Question(survey=survey))
+            errors.append({"id": [_("This is not one of this survey's questions.")]})
+            continue
+        elif question_id in named:
+            questions.append(existing[question_id])
+            errors.append({"id": [_("This question is listed twice.")]})
+            continue
+        else:
+            named.add(question_id)
+            question = existing[question_id]
+        for name in QUESTION_FIELDS:
+            if name in item:
+                setattr(question, name, item[name])
+        if "position" not in item:
+            question.position = index + 1  # as the shipped surveys number theirs
+        questions.append(question)
+        # The survey is set here, not chosen (and a new one has no id yet). The one constraint
+        # restates the type's choices, which `clean_fields` checks without a query per question.
+        errors.append(_errors_of(question, exclude=["survey"], validate_constraints=False))
+    return questions, errors
+
+
+@transaction.atomic
+def survey_save(*, survey: Survey | None, fields: dict, questions: list[dict] | None = None) -> Survey:
+    """Create a survey (`survey` None) or change one, and when `questions` is given make its
+    questions exactly those: an item with an `id` changes that question of this survey, one
+    without adds a question, and the questions not named are deleted. An item without a
+    `position` takes its place in the list (from 1). Every rule is checked before anything is
+    written, and a refusal (`SurveyInvalid`) saves nothing.
+
+    When the questions change, the survey's version (`updated_at`) moves past the one web
+    processes may have cached them under (`survey_questions`), also when the clock did not.
+    """
+    if survey is None or survey.pk is None:
+        survey, existing, previous = Survey(), {}, None
+    else:
+        # Locked: two edits of the questions at once would each delete what the other added.
+        survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        previous = survey.updated_at
+        existing = {}
+        if questions is not None:
+            existing = {question.pk: question for question in Question.objects.filter(survey_id=survey.pk)}
+    for name, value in fields.items():
+        setattr(survey, name, value)
+    survey_errors = _errors_of(survey)
+    built, question_errors = _questions_from(survey, questions or [], existing)
+    if survey_errors or any(question_errors):
+        raise SurveyInvalid(survey_errors, question_errors)
+    survey.save()
+    if questions is None:
+        return survey
+    kept = {question.pk for question in built if question.pk is not None}
+    gone = [pk for pk in existing if pk not in kept]
+    if gone:
+        Question.objects.filter(pk__in=gone).delete()
+    Question.objects.bulk_update([q for q in built if q.pk is not None], QUESTION_FIELDS)
+    Question.objects.bulk_create([q for q in built if q.pk is None])
+    if previous is not None:
+        # As the admin does: a version no process read the old questions under.
+        version = max(timezone.now(), previous + timedelta(microseconds=1))
+        Survey.objects.filter(pk=survey.pk).update(updated_at=version)
+        survey.updated_at = version
+    return survey
+
+
 @transaction.atomic
 def survey_delete(*, survey: Survey) -> None:
     """Delete a survey nobody was invited to; one already sent is kept, deactivating it stops it."""
