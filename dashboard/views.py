@@ -586,7 +586,8 @@ def _alert_row(request, alert, *, error: str = "", status: str = ""):
         if not listed:
             # The row left: the page's rows are drawn again, so those of the next page move up
             # into it, and a page emptied in place shows the last page there is.
-            context.update(_alert_rows(list(alerts.object_list), people=_assign_menu_people(request.user)))
+            rows = list(alerts.object_list)
+            context.update(_alert_rows(rows, people=_assign_menu_people(request.user) if rows else []))
     context["back"] = _safe_back(request)
     return render(request, "dashboard/partials/alert_action.html", context)
 
