@@ -23,14 +23,20 @@ from .selectors import (
     preference_of,
 )
 from .services import digest_preference_set, digest_unsubscribe
-from .weeks import IsoWeek, last_complete_week, parse_week
+from .weeks import IsoWeek, current_week, last_complete_week, parse_week
 
 
 def _requested_week(request) -> IsoWeek:
+    """The `?week=` asked for, or the last complete week; a week that has not begun in the
+    user's zone is refused: it has no figures, and its lists would be today's."""
+    zone = digest_zone(request.user)
     value = request.GET.get("week", "").strip()
     if not value:
-        return last_complete_week(timezone.now(), digest_zone(request.user))
-    return parse_week(value)
+        return last_complete_week(timezone.now(), zone)
+    week = parse_week(value)
+    if week > current_week(timezone.now(), zone):
+        raise ValidationError({"week": _("Week %(week)s has not begun yet.") % {"week": week}}, code="future")
+    return week
 
 
 @login_required
@@ -42,11 +48,12 @@ def preview(request):
         context = {"errors": error.message_dict.get("week", []), "week_value": request.GET.get("week", "")}
         return render(request, "digests/preview.html", context, status=400)
     rendered = render_digest(build_digest(recipient=request.user, week=week))
+    this_week = current_week(timezone.now(), digest_zone(request.user))
     context = {
         "week": week,
         "week_value": str(week),
         "previous_week": week.shift(-1),
-        "next_week": week.shift(1),
+        "next_week": week.shift(1) if week < this_week else None,  # none to a week not begun
         "rendered": rendered,
         "language": digest_language(request.user),
         "receives": is_digest_recipient(request.user),

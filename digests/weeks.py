@@ -84,6 +84,11 @@ def due_week(now: datetime, tz: ZoneInfo) -> IsoWeek:
     return IsoWeek.of((local - timedelta(hours=SEND_HOUR)).date()).shift(-1)
 
 
+def current_week(now: datetime, tz: ZoneInfo) -> IsoWeek:
+    """The week `now` falls in, in `tz`."""
+    return IsoWeek.of(now.astimezone(tz).date())
+
+
 def last_complete_week(now: datetime, tz: ZoneInfo) -> IsoWeek:
     """The most recent week that has fully ended in `tz`."""
-    return IsoWeek.of(now.astimezone(tz).date()).shift(-1)
+    return current_week(now, tz).shift(-1)

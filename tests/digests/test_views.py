@@ -191,3 +191,19 @@ def test_the_settings_page_offers_department_staff_no_switch(client, department_
 
     client.force_login(owner)
     assert 'name="enabled"' in client.get(SETTINGS).content.decode()
+
+
+def test_a_week_that_has_not_begun_is_refused_and_not_offered(client, manager, time_machine):
+    time_machine.move_to("2026-12-02T10:00:00+08:00", tick=False)  # a Wednesday of 2026-W49
+    client.force_login(manager)
+
+    this_week = client.get(PREVIEW, {"week": "2026-W49"})
+    future = client.get(PREVIEW, {"week": "2026-W50"})
+    framed = client.get(reverse("digests:preview-email"), {"week": "2027-W01"})
+
+    assert this_week.status_code == 200
+    assert "?week=2026-W50" not in this_week.content.decode()
+    assert 'href="?week=2026-W48"' in this_week.content.decode()
+    assert future.status_code == 400
+    assert "Week 2026-W50 has not begun yet." in future.content.decode()
+    assert framed.status_code == 400
