@@ -1,10 +1,23 @@
 """Emails about complaints, each from three templates (`emails/<kind>-subject.txt`,
 `-body.txt`, `-body.html`), rendered in the recipient's language."""
 
+import logging
+from collections import Counter
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from finance_projects.selectors import portfolio_for
+
+from .models import Complaint, ComplaintEvent, EventKind
+
+logger = logging.getLogger(__name__)
 
 
 def make_message(*, kind: str, to: str, language: str, context: dict) -> EmailMultiAlternatives:
@@ -20,3 +33,126 @@ def make_message(*, kind: str, to: str, language: str, context: dict) -> EmailMu
 
 def send(*, kind: str, to: str, language: str, context: dict) -> None:
     make_message(kind=kind, to=to, language=language, context=context).send()
+
+
+def make_staff_message(*, kind: str, recipient: User, context: dict) -> EmailMultiAlternatives:
+    """An e-mail to a member of staff, in their language and their time zone."""
+    context = {**context, "recipient": recipient, "zone": recipient.zone.key}
+    with timezone.override(recipient.zone):
+        return make_message(kind=kind, to=recipient.email, language=recipient.language, context=context)
+
+
+# --- a complaint the client raised, told to the staff --------------------------------------
+
+CLIENT_COMPLAINT_KIND = "complaint-client-raised"
+# The timeline notes that claim (and release) the notice's recipients carry this in `data["notice"]`.
+CLIENT_COMPLAINT_NOTICE = "client-complaint"
+
+
+def client_complaint_recipients(complaint: Complaint) -> list[User]:
+    """Who must act on a complaint the client raised: the project's relationship manager and its
+    team's manager, each once, when they are active, have an address and see the project (the
+    e-mail links to the complaint, which they could not open otherwise)."""
+    project = complaint.project
+    people: list[User] = []
+    for user in (project.relationship_manager, project.team.manager):
+        if user is None or user in people or not user.is_active or not user.email:
+            continue
+        if portfolio_for(user).filter(pk=project.pk).exists():
+            people.append(user)
+    return people
+
+
+def _notice_held(complaint: Complaint) -> set[int]:
+    """The users the notice is claimed for and not released: told already, or being told."""
+    held: Counter[int] = Counter()
+    notes = ComplaintEvent.objects.filter(complaint=complaint, kind=EventKind.NOTE).values_list(
+        "data", flat=True
+    )
+    for data in notes:
+        if (data or {}).get("notice") == CLIENT_COMPLAINT_NOTICE:
+            held.update(data.get("claimed", []))
+            held.subtract(data.get("released", []))
+    return {pk for pk, count in held.items() if count > 0}
+
+
+def _notice_note(complaint: Complaint, *, summary: str, **data) -> None:
+    ComplaintEvent.objects.create(
+        complaint=complaint,
+        kind=EventKind.NOTE,
+        summary=summary,
+        data={"notice": CLIENT_COMPLAINT_NOTICE, **data},
+    )
+
+
+def _names(users: list[User]) -> str:
+    return ", ".join(str(user) for user in users)
+
+
+def _release(complaint: Complaint, users: list[User]) -> None:
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            summary = _("The e-mail to %(names)s could not be sent; it will be tried again.") % {
+                "names": _names(users)
+            }
+        _notice_note(complaint, summary=summary, released=[user.pk for user in users])
+    except Exception:  # the database is away too: report the sending error, not this one
+        logger.exception("Could not release the notice of complaint %s to users %s", complaint.pk, users)
+
+
+def notify_staff_of_client_complaint(complaint_id: int) -> int:
+    """E-mail a complaint the client raised to the people who must act on it
+    (`client_complaint_recipients`): nobody handles it yet, and the client has been told it
+    reached them. Returns how many messages were sent.
+
+    Each recipient is claimed before anything is sent: a note on the complaint's timeline naming
+    them, written under the complaint's row lock, so a redelivered task or a second worker finds
+    them claimed and sends nothing. A message that cannot be sent releases its recipient's claim
+    (a second note) and the error propagates after the others are sent, so the task's retry sends
+    it; what was sent stays claimed."""
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().filter(pk=complaint_id).values_list("pk", flat=True)
+        if not list(locked):
+            return 0
+        complaint = Complaint.objects.select_related(
+            "project__client", "project__relationship_manager", "project__team__manager", "contact"
+        ).get(pk=complaint_id)
+        held = _notice_held(complaint)
+        recipients = [user for user in client_complaint_recipients(complaint) if user.pk not in held]
+        if not recipients:
+            return 0
+        # The timeline is read by staff in any language; the site's language is its default.
+        with translation.override(settings.LANGUAGE_CODE):
+            summary = _("The complaint raised by the client was e-mailed to %(names)s.") % {
+                "names": _names(recipients)
+            }
+        _notice_note(complaint, summary=summary, claimed=[user.pk for user in recipients])
+    link = settings.SITE_URL + reverse("complaints:detail", args=[complaint.pk])
+    project = complaint.project
+    sent: list[int] = []
+    failure: Exception | None = None
+    try:
+        for recipient in recipients:
+            context = {
+                "complaint": complaint,
+                "project": project,
+                "client": project.client,
+                "contact": complaint.contact,
+                "link": link,
+                "is_relationship_manager": recipient.pk == project.relationship_manager_id,
+                "is_team_manager": recipient.pk == project.team.manager_id,
+            }
+            try:
+                make_staff_message(kind=CLIENT_COMPLAINT_KIND, recipient=recipient, context=context).send()
+            except Exception as error:  # one bad address does not keep the other from being told
+                logger.exception("Could not e-mail complaint %s to user %s", complaint.pk, recipient.pk)
+                failure = failure or error
+            else:
+                sent.append(recipient.pk)
+    finally:
+        unsent = [user for user in recipients if user.pk not in sent]
+        if unsent:
+            _release(complaint, unsent)
+    if failure is not None:
+        raise failure
+    return len(sent)

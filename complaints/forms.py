@@ -141,8 +141,28 @@ class MergeForm(forms.Form):
 
 
 class CaseForm(forms.Form):
+    """The narrative comes prefilled with the complaint and the response, scrubbed: the publisher
+    reads and edits it, and what they confirm is what is published."""
+
     title_zh = forms.CharField(label=_("Title (Chinese)"), required=False)
     title_en = forms.CharField(label=_("Title (English)"), required=False)
+    summary_zh = forms.CharField(
+        label=_("What happened (Chinese)"),
+        required=False,
+        max_length=NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Drafted from the complaint and the response with names, contact details and amounts "
+            "replaced. Check it and remove anything else that could identify the client."
+        ),
+    )
+    summary_en = forms.CharField(
+        label=_("What happened (English)"),
+        required=False,
+        max_length=NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Empty when nothing was written in English: write it here, or leave the Chinese only."),
+    )
     lessons_zh = forms.CharField(label=_("Lessons learned (Chinese)"), required=False, widget=forms.Textarea)
     lessons_en = forms.CharField(label=_("Lessons learned (English)"), required=False, widget=forms.Textarea)
     what_worked_zh = forms.CharField(label=_("What worked (Chinese)"), required=False, widget=forms.Textarea)

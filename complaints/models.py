@@ -474,6 +474,10 @@ class ComplaintEvent(models.Model):
             return _("Email to the client: %(subject)s") % {"subject": data["subject"]}
         if self.kind == EventKind.OWNER and data.get("owner"):
             return _("Handler: %(name)s") % {"name": data["owner"]}
+        if self.kind == EventKind.FOLLOWUP and data.get("satisfied") is not None:
+            if data["satisfied"]:
+                return str(_("Follow-up visit: the client is satisfied"))
+            return str(_("Follow-up visit: the client is NOT satisfied"))
         return str(self.get_kind_display())
 
 
@@ -604,12 +608,14 @@ class CaseStudy(models.Model):
     )
     category = models.CharField(_("category"), max_length=32, choices=FailureCategory.choices)
     root_cause = models.CharField(_("root cause"), max_length=32, choices=RootCause.choices, blank=True)
-    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
-    title_en = models.CharField(_("title (English)"), max_length=200)
-    summary_zh = models.TextField(_("what happened (Chinese)"))
-    summary_en = models.TextField(_("what happened (English)"))
-    lessons_zh = models.TextField(_("lessons learned (Chinese)"))
-    lessons_en = models.TextField(_("lessons learned (English)"))
+    # Each language holds only what was written in it (one may be empty); pages fall back to
+    # the other language rather than show a translation that was never made.
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    summary_zh = models.TextField(_("what happened (Chinese)"), blank=True)
+    summary_en = models.TextField(_("what happened (English)"), blank=True)
+    lessons_zh = models.TextField(_("lessons learned (Chinese)"), blank=True)
+    lessons_en = models.TextField(_("lessons learned (English)"), blank=True)
     what_worked_zh = models.TextField(_("what worked (Chinese)"), blank=True)
     what_worked_en = models.TextField(_("what worked (English)"), blank=True)
     published_by = models.ForeignKey(

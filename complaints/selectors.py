@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from accounts.models import Role, User
-from feedback.models import SurveyResponse
+from feedback.models import TOP_BOX_FROM, QuestionType, SurveyResponse
 from finance_projects.models import Currency, FailureCategory, FinancingProject, RootCause
 from finance_projects.selectors import can_edit_project, portfolio_for, users_who_see
 
@@ -171,26 +171,35 @@ class RecoveryEffect:
 
 
 def recovery_effect(user: User, *, since: datetime | None = None) -> RecoveryEffect:
-    """Of the resolved complaints a user may see, how many came from a detractor (last NPS before
-    the resolution ≤ 6) who scored as a promoter (first NPS after it ≥ 9). One query."""
+    """Of the resolved complaints a user may see, how many came from a detractor (the last
+    response before the resolution is a detractor's, by the product's one rule,
+    `SurveyResponse.is_detractor`: NPS, CSAT or CES at or below its mark) who was won back (the
+    first response after it is in the top box of every score it gives: NPS 9–10, CSAT 4–5,
+    CES 5–7). One query."""
     responses = SurveyResponse.objects.filter(
         submitted_at__isnull=False,
-        nps__isnull=False,
         invitation__project_id=OuterRef("project_id"),
         invitation__contact_id=OuterRef("contact_id"),
     )
-    before = responses.filter(submitted_at__lte=OuterRef("resolved_at")).order_by("-submitted_at")
-    after = responses.filter(submitted_at__gt=OuterRef("resolved_at")).order_by("submitted_at")
+    before = responses.filter(submitted_at__lte=OuterRef("resolved_at")).order_by("-submitted_at", "-id")
+    after = responses.filter(submitted_at__gt=OuterRef("resolved_at")).order_by("submitted_at", "id")
     resolved = complaints_for(user).filter(resolved_at__isnull=False, merged_into__isnull=True)
     if since is not None:
         resolved = resolved.filter(resolved_at__gte=since)
+    detractor_before = Q(detractor_before=True)
+    scored_after = {name: Subquery(after.values(name)[:1]) for name in ("nps", "csat", "ces", "id")}
+    top_box = Q()
+    for name, question in (("nps", QuestionType.NPS), ("csat", QuestionType.CSAT), ("ces", QuestionType.CES)):
+        top_box &= Q(**{f"{name}_after__isnull": True}) | Q(**{f"{name}_after__gte": TOP_BOX_FROM[question]})
+    some_score = Q(nps_after__isnull=False) | Q(csat_after__isnull=False) | Q(ces_after__isnull=False)
     rows = resolved.annotate(
-        nps_before=Subquery(before.values("nps")[:1]), nps_after=Subquery(after.values("nps")[:1])
+        detractor_before=Subquery(before.values("is_detractor")[:1]),
+        **{f"{name}_after": value for name, value in scored_after.items()},
     ).aggregate(
         complaints=Count("id"),
-        detractors_before=Count("id", filter=Q(nps_before__lte=6)),
-        surveyed_after=Count("id", filter=Q(nps_before__lte=6, nps_after__isnull=False)),
-        became_promoters=Count("id", filter=Q(nps_before__lte=6, nps_after__gte=9)),
+        detractors_before=Count("id", filter=detractor_before),
+        surveyed_after=Count("id", filter=detractor_before & Q(id_after__isnull=False)),
+        became_promoters=Count("id", filter=detractor_before & some_score & top_box),
     )
     return RecoveryEffect(**rows)
 

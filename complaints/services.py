@@ -357,7 +357,9 @@ def complaint_raise_from_client(
 ) -> Complaint:
     """A complaint the client raised themselves (status page, survey); the team lead triages it.
     With a `source_key`, raising it again from the same source returns the first complaint.
-    Words longer than a complaint holds (a survey's comments put together) are shortened to fit."""
+    Words longer than a complaint holds (a survey's comments put together) are shortened to fit.
+    A new one is e-mailed to the project's RM and the team's manager once it is committed: nobody
+    handles it yet, and the client is told it reached them."""
 
     def create() -> Complaint:
         return complaint_create(
@@ -370,9 +372,20 @@ def complaint_raise_from_client(
             source_key=source_key,
         )
 
-    if not source_key:
-        return create()
-    return _complaint_once(source_key, create)[0]
+    complaint, created = _complaint_once(source_key, create) if source_key else (create(), True)
+    if created:
+        _tell_staff_after_commit(complaint)
+    return complaint
+
+
+def _tell_staff_after_commit(complaint: Complaint) -> None:
+    """Queue the e-mail to the staff once the complaint is committed (at once outside a
+    transaction). A broker that does not answer is logged, not raised: the client's complaint is
+    saved and must not turn into an error page."""
+    from .tasks import notify_staff_of_client_complaint
+
+    complaint_id = complaint.pk
+    transaction.on_commit(lambda: notify_staff_of_client_complaint.delay(complaint_id), robust=True)
 
 
 def _complaint_once(source_key: str, create) -> tuple[Complaint, bool]:
@@ -463,6 +476,12 @@ def complaint_assign(
     approved_by, reason = _check_handler(
         locked.project, owner, by if _is_manager(by) else None, rm_handling_reason
     )
+    if (locked.owner_id, locked.rm_handling_approved_by_id, locked.rm_handling_reason) == (
+        owner.pk,
+        approved_by.pk if approved_by else None,
+        reason,
+    ):
+        return locked  # already theirs on the same terms (e.g. since they acknowledged it): no event
     locked.owner = owner
     locked.rm_handling_approved_by = approved_by
     locked.rm_handling_reason = reason
@@ -724,7 +743,8 @@ def complaint_resolve(
     at: datetime | None = None,
 ) -> Complaint:
     """Record the decision as sent to the client, schedule the follow-up visits and send the
-    recovery survey."""
+    recovery survey. A complaint opened from a survey response records the resolution as that
+    response's follow-up."""
     at = at or timezone.now()
     locked = _lock(complaint)
     _check_acting_handler(locked, by)
@@ -777,6 +797,7 @@ def complaint_resolve(
     if response_channel == ResponseChannel.EMAIL:
         _email_client(locked, "complaint-resolved", actor=by, response=text)
     _schedule_followups(locked, at)
+    _follow_up_source_response(locked, by=by, at=at, response_text=text)
     project, contact, reference = locked.project, locked.contact, locked.reference
     # The survey's reason is written in the contact's language when it is shown, from the reference.
     transaction.on_commit(
@@ -785,6 +806,29 @@ def complaint_resolve(
         )
     )
     return locked
+
+
+def _follow_up_source_response(complaint: Complaint, *, by: User, at: datetime, response_text: str) -> None:
+    """The resolution of a complaint opened from a survey response is the client's answer about
+    that response: recorded as its follow-up (contacted at the resolution, by the resolver), which
+    also resolves the response's detractor or contact-request alert. One per resolution: the
+    status check under the complaint's lock lets each resolution happen once, and a resolution
+    after a reopening is another conversation with the client, so it is recorded too (the
+    response keeps every follow-up)."""
+    key = complaint.source_key or ""
+    response_id = key.removeprefix(SURVEY_RESPONSE_SOURCE)
+    if not key.startswith(SURVEY_RESPONSE_SOURCE) or not response_id.isdigit():
+        return
+    response = SurveyResponse.objects.filter(pk=int(response_id), submitted_at__isnull=False).first()
+    if response is None:
+        return
+    outcome = _("Complaint %(reference)s resolved: %(response)s") % {
+        "reference": complaint.reference,
+        "response": response_text,
+    }
+    feedback_services.response_record_follow_up(
+        response=response, by=by, contacted_at=at, outcome=_clip(outcome)
+    )
 
 
 @transaction.atomic
@@ -1036,11 +1080,16 @@ def case_publish(
     lessons_en: str,
     what_worked_zh: str = "",
     what_worked_en: str = "",
-    summary_zh: str = "",
-    summary_en: str = "",
+    summary_zh: str | None = None,
+    summary_en: str | None = None,
 ) -> CaseStudy:
-    """Publish a resolved complaint as an anonymised training case. Every text is scrubbed of the
-    client's, project's and people's names, contact details and amounts."""
+    """Publish a resolved complaint as an anonymised training case.
+
+    The narrative ("what happened") is saved as the publisher confirmed it; left out (None), it
+    is drafted from the complaint and the response, scrubbed, each language from the text written
+    in it (no English narrative from Chinese text). Titles, lessons and what worked are scrubbed
+    of names, contact details and amounts. Any text that still names the client, its contacts or
+    the staff involved, or gives their email address or phone number, is refused."""
     locked = _lock(complaint, allow_closed=True)
     _check_acting_handler(locked, by)
     if locked.status not in (Status.RESOLVED, Status.CLOSED) or locked.merged_into_id:
@@ -1053,28 +1102,36 @@ def case_publish(
         raise ValidationError({"lessons_zh": _("Write the lessons learned.")})
     typed = {"title_zh": title_zh, "title_en": title_en, "lessons_zh": lessons_zh, "lessons_en": lessons_en}
     typed |= {"what_worked_zh": what_worked_zh, "what_worked_en": what_worked_en}
-    typed |= {"summary_zh": summary_zh, "summary_en": summary_en}
+    typed |= {"summary_zh": summary_zh or "", "summary_en": summary_en or ""}
     for field, text in typed.items():
         limit = CaseStudy._meta.get_field(field).max_length or NOTE_MAX_CHARS
         try:
             MaxLengthValidator(limit)(text.strip())
         except ValidationError as error:
             raise ValidationError({field: error.messages}) from error
-    scrub = anonymiser_for(locked)
-    default_summary = f"{locked.description}\n\n{locked.response_text}".strip()
+    anonymiser = anonymiser_for(locked)
+    drafted = anonymiser.narratives() if summary_zh is None or summary_en is None else {}
+    texts = {name: anonymiser.scrub(text.strip()) for name, text in typed.items()}
+    texts["summary_zh"] = (drafted["zh"] if summary_zh is None else summary_zh).strip()
+    texts["summary_en"] = (drafted["en"] if summary_en is None else summary_en).strip()
+    if not (texts["summary_zh"] or texts["summary_en"]):
+        raise ValidationError({"summary_zh": _("Say what happened.")})
+    identifying = {
+        field: ValidationError(
+            _("This still identifies the client or a person: %(found)s. Replace it before publishing.")
+            % {"found": ", ".join(found)}
+        )
+        for field, text in texts.items()
+        if (found := anonymiser.identifying(text))
+    }
+    if identifying:
+        raise ValidationError(identifying)
     case = CaseStudy.objects.create(
         complaint=locked,
         category=locked.category,
         root_cause=locked.root_cause,
-        title_zh=scrub(title_zh or title_en),
-        title_en=scrub(title_en or title_zh),
-        summary_zh=scrub(summary_zh or default_summary),
-        summary_en=scrub(summary_en or default_summary),
-        lessons_zh=scrub(lessons_zh or lessons_en),
-        lessons_en=scrub(lessons_en or lessons_zh),
-        what_worked_zh=scrub(what_worked_zh),
-        what_worked_en=scrub(what_worked_en),
         published_by=by,
+        **texts,
     )
     _event(locked, EventKind.PUBLISHED, actor=by, case_id=case.pk)
     return case

@@ -1,11 +1,14 @@
-"""Celery wrappers; the work is in `scans`."""
+"""Celery wrappers; the work is in `scans` and `emails`."""
 
 from celery import shared_task
 
 from finance_projects import scans as core_scans
 from finance_projects.tasks import RETRY, escalate_unacknowledged_alerts, notify_critical_alerts
 
-from . import scans
+from . import emails, scans
+
+# A mail server that does not answer is tried again too (SMTP errors are OSErrors).
+MAIL_RETRY = {**RETRY, "autoretry_for": (*RETRY["autoretry_for"], OSError)}
 
 
 @shared_task(name="complaints.run_sla_scans", **RETRY)
@@ -16,3 +19,9 @@ def run_sla_scans() -> dict[str, list[int]]:
     notify_critical_alerts.delay()
     escalate_unacknowledged_alerts.delay()
     return results
+
+
+@shared_task(name="complaints.notify_staff_of_client_complaint", **MAIL_RETRY)
+def notify_staff_of_client_complaint(complaint_id: int) -> int:
+    """E-mail a complaint the client raised to its project's RM and team manager, once each."""
+    return emails.notify_staff_of_client_complaint(complaint_id)

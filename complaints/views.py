@@ -23,6 +23,7 @@ from cem.spreadsheets import csv_cell, xlsx_bytes
 from feedback import selectors as feedback_selectors
 
 from . import deadlines, selectors, services
+from .anonymise import anonymiser_for
 from .forms import (
     AssignForm,
     CaseFilterForm,
@@ -134,35 +135,77 @@ def _add_errors(form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages_)
 
 
+def _action_form(name: str, complaint, data=None, **kwargs):
+    """The form of a step on the complaint page, with ids of its own (`id_assign_owner`): several
+    forms on the page share field names."""
+    form_class, prefix = ACTION_FORMS[name]
+    extra = {"project": complaint.project} if form_class in (AssignForm, RecoveryActionForm) else {}
+    auto_id = "id_%s" if prefix else f"id_{name.replace('-', '_')}_%s"
+    return form_class(data, prefix=prefix, auto_id=auto_id, **extra, **kwargs)
+
+
+def _followup_form(visit, data=None) -> FollowUpForm:
+    return FollowUpForm(data, auto_id=f"id_followup_{visit.pk}_%s")
+
+
 def _detail_context(request, complaint, bound: dict | None = None) -> dict:
+    bound = {name.replace("-", "_"): form for name, form in (bound or {}).items()}
     forms = {
-        "extend": ExtendForm(),
-        "pause": ReasonForm(prefix="pause"),
-        "resolve": ResolveForm(initial={"root_cause": complaint.root_cause, "response_channel": "email"}),
-        "close": CloseForm(),
-        "reopen": ReasonForm(prefix="reopen"),
-        "note": NoteForm(),
-        "assign": AssignForm(project=complaint.project),
-        "compensation": CompensationForm(initial={"currency": complaint.sla_policy.compensation_currency}),
-        "add_action": RecoveryActionForm(project=complaint.project),
-        "publish": CaseForm(),
-        "followup": FollowUpForm(),
+        "extend": _action_form("extend", complaint),
+        "pause": _action_form("pause", complaint),
+        "resolve": _action_form(
+            "resolve", complaint, initial={"root_cause": complaint.root_cause, "response_channel": "email"}
+        ),
+        "close": _action_form("close", complaint),
+        "reopen": _action_form("reopen", complaint),
+        "note": _action_form("note", complaint),
+        "assign": _action_form("assign", complaint),
+        "compensation": _action_form(
+            "compensation", complaint, initial={"currency": complaint.sla_policy.compensation_currency}
+        ),
+        "add_action": _action_form("add-action", complaint),
     }
-    forms.update({name.replace("-", "_"): form for name, form in (bound or {}).items()})
+    can_handle = services.may_handle(request.user, complaint)
+    case = CaseStudy.objects.filter(complaint=complaint).first()
+    may_reopen = (
+        can_handle and complaint.status in (Status.RESOLVED, Status.CLOSED) and not complaint.merged_into_id
+    )
+    if may_reopen and case is None and "publish" not in bound:
+        # The narrative to review before publishing: scrubbed, each language from its own text.
+        narratives = anonymiser_for(complaint).narratives()
+        forms["publish"] = _action_form(
+            "publish", complaint, initial={"summary_zh": narratives["zh"], "summary_en": narratives["en"]}
+        )
+    forms.update(bound)
+    followups = [
+        (visit, bound.get(f"followup_{visit.pk}") or _followup_form(visit))
+        for visit in complaint.followups.all()
+    ]
     events = list(complaint.events.all())
     return {
         "complaint": complaint,
         "forms": forms,
+        "followups": followups,
+        # A follow-up at which the client said they were not satisfied, while the complaint rests
+        # resolved or closed: the page says so and offers to reopen it.
+        "unsatisfied": [
+            visit
+            for visit, _form in followups
+            if visit.done_at
+            and visit.client_satisfied is False
+            and complaint.status in (Status.RESOLVED, Status.CLOSED)
+        ],
+        "may_reopen": may_reopen,
         "events": reversed(events),
         # Handling steps (acknowledge, extend, resolve...) and notes: the project's RM may add a
         # note but handles the complaint only with a manager's approval.
-        "can_handle": services.may_handle(request.user, complaint),
+        "can_handle": can_handle,
         "can_note": selectors.can_handle(request.user, complaint),
         "duplicates": list(services.duplicate_candidates(complaint).select_related("owner"))
         if complaint.is_open
         else [],
         "summary_due": deadlines.summary_resolution_due(complaint.received_at, complaint.sla_policy.rules()),
-        "case": CaseStudy.objects.filter(complaint=complaint).first(),
+        "case": case,
         "now": timezone.now(),
     }
 
@@ -264,24 +307,31 @@ def complaint_action(request, pk, name):
     complaint = selectors.get_complaint_for(request.user, pk)
     if not selectors.can_handle(request.user, complaint):
         raise PermissionDenied
-    spec = ACTION_FORMS[name]
     form, data = None, {}
-    if spec is not None:
-        form_class, prefix = spec
-        extra = {"project": complaint.project} if form_class in (AssignForm, RecoveryActionForm) else {}
-        form = form_class(request.POST, prefix=prefix, **extra)
+    if ACTION_FORMS[name] is not None:
+        form = _action_form(name, complaint, request.POST)
         if not form.is_valid():
             return _refused(request, complaint, name, form)
         data = form.cleaned_data
+    handler_before = (complaint.owner_id, complaint.rm_handling_approved_by_id, complaint.rm_handling_reason)
     try:
-        _call(name, complaint, request.user, data)
+        done = _call(name, complaint, request.user, data)
     except ValidationError as error:
         if form is None:
             messages.error(request, " ".join(error.messages))
             return redirect("complaints:detail", pk=complaint.pk)
         _add_errors(form, error)
         return _refused(request, complaint, name, form)
-    messages.success(request, DONE_MESSAGES[name])
+    if name == "assign" and handler_before == (
+        done.owner_id,
+        done.rm_handling_approved_by_id,
+        done.rm_handling_reason,
+    ):
+        messages.info(
+            request, _("%(name)s already handles this complaint: nothing changed.") % {"name": done.owner}
+        )
+    else:
+        messages.success(request, DONE_MESSAGES[name])
     return redirect("complaints:detail", pk=complaint.pk)
 
 
@@ -318,14 +368,14 @@ def followup_done(request, pk, followup_id):
     if not selectors.can_handle(request.user, complaint):
         raise PermissionDenied
     visit = get_object_or_404(complaint.followups.all(), pk=followup_id)
-    form = FollowUpForm(request.POST)
+    form = _followup_form(visit, request.POST)
     if not form.is_valid():
-        return _refused(request, complaint, "followup", form)
+        return _refused(request, complaint, f"followup-{visit.pk}", form)
     try:
         services.followup_complete(followup=visit, by=request.user, **form.cleaned_data)
     except ValidationError as error:
         _add_errors(form, error)
-        return _refused(request, complaint, "followup", form)
+        return _refused(request, complaint, f"followup-{visit.pk}", form)
     messages.success(request, _("Follow-up recorded and logged as a touchpoint."))
     return redirect("complaints:detail", pk=complaint.pk)
 

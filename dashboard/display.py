@@ -8,7 +8,7 @@ people's names built once per person, dates formatted in the active time zone.
 import html
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -16,6 +16,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -104,3 +105,16 @@ def multiline(text: str) -> SafeString:
 
 def truncate(text: str | None, length: int) -> str:
     return Truncator(text or "").chars(length)
+
+
+# Younger than this, an age reads "just now": `timesince` would say "0 minutes".
+JUST_NOW = timedelta(minutes=1)
+
+
+def opened_ago(opened_at: datetime | None, *, now: datetime) -> str:
+    """ "opened 5 minutes ago" at `now`; "opened just now" under a minute; "" for None."""
+    if opened_at is None:
+        return ""
+    if now - opened_at < JUST_NOW:
+        return _("opened just now")
+    return _("opened %(age)s ago") % {"age": timesince(opened_at, now)}

@@ -195,17 +195,22 @@ def timeline(
     channels = display.choice_labels(TouchpointChannel.choices)
     # Raw reads, each the newest TIMELINE_LIMIT rows of one table (see `sql`).
     touchpoints = fetch(
-        "SELECT t.occurred_at, t.channel, t.summary, t.needs_attention, u.first_name, u.last_name, u.username"
+        "SELECT t.occurred_at, t.channel, t.summary, t.needs_attention,"
+        " u.first_name, u.last_name, u.username, ct.name"
         " FROM finance_projects_touchpoint t LEFT JOIN accounts_user u ON u.id = t.logged_by_id"
+        " LEFT JOIN finance_projects_contact ct ON ct.id = t.contact_id"
         " WHERE t.project_id = %s ORDER BY t.occurred_at DESC, t.id DESC LIMIT %s",
         [project.pk, TIMELINE_LIMIT],
     )
-    for occurred_at, channel, summary, needs_attention, first, last, username in touchpoints:
+    # Translators: a touchpoint on the timeline: its channel ("Call") and the client's contact.
+    with_contact = _("%(channel)s with %(contact)s")
+    for occurred_at, channel, summary, needs_attention, first, last, username, contact in touchpoints:
+        channel_label = channels.get(channel, channel)
         events.append(
             _event(
                 as_datetime(occurred_at),
                 "touchpoint",
-                channels.get(channel, channel),
+                with_contact % {"channel": channel_label, "contact": contact} if contact else channel_label,
                 summary,
                 tone="attention" if needs_attention else "",
                 who=people.name(first, last, username),

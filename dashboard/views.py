@@ -195,6 +195,8 @@ def home(request):
         commitments_cut=len(this_week) > limit,
         responses=_responses(scope),
         export_base=reverse("dashboard:export-portfolio", args=["csv"]),
+        # A manager's (or an administrator's) portfolio is the team's: the lists say so.
+        team_scope=user.may_view_team,
     )
     return render(request, "dashboard/home.html", context)
 
@@ -219,8 +221,9 @@ def _responses(scope: Scope) -> list[dict]:
 
 
 def _due_this_week(scope: Scope, *, limit: int) -> list[dict]:
-    """The user's open commitments due this week, and (`before_week`) those still open that fell
-    due before it, oldest first: one query."""
+    """The open commitments due this week on the projects of the portfolio shown beside them
+    (`scope`: a manager's are the team's), and (`before_week`) those still open that fell due
+    before it, oldest first: one query."""
     project_url, people = display.id_link("dashboard:project"), display.People()
     now = timezone.now()
     week_start, _week_end = selectors.week_bounds(user=scope.user, at=now)
@@ -234,7 +237,7 @@ def _due_this_week(scope: Scope, *, limit: int) -> list[dict]:
             "owner": people.name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
         }
         for row in selectors.commitments_due_this_week(
-            scope, mine_only=True, with_overdue=True, at=now, limit=limit
+            scope, mine_only=False, with_overdue=True, at=now, limit=limit
         )
     ]
 
@@ -250,6 +253,7 @@ def team(request):
     _require_team_view(user)
     scope = Scope.of(user)
     context = _portfolio_context(request, scope)
+    context["period_form_on_page"] = True
     if request.htmx and request.htmx.target == "portfolio":
         return render(request, "dashboard/partials/portfolio_table.html", context)
     period = PeriodForm(request.GET or None)

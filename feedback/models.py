@@ -282,6 +282,23 @@ class SurveyInvitation(models.Model):
                 return gettext("Your complaint %(ref)s has been resolved.") % {"ref": params["complaint"]}
         return self.reason
 
+    def intro_text(self, language: str | None = None) -> str:
+        """The survey's introduction in `language`, or "" when it would tell of an event this
+        invitation did not follow: the milestone and recovery surveys introduce themselves with
+        a new stage or a resolved complaint, which a survey sent by hand has not had."""
+        own = {
+            SurveyKind.MILESTONE: (Trigger.MILESTONE, "stage"),
+            SurveyKind.RECOVERY: (Trigger.RECOVERY, "complaint"),
+        }
+        trigger, event = own.get(self.survey.kind, (None, None))
+        if (
+            event
+            and self.trigger not in (trigger, Trigger.DEMO)
+            and not (self.reason_params or {}).get(event)
+        ):
+            return ""
+        return self.survey.intro(language)
+
 
 class InvitationLink(models.Model):
     """A personal link `/s/<token>/` to an invitation; only the token's SHA-256 is stored.

@@ -611,13 +611,23 @@ def _require_questions(questions: tuple[Question, ...]) -> None:
 
 @transaction.atomic
 def response_save_draft(
-    *, invitation: SurveyInvitation, raw: dict[str, str], language: str = "", at: datetime | None = None
+    *,
+    invitation: SurveyInvitation,
+    raw: dict[str, str],
+    language: str = "",
+    drop_invalid: bool = False,
+    at: datetime | None = None,
 ) -> SurveyResponse:
-    """Keep partial answers so the contact can come back and finish later."""
+    """Keep partial answers, and the language they were typed in, so the contact can come back
+    and finish later, in that language.
+
+    With `drop_invalid` (a language switch, which nothing may hold up) answers that do not pass
+    are left out instead of refusing the lot; the client meets their errors when submitting.
+    """
     at = at or timezone.now()
     questions = survey_questions(invitation.survey)
     _require_questions(questions)
-    answers = clean_answers(questions, raw, final=False)
+    answers = _valid_answers(questions, raw) if drop_invalid else clean_answers(questions, raw, final=False)
     locked = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.responded_at is not None or not locked.is_usable(at=at):
         raise _closed_error()
@@ -625,6 +635,17 @@ def response_save_draft(
         invitation=locked, defaults={"answers": answers, "language": language}
     )
     return response
+
+
+def _valid_answers(questions: tuple[Question, ...], raw: dict[str, str]) -> dict[str, object]:
+    """The answers in `raw` that pass `clean_answers` one by one (unknown fields are dropped too)."""
+    answers: dict[str, object] = {}
+    for field, value in raw.items():
+        try:
+            answers.update(clean_answers(questions, {field: value}, final=False))
+        except ValidationError:
+            continue
+    return answers
 
 
 def _scores(questions: list[Question], answers: dict[str, object]) -> dict[str, object]:

@@ -3,7 +3,9 @@
 No login; every answer (unknown, expired and revoked links alike, and links to a survey whose
 questions were removed) is one identical "link not valid" page, the one every client link shows
 (`cem.client_pages.link_not_valid`); a GET never consumes the link; the page follows the
-contact's language and can be switched with `?lang=`.
+language the client last chose for this invitation (kept with their draft), else the contact's,
+and can be switched with `?lang=`. On the form itself the switch is a button of the form, so
+what the client has typed is saved as a draft and shown again in the other language.
 """
 
 from functools import wraps
@@ -17,12 +19,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from cem.client_pages import language_choices, link_not_valid, requested_language
+from cem.client_pages import LANGUAGE_CODES, language_choices, link_not_valid, requested_language
 from cem.ratelimit import known_over_limit, over_limit
 
 from . import services
 from .conf import feedback_setting
-from .models import QuestionType, SurveyInvitation, SurveyResponse
+from .models import QuestionType, SurveyInvitation, SurveyResponse, Trigger
 from .outbox import bank_name
 
 
@@ -109,27 +111,53 @@ def _form_context(invitation, language, *, values, errors, notice) -> dict:
     return {
         "invitation": invitation,
         "survey_name": invitation.survey.name(language),
-        "intro": invitation.survey.intro(language),
+        "intro": invitation.intro_text(language),
         "project": project,
         "rm_name": rm.get_full_name() or rm.username,
-        "reason": invitation.reason_text(language) or invitation.get_trigger_display(),
+        "reason": _reason(invitation, language),
         "questions": _questions(invitation, language, values, errors),
         "form_error": errors.get("__all__", ""),
         "notice": notice,
     }
 
 
-def _draft_values(invitation: SurveyInvitation) -> dict:
-    answers = SurveyResponse.objects.filter(invitation=invitation).values_list("answers", flat=True).first()
-    return {f"q_{question_id}": value for question_id, value in (answers or {}).items()}
+def _reason(invitation: SurveyInvitation, language: str) -> str:
+    reason = invitation.reason_text(language)
+    if reason:
+        return reason
+    if invitation.trigger == Trigger.MANUAL:
+        # Sent by hand with no reason given: nothing happened that the page may claim.
+        return _("Your relationship manager would like your feedback on how it is going.")
+    return str(invitation.get_trigger_display())
+
+
+def _draft(invitation: SurveyInvitation) -> tuple[dict, str | None]:
+    """The saved draft's answers (as form values) and the language it was saved in, if any."""
+    row = SurveyResponse.objects.filter(invitation=invitation).values_list("answers", "language").first()
+    answers, language = row or ({}, "")
+    values = {f"q_{question_id}": value for question_id, value in (answers or {}).items()}
+    return values, (language if language in LANGUAGE_CODES else None)
 
 
 def _error_messages(error: ValidationError) -> dict:
     return {field: " ".join(messages) for field, messages in error.message_dict.items()}
 
 
+def _switch_to(request) -> str | None:
+    """The language a click on the form's language switch asks for (an unknown one keeps the
+    page's), or None when the form was not sent by the switch."""
+    if request.method != "POST" or "lang_switch" not in request.POST:
+        return None
+    code = request.POST["lang_switch"]
+    return code if code in LANGUAGE_CODES else requested_language(request) or ""
+
+
 def _submitting(request) -> bool:
-    return request.method == "POST" and request.POST.get("action") != "save"
+    return (
+        request.method == "POST"
+        and request.POST.get("action") != "save"
+        and "lang_switch" not in request.POST
+    )
 
 
 # No session, no messages and no cookie here; a complete submission is one statement on
@@ -160,7 +188,10 @@ def survey_page(request, token: str):
     invitation = services.invitation_for_token(token, for_page=not _submitting(request))
     if invitation is None:
         return link_not_valid(request)
-    language = requested_language(request) or invitation.contact.language
+    draft_values, draft_language = _draft(invitation) if request.method == "GET" else ({}, None)
+    language = (
+        _switch_to(request) or requested_language(request) or draft_language or invitation.contact.language
+    )
     if invitation.responded_at is not None:
         context = {"just_submitted": request.GET.get("done") == "1", "rm_name": _rm_name(invitation)}
         return _render(request, "feedback/thanks.html", context, language=language)
@@ -170,10 +201,18 @@ def survey_page(request, token: str):
         return link_not_valid(request)
     if request.method == "GET":
         services.invitation_mark_opened(invitation=invitation)
-        return _form(request, invitation, language, values=_draft_values(invitation))
+        return _form(request, invitation, language, values=draft_values)
     raw = _answers(request)
     with translation.override(language):
         try:
+            if _switch_to(request) is not None:
+                # What the client typed is kept, in the new language: the valid answers in the
+                # draft (with the language, for their next visit), all of them on the page as
+                # typed; errors wait for the submission.
+                services.response_save_draft(
+                    invitation=invitation, raw=raw, language=language, drop_invalid=True
+                )
+                return _form(request, invitation, language, values=raw)
             if request.POST.get("action") == "save":
                 services.response_save_draft(invitation=invitation, raw=raw, language=language)
                 notice = _("Your answers are saved. You can come back to this link to finish.")
@@ -218,4 +257,6 @@ def opt_out_page(request, token: str):
     if request.method == "POST":
         services.contact_opt_out(invitation=invitation)
         return _render(request, "feedback/opted_out.html", {}, language=language)
+    if invitation.contact.opted_out:
+        return _render(request, "feedback/opted_out.html", {"already": True}, language=language)
     return _render(request, "feedback/opt_out.html", {"invitation": invitation}, language=language)

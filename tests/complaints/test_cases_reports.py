@@ -155,7 +155,9 @@ def test_recovery_effect_counts_detractors_who_became_promoters(resolved, manage
             expires_at=moment + timedelta(days=30),
             created_at=moment,
         )
-        SurveyResponse.objects.create(invitation=invitation, submitted_at=moment, nps=nps)
+        SurveyResponse.objects.create(
+            invitation=invitation, submitted_at=moment, nps=nps, is_detractor=nps <= 6
+        )
     effect = selectors.recovery_effect(manager)
     assert effect.detractors_before == 1
     assert effect.became_promoters == 1

@@ -326,7 +326,7 @@ def test_a_follow_up_outcome_over_the_limit_is_refused_next_to_the_field_on_the_
     )
 
     assert response.status_code == 400
-    assert list(response.context["forms"]["followup"].errors) == ["outcome"]
+    assert list(response.context["forms"][f"followup_{visit.pk}"].errors) == ["outcome"]
     assert world() == before
 
 

@@ -1,0 +1,105 @@
+"""What the project page says of its events: a re-dated commitment names its earlier date as the
+date it was due (with the reason it moved), and a touchpoint names the contact it was with."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from finance_projects import services
+from tests.factories import CommitmentFactory, ContactFactory, TouchpointFactory
+
+pytestmark = pytest.mark.django_db
+
+# 2026-12-01 10:00 in Shanghai.
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now():
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
+
+
+def project_page(browser, user, project, language: str) -> str:
+    url = reverse("dashboard:project", args=[project.pk])
+    response = browser(user).get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def open_commitment(body: str, title: str) -> str:
+    start = body.index(f"<strong>{title}</strong>")
+    return body[start : body.index("</li>", start)]
+
+
+def timeline_titles(body: str) -> list[str]:
+    return re.findall(r'<span class="tl-kind">([^<]*)</span>', body)
+
+
+@pytest.fixture
+def redated(owner, project, now):
+    first = CommitmentFactory(
+        project=project, title="Send the credit memo", due_at=datetime(2026, 12, 11, 2, 0, tzinfo=UTC)
+    )
+    services.commitment_renegotiate(
+        commitment=first, new_due_at=now + timedelta(days=20), reason="Waiting for the audit", by=owner
+    )
+    return first
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [
+        ("en", "was due 2026-12-11 (Waiting for the audit)"),
+        ("zh-hans", "原定 2026-12-11 到期 (Waiting for the audit)"),
+    ],
+)
+def test_a_redated_commitment_labels_its_earlier_date_as_the_date_it_was_due(
+    browser, owner, project, redated, language, label
+):
+    item = open_commitment(project_page(browser, owner, project, language), "Send the credit memo")
+
+    assert label in item
+    assert "<s>" not in item
+
+
+def test_a_commitment_redated_twice_labels_each_earlier_date(browser, owner, project, redated, now):
+    successor = project.commitments.get(status="open")
+    services.commitment_renegotiate(
+        commitment=successor, new_due_at=now + timedelta(days=40), reason="Board moved", by=owner
+    )
+
+    item = open_commitment(project_page(browser, owner, project, "en"), "Send the credit memo")
+
+    assert item.index("was due 2026-12-11 (Waiting for the audit)") < item.index(
+        "was due 2026-12-21 (Board moved)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Call with Li Wei"), ("zh-hans", "电话（联系人：Li Wei）")]
+)
+def test_a_touchpoint_names_the_contact_it_was_with(browser, owner, project, language, title):
+    contact = ContactFactory(client=project.client, name="Li Wei")
+    TouchpointFactory(project=project, contact=contact, channel="call")
+
+    assert timeline_titles(project_page(browser, owner, project, language)) == [title]
+
+
+def test_a_touchpoint_with_no_contact_shows_its_channel_alone(browser, owner, project):
+    TouchpointFactory(project=project, contact=None, channel="meeting")
+
+    assert timeline_titles(project_page(browser, owner, project, "en")) == ["Meeting"]
+
+
+def test_a_contacts_name_is_escaped_on_the_timeline(browser, owner, project):
+    contact = ContactFactory(client=project.client, name="<b>Li</b>")
+    TouchpointFactory(project=project, contact=contact, channel="call")
+
+    body = project_page(browser, owner, project, "en")
+
+    assert "Call with &lt;b&gt;Li&lt;/b&gt;" in body
+    assert "<b>Li</b>" not in body
