@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import Role
 from finance_projects.models import Alert
+from tests.e2e.browser import log_in
 from tests.factories import AlertFactory, ClientFactory, ProjectFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,14 +38,6 @@ def rm_alerts():
         "acknowledge": AlertFactory(project=storage, assignee=rm, message="Site visit report missing"),
     }
     return {"rm": rm, "teammate": teammate, "alerts": alerts}
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pass-word-123")
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def open_home(browser_page, live_server, user):

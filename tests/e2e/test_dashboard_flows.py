@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Role
 from finance_projects import services
 from finance_projects.models import Alert, Commitment, Touchpoint
-from tests.e2e.browser import ARTIFACTS, PHONE
+from tests.e2e.browser import ARTIFACTS, PHONE, log_in
 from tests.factories import (
     AlertFactory,
     ClientFactory,
@@ -43,14 +43,6 @@ def rm_world():
         project=project, title="Send the signed term sheet", due_at=timezone.now() + timedelta(days=2)
     )
     return {"rm": rm, "project": project, "contact": contact, "alert": alert, "commitment": commitment}
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pass-word-123")
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_rm_acknowledges_logs_fulfils_and_switches_to_chinese(chromium, live_server, rm_world):

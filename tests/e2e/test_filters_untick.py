@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from accounts.models import Role
+from tests.e2e.browser import log_in
 from tests.factories import (
     ClientFactory,
     ProjectFactory,
@@ -46,14 +47,6 @@ def world():
     detractor = SurveyResponseFactory(invitation__project=wind, nps=2, csat=2, is_detractor=True)
     promoter = SurveyResponseFactory(invitation__project=solar, nps=10, csat=5, is_detractor=False)
     return {"manager": manager, "rm": rm, "detractor": detractor, "promoter": promoter}
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pass-word-123")
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def params(url: str) -> list[tuple[str, str]]:
