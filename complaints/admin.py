@@ -187,8 +187,37 @@ class ComplaintLinkAdmin(DateRangeAdminMixin, admin.ModelAdmin):
         return False
 
 
+CASE_TEXT_FIELDS = [
+    f"{name}_{language}"
+    for name in ("title", "summary", "lessons", "what_worked")
+    for language in ("zh", "en")
+]
+
+
+class CaseStudyForm(forms.ModelForm):
+    """An edited case text is held to the rule it was published under
+    (`services.case_check_anonymous`): none may still name the client, a contact or the staff
+    involved, or give their email address or phone number."""
+
+    def clean(self):
+        cleaned = super().clean()
+        complaint = self.instance.complaint if self.instance.complaint_id else None
+        edited = {
+            field: cleaned[field]
+            for field in CASE_TEXT_FIELDS
+            if field in self.changed_data and isinstance(cleaned.get(field), str)
+        }
+        if complaint is not None and edited:
+            try:
+                services.case_check_anonymous(complaint, edited)
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(CaseStudy)
 class CaseStudyAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+    form = CaseStudyForm
     list_display = ["title_zh", "title_en", "category", "root_cause", "published_at"]
     list_filter = ["category", "root_cause"]
     search_fields = ["title_zh", "title_en", "summary_zh", "summary_en", "lessons_zh", "lessons_en"]

@@ -5,6 +5,7 @@ Emails are rendered inside the transaction (so the timeline records exactly what
 handed to the mail server only after it commits.
 """
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -34,7 +35,7 @@ from finance_projects.services import check_contact_of_project, touchpoint_log
 from finance_projects.tokens import hash_token, new_token
 
 from . import deadlines, emails, selectors
-from .anonymise import anonymiser_for
+from .anonymise import Anonymiser, anonymiser_for
 from .models import (
     OPEN_STATUSES,
     CaseStudy,
@@ -886,6 +887,10 @@ def complaint_reopen(*, complaint: Complaint, by: User, reason: str) -> Complain
     FollowUpVisit.objects.filter(complaint=locked, done_at__isnull=True, cancelled_at__isnull=True).update(
         cancelled_at=timezone.now()
     )
+    # A recovery survey still held back would tell the client the complaint is resolved.
+    feedback_services.recovery_survey_cancel_held(
+        project=locked.project, complaint_reference=locked.reference
+    )
     _status_event(locked, old, actor=by, summary=reason)
     return locked
 
@@ -1069,6 +1074,26 @@ def complaint_link_revoke(*, link: ComplaintLink) -> None:
 # --- case library --------------------------------------------------------------------------
 
 
+def case_check_anonymous(
+    complaint: Complaint, texts: Mapping[str, str], *, anonymiser: Anonymiser | None = None
+) -> None:
+    """Refuse case texts (field name → text) that still name the complaint's client, its contacts
+    or the staff involved, or give their email address or phone number: a ValidationError keyed
+    by each such field, saying what was found. Used when a case is published and when its
+    narrative is edited afterwards."""
+    anonymiser = anonymiser or anonymiser_for(complaint)
+    identifying = {
+        field: ValidationError(
+            _("This still identifies the client or a person: %(found)s. Replace it before publishing.")
+            % {"found": ", ".join(found)}
+        )
+        for field, text in texts.items()
+        if (found := anonymiser.identifying(text))
+    }
+    if identifying:
+        raise ValidationError(identifying)
+
+
 @transaction.atomic
 def case_publish(
     *,
@@ -1116,16 +1141,7 @@ def case_publish(
     texts["summary_en"] = (drafted["en"] if summary_en is None else summary_en).strip()
     if not (texts["summary_zh"] or texts["summary_en"]):
         raise ValidationError({"summary_zh": _("Say what happened.")})
-    identifying = {
-        field: ValidationError(
-            _("This still identifies the client or a person: %(found)s. Replace it before publishing.")
-            % {"found": ", ".join(found)}
-        )
-        for field, text in texts.items()
-        if (found := anonymiser.identifying(text))
-    }
-    if identifying:
-        raise ValidationError(identifying)
+    case_check_anonymous(locked, texts, anonymiser=anonymiser)
     case = CaseStudy.objects.create(
         complaint=locked,
         category=locked.category,

@@ -184,6 +184,9 @@ def _detail_context(request, complaint, bound: dict | None = None) -> dict:
     events = list(complaint.events.all())
     return {
         "complaint": complaint,
+        "recovery_survey": feedback_selectors.recovery_survey_of(
+            project_id=complaint.project_id, complaint_reference=complaint.reference
+        ),
         "forms": forms,
         "followups": followups,
         # A follow-up at which the client said they were not satisfied, while the complaint rests

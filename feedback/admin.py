@@ -229,7 +229,7 @@ class SurveyResponseAdmin(DateRangeAdminMixin, ServiceRulesAdminMixin, admin.Mod
 
 @admin.register(SurveySkip)
 class SurveySkipAdmin(DateRangeAdminMixin, admin.ModelAdmin):
-    list_display = ["contact", "project", "survey", "trigger", "reason", "at"]
+    list_display = ["contact", "project", "survey", "trigger", "reason", "at", "send_at"]
     list_filter = ["reason", "trigger"]
     list_select_related = ["contact", "project", "survey"]
 

@@ -23,6 +23,11 @@ def _ensure_beat_entries(sender, **kwargs) -> None:
         task="feedback.process_pending_responses",
         every_seconds=300,
     )
+    ensure_interval_task(
+        name="feedback: send recovery surveys held by the frequency cap",
+        task="feedback.send_held_recovery_surveys",
+        every_seconds=900,
+    )
     ensure_crontab_task(
         name="feedback: survey reminders",
         task="feedback.send_reminders",

@@ -9,6 +9,10 @@ DEFAULTS = {
     "RELATIONSHIP_EVERY_MONTHS": 6,
     # No contact is invited more than once in this many days, across all projects.
     "FREQUENCY_CAP_DAYS": 30,
+    # A recovery survey the frequency cap holds back is sent once the contact may be surveyed
+    # again, if that is at most this many days after the complaint was resolved; otherwise it
+    # is skipped.
+    "RECOVERY_HOLD_DAYS": 30,
     # How long a survey link stays valid.
     "LINK_DAYS": 30,
     # Reminders to non-responders, in days after the invitation was emailed (at most two).

@@ -480,11 +480,20 @@ class SurveySkip(models.Model):
     reason = models.CharField(_("reason"), max_length=20, choices=SkipReason.choices)
     dedupe_key = models.CharField(_("deduplication key"), max_length=120, null=True, blank=True, unique=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
+    # What the survey would have said it follows, as on an invitation ({"complaint": ...} for a
+    # recovery survey), so that a held survey is sent later with its reason.
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
+    # A recovery survey held back by the frequency cap is sent from this time, when the contact
+    # may be surveyed again; cleared once it is sent (or skipped again).
+    send_at = models.DateTimeField(_("to be sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("skipped survey")
         verbose_name_plural = _("skipped surveys")
         ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["send_at"], name="skip_held_due", condition=models.Q(send_at__isnull=False))
+        ]
 
     def __str__(self):
         return f"{self.contact_id}: {self.get_reason_display()}"

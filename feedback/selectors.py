@@ -37,6 +37,8 @@ from .models import (
     QuestionType,
     SurveyInvitation,
     SurveyResponse,
+    SurveySkip,
+    Trigger,
 )
 
 GROUPS = ("none", "rm", "team", "client", "stage", "week", "month")
@@ -54,6 +56,45 @@ SCORE_COUNTS = (
     "ces_sum",
     "ces_top",
 )
+
+
+@dataclass(frozen=True)
+class RecoverySurvey:
+    """Where the recovery survey about one complaint stands, for the complaint's page.
+
+    `state` is answered, sent (e-mailed, not answered yet), waiting (to be e-mailed), revoked,
+    held (by the frequency cap, to be sent at `at`) or skipped (not sent, for `reason`); `at` is
+    when that happened or will.
+    """
+
+    state: str
+    at: datetime | None
+    reason: str = ""
+
+
+def recovery_survey_of(*, project_id: int, complaint_reference: str) -> RecoverySurvey | None:
+    """The latest recovery survey sent, held or skipped about the complaint; None when there is
+    none (the complaint was never resolved). Two queries."""
+    about = {
+        "project_id": project_id,
+        "trigger": Trigger.RECOVERY,
+        "reason_params__complaint": complaint_reference,
+    }
+    invitation = SurveyInvitation.objects.filter(**about).order_by("-created_at", "-id").first()
+    skip = SurveySkip.objects.filter(**about).order_by("-at", "-id").first()
+    if skip is not None and (invitation is None or skip.at > invitation.created_at):
+        if skip.send_at is not None:
+            return RecoverySurvey("held", skip.send_at)
+        return RecoverySurvey("skipped", skip.at, str(skip.get_reason_display()))
+    if invitation is None:
+        return None
+    if invitation.responded_at is not None:
+        return RecoverySurvey("answered", invitation.responded_at)
+    if invitation.revoked_at is not None:
+        return RecoverySurvey("revoked", invitation.revoked_at)
+    if invitation.sent_at is not None:
+        return RecoverySurvey("sent", invitation.sent_at)
+    return RecoverySurvey("waiting", invitation.created_at)
 
 
 def invitations_for(user: User) -> QuerySet[SurveyInvitation]:

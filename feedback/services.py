@@ -250,24 +250,40 @@ def _skip_reason(contact: Contact, *, at: datetime) -> str | None:
 
 
 def _record_skip(
-    *, contact: Contact, project: FinancingProject, survey: Survey | None, trigger: str, reason: str, key, at
+    *,
+    contact: Contact,
+    project: FinancingProject,
+    survey: Survey | None,
+    trigger: str,
+    reason: str,
+    key,
+    at,
+    reason_params: dict | None = None,
 ) -> SurveySkip:
+    fields = {
+        "contact": contact,
+        "project": project,
+        "survey": survey,
+        "trigger": trigger,
+        "reason": reason,
+        "at": at,
+        "reason_params": reason_params or {},
+    }
     if key:
-        skip, _created = SurveySkip.objects.get_or_create(
-            dedupe_key=f"skip:{key}",
-            defaults={
-                "contact": contact,
-                "project": project,
-                "survey": survey,
-                "trigger": trigger,
-                "reason": reason,
-                "at": at,
-            },
-        )
+        skip, _created = SurveySkip.objects.get_or_create(dedupe_key=f"skip:{key}", defaults=fields)
         return skip
-    return SurveySkip.objects.create(
-        contact=contact, project=project, survey=survey, trigger=trigger, reason=reason, at=at
+    return SurveySkip.objects.create(**fields)
+
+
+def _surveyable_again(contact_id: int) -> datetime | None:
+    """When the frequency cap lets the contact be surveyed again (None: it does not hold them)."""
+    last = (
+        SurveyInvitation.objects.reached(contact_id=contact_id)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
     )
+    return None if last is None else last + timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS"))
 
 
 def skip_message(skip: SurveySkip) -> str:
@@ -276,18 +292,12 @@ def skip_message(skip: SurveySkip) -> str:
     reason = str(skip.get_reason_display())
     if skip.reason != SkipReason.FREQUENCY_CAP:
         return reason
-    last = (
-        SurveyInvitation.objects.reached(contact_id=skip.contact_id)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if last is None:
+    again = _surveyable_again(skip.contact_id)
+    if again is None:
         return reason
-    again = timezone.localtime(last + timedelta(days=feedback_setting("FREQUENCY_CAP_DAYS")))
     return _("%(reason)s: they can be surveyed again from %(date)s.") % {
         "reason": reason,
-        "date": again.strftime("%Y-%m-%d %H:%M"),
+        "date": timezone.localtime(again).strftime("%Y-%m-%d %H:%M"),
     }
 
 
@@ -360,6 +370,7 @@ def survey_send(
             reason=reason_code,
             key=dedupe_key,
             at=at,
+            reason_params=reason_params,
         )
         return SendResult(skip=skip)
     invitation = SurveyInvitation.objects.create(
@@ -434,11 +445,24 @@ def survey_send_milestone(*, transition: StageTransition, at: datetime | None = 
 
 
 def survey_send_recovery(
-    *, project: FinancingProject, contact: Contact, complaint_reference: str, at: datetime | None = None
+    *,
+    project: FinancingProject,
+    contact: Contact,
+    complaint_reference: str,
+    at: datetime | None = None,
+    dedupe_key: str | None = None,
 ) -> SendResult:
     """The recovery survey after a complaint was resolved (called by the complaints app); its
     reason names the complaint in the contact's language when shown. When none can go out (no
-    recovery survey is active, or it has no questions), that is recorded as a skip."""
+    recovery survey is active, or it has no questions), that is recorded as a skip.
+
+    The contact was often surveyed recently (the survey whose answer raised the complaint), so
+    the frequency cap would usually skip it. It holds the survey back instead: the skip is sent
+    by `recovery_surveys_send_held` once the contact may be surveyed again, if that comes
+    within RECOVERY_HOLD_DAYS. A held survey sent later (`dedupe_key`) is not held again.
+    """
+    at = at or timezone.now()
+    params = {"complaint": complaint_reference}
     survey = active_survey(SurveyKind.RECOVERY)
     blocked = unsendable_reason(survey)
     if blocked:
@@ -449,18 +473,75 @@ def survey_send_recovery(
                 survey=survey,
                 trigger=Trigger.RECOVERY,
                 reason=blocked,
-                key=None,
-                at=at or timezone.now(),
+                key=dedupe_key,
+                at=at,
+                reason_params=params,
             )
         )
-    return survey_send(
-        project=project,
-        contact=contact,
-        survey=survey,
-        trigger=Trigger.RECOVERY,
-        reason_params={"complaint": complaint_reference},
-        at=at,
+    with transaction.atomic():
+        result = survey_send(
+            project=project,
+            contact=contact,
+            survey=survey,
+            trigger=Trigger.RECOVERY,
+            reason_params=params,
+            dedupe_key=dedupe_key,
+            at=at,
+        )
+        skip = result.skip
+        if skip is None or skip.reason != SkipReason.FREQUENCY_CAP or dedupe_key:
+            return result
+        again = _surveyable_again(contact.pk)
+        if again is not None and again <= at + timedelta(days=feedback_setting("RECOVERY_HOLD_DAYS")):
+            skip.send_at = again
+            skip.save(update_fields=["send_at"])
+    return result
+
+
+def recovery_surveys_send_held(*, at: datetime | None = None) -> int:
+    """Send the recovery surveys the frequency cap held back whose time has come; returns how
+    many were sent. Each is claimed under a row lock and sent once (its deduplication key names
+    the skip), so a rerun or a second worker sends nothing more. One the cap still holds (the
+    contact was surveyed meanwhile) or that cannot go out is skipped again, with its reason."""
+    at = at or timezone.now()
+    due = list(
+        SurveySkip.objects.filter(send_at__lte=at)
+        .order_by("send_at", "id")
+        .values_list("pk", flat=True)[: feedback_setting("DELIVERY_BATCH")]
     )
+    sent = 0
+    for skip_id in due:
+        with transaction.atomic():
+            skip = (
+                SurveySkip.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("project", "contact")
+                .filter(pk=skip_id, send_at__isnull=False)
+                .first()
+            )
+            if skip is None:
+                continue  # sent or cancelled meanwhile
+            skip.send_at = None
+            skip.save(update_fields=["send_at"])
+            result = survey_send_recovery(
+                project=skip.project,
+                contact=skip.contact,
+                complaint_reference=(skip.reason_params or {}).get("complaint", ""),
+                at=at,
+                dedupe_key=f"recovery:held:{skip.pk}",
+            )
+            sent += result.invitation is not None
+    return sent
+
+
+def recovery_survey_cancel_held(*, project: FinancingProject, complaint_reference: str) -> int:
+    """Forget a held recovery survey about a complaint that is no longer resolved (reopened):
+    the survey would tell the client it was. Its resolution again sends a new one."""
+    return SurveySkip.objects.filter(
+        project=project,
+        trigger=Trigger.RECOVERY,
+        reason_params__complaint=complaint_reference,
+        send_at__isnull=False,
+    ).update(send_at=None)
 
 
 def invitation_revoke(*, invitation: SurveyInvitation, at: datetime | None = None) -> SurveyInvitation:

@@ -23,6 +23,11 @@ def scan_relationship_surveys() -> int:
     return created
 
 
+@shared_task(name="feedback.send_held_recovery_surveys")
+def send_held_recovery_surveys() -> int:
+    return services.recovery_surveys_send_held()
+
+
 @shared_task(name="feedback.send_milestone_surveys")
 def send_milestone_surveys(transition_id: int) -> int:
     from finance_projects.models import StageTransition
