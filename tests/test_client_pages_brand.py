@@ -1,5 +1,6 @@
 """Pages a client opens from a personal link carry the bank's name, not the product's."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ def brand_and_title(body: str) -> tuple[str, str]:
     brand = re.search(r'class="brand"[^>]*>(.*?)</', body)
     title = re.search(r"<title>(.*?)</title>", body, re.S)
     assert brand and title, body
-    return brand.group(1), title.group(1)
+    return html.unescape(brand.group(1)), html.unescape(title.group(1))
 
 
 def client_pages(client, project, contact, owner) -> dict[str, str]:
@@ -37,7 +38,7 @@ def client_pages(client, project, contact, owner) -> dict[str, str]:
 
 
 # The bank's name when none is configured, in the language each page speaks.
-DEFAULT_BANK = {"en": "Project Finance, our bank", "zh-hans": "本行项目融资部"}
+DEFAULT_BANK = {"en": "Our bank's project finance team", "zh-hans": "本行项目融资部"}
 
 
 def test_client_pages_are_branded_with_the_bank_in_the_header_and_title(client, project, contact, owner):
