@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from finance_projects.selectors import portfolio_for
 
-from .models import Complaint, ComplaintEvent, EventKind
+from .models import Complaint, ComplaintEvent, EventKind, RecoveryAction
 
 logger = logging.getLogger(__name__)
 
@@ -63,25 +63,29 @@ def client_complaint_recipients(complaint: Complaint) -> list[User]:
     return people
 
 
-def _notice_held(complaint: Complaint) -> set[int]:
-    """The users the notice is claimed for and not released: told already, or being told."""
+def _notice_held(complaint: Complaint, notice: str = CLIENT_COMPLAINT_NOTICE, **about) -> set[int]:
+    """The users the notice is claimed for and not released: told already, or being told.
+    `about` narrows it to the notes whose data carry those values (`action_id=7`)."""
     held: Counter[int] = Counter()
     notes = ComplaintEvent.objects.filter(complaint=complaint, kind=EventKind.NOTE).values_list(
         "data", flat=True
     )
     for data in notes:
-        if (data or {}).get("notice") == CLIENT_COMPLAINT_NOTICE:
+        data = data or {}
+        if data.get("notice") == notice and all(data.get(key) == value for key, value in about.items()):
             held.update(data.get("claimed", []))
             held.subtract(data.get("released", []))
     return {pk for pk, count in held.items() if count > 0}
 
 
-def _notice_note(complaint: Complaint, *, summary: str, **data) -> None:
+def _notice_note(
+    complaint: Complaint, *, summary: str, notice: str = CLIENT_COMPLAINT_NOTICE, **data
+) -> None:
     ComplaintEvent.objects.create(
         complaint=complaint,
         kind=EventKind.NOTE,
         summary=summary,
-        data={"notice": CLIENT_COMPLAINT_NOTICE, **data},
+        data={"notice": notice, **data},
     )
 
 
@@ -89,13 +93,15 @@ def _names(users: list[User]) -> str:
     return ", ".join(str(user) for user in users)
 
 
-def _release(complaint: Complaint, users: list[User]) -> None:
+def _release(
+    complaint: Complaint, users: list[User], *, notice: str = CLIENT_COMPLAINT_NOTICE, **about
+) -> None:
     try:
         with translation.override(settings.LANGUAGE_CODE):
             summary = _("The e-mail to %(names)s could not be sent; it will be tried again.") % {
                 "names": _names(users)
             }
-        _notice_note(complaint, summary=summary, released=[user.pk for user in users])
+        _notice_note(complaint, summary=summary, notice=notice, released=[user.pk for user in users], **about)
     except Exception:  # the database is away too: report the sending error, not this one
         logger.exception("Could not release the notice of complaint %s to users %s", complaint.pk, users)
 
@@ -156,3 +162,65 @@ def notify_staff_of_client_complaint(complaint_id: int) -> int:
     if failure is not None:
         raise failure
     return len(sent)
+
+
+# --- a recovery action handed to someone, told to them ----------------------------------------
+
+RECOVERY_ACTION_KIND = "recovery-action-assigned"
+# The timeline notes that claim (and release) the e-mail to an action's owner carry this in
+# `data["notice"]`, with the action's id in `data["action_id"]`.
+RECOVERY_ACTION_NOTICE = "recovery-action"
+
+
+def notify_owner_of_recovery_action(action_id: int) -> int:
+    """E-mail a recovery action to its owner when someone else handed it to them: which
+    complaint, which project, what to do, by when (in the owner's time zone), who asked, and the
+    link to the complaint (holding the action opens it to them). Nothing for an action they added
+    themselves, one already done, or an owner who is inactive or has no address. Returns how many
+    messages were sent (0 or 1).
+
+    Claimed and released as `notify_staff_of_client_complaint`: a timeline note written under the
+    complaint's row lock names the owner before the message is sent, so a rerun, a redelivered
+    task or a second worker sends nothing; a message that cannot be sent releases the claim and
+    the error propagates, so the task's retry sends it."""
+    with transaction.atomic():
+        complaint_id = (
+            RecoveryAction.objects.filter(pk=action_id).values_list("complaint_id", flat=True).first()
+        )
+        if complaint_id is None:
+            return 0
+        locked = Complaint.objects.select_for_update().filter(pk=complaint_id).values_list("pk", flat=True)
+        if not list(locked):
+            return 0
+        action = RecoveryAction.objects.select_related("complaint__project", "owner", "created_by").get(
+            pk=action_id
+        )
+        complaint, owner = action.complaint, action.owner
+        if (
+            action.done_at is not None
+            or owner.pk == action.created_by_id
+            or not owner.is_active
+            or not owner.email
+            or owner.pk in _notice_held(complaint, RECOVERY_ACTION_NOTICE, action_id=action.pk)
+        ):
+            return 0
+        # The timeline is read by staff in any language; the site's language is its default.
+        with translation.override(settings.LANGUAGE_CODE):
+            summary = _("The recovery action was e-mailed to its owner, %(name)s.") % {"name": owner}
+        _notice_note(
+            complaint, summary=summary, notice=RECOVERY_ACTION_NOTICE, claimed=[owner.pk], action_id=action.pk
+        )
+    context = {
+        "action": action,
+        "complaint": complaint,
+        "project": complaint.project,
+        "asked_by": action.created_by,
+        "link": settings.SITE_URL + reverse("complaints:detail", args=[complaint.pk]),
+    }
+    try:
+        make_staff_message(kind=RECOVERY_ACTION_KIND, recipient=owner, context=context).send()
+    except Exception:
+        logger.exception("Could not e-mail recovery action %s to user %s", action.pk, owner.pk)
+        _release(complaint, [owner], notice=RECOVERY_ACTION_NOTICE, action_id=action.pk)
+        raise
+    return 1

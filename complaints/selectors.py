@@ -139,6 +139,14 @@ def recovery_actions_for(user: User) -> QuerySet[RecoveryAction]:
     return RecoveryAction.objects.filter(complaint__in=complaints_for(user))
 
 
+def open_recovery_actions_of(user: User) -> QuerySet[RecoveryAction]:
+    """The recovery actions handed to `user` and not done yet, soonest due first. Holding an
+    action shows its complaint (`complaints_for`), so each one's complaint opens to them."""
+    if not user.is_authenticated or not user.is_active:
+        return RecoveryAction.objects.none()
+    return RecoveryAction.objects.filter(owner=user, done_at__isnull=True).order_by("due_at", "id")
+
+
 def followups_for(user: User) -> QuerySet[FollowUpVisit]:
     return FollowUpVisit.objects.filter(complaint__in=complaints_for(user))
 

@@ -977,7 +977,18 @@ def recovery_action_add(
         owner=str(owner),
         action_id=action.pk,
     )
+    if owner.pk != by.pk:
+        _tell_action_owner_after_commit(action)
     return action
+
+
+def _tell_action_owner_after_commit(action: RecoveryAction) -> None:
+    """Queue the e-mail to the action's owner once the action is committed. A broker that does
+    not answer is logged, not raised: the action is saved and shows on the owner's home page."""
+    from .tasks import notify_owner_of_recovery_action
+
+    action_id = action.pk
+    transaction.on_commit(lambda: notify_owner_of_recovery_action.delay(action_id), robust=True)
 
 
 @transaction.atomic

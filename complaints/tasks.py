@@ -25,3 +25,9 @@ def run_sla_scans() -> dict[str, list[int]]:
 def notify_staff_of_client_complaint(complaint_id: int) -> int:
     """E-mail a complaint the client raised to its project's RM and team manager, once each."""
     return emails.notify_staff_of_client_complaint(complaint_id)
+
+
+@shared_task(name="complaints.notify_owner_of_recovery_action", **MAIL_RETRY)
+def notify_owner_of_recovery_action(action_id: int) -> int:
+    """E-mail a recovery action to the owner someone else handed it to, once."""
+    return emails.notify_owner_of_recovery_action(action_id)

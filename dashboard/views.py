@@ -24,6 +24,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from complaints import selectors as complaint_selectors
+from complaints.models import RecoveryKind
 from feedback import selectors as feedback_selectors
 from feedback import services as feedback_services
 from finance_projects import alerts as alert_services
@@ -69,6 +71,7 @@ from .project_responses import RESPONSE_ACTIONS, SentBack
 from .sql import Scope
 
 PAGE_SIZE = 25
+RECOVERY_ACTION_LIST_LIMIT = 50  # the home page's list of the user's recovery actions
 ALERTS_PAGE = "alerts_page"  # the query parameter of the alert list's page, beside the portfolio's
 ALERTS_SHOW = "alerts"  # the query parameter of which alerts the list shows (`ALERT_LIST_SHOWS`)
 MY_ALERT_LISTS = ("open", "snoozed")  # the RM's own: open, or snoozed
@@ -186,8 +189,11 @@ def home(request):
     overdue, this_week = (
         [row for row in commitments if row["before_week"] == before] for before in (True, False)
     )
+    actions = _open_recovery_actions(user, limit=RECOVERY_ACTION_LIST_LIMIT)
     context.update(
         _alert_list(request, alerts, people=people, mine_only=True, show=show),
+        recovery_actions=actions[:RECOVERY_ACTION_LIST_LIMIT],
+        recovery_actions_cut=len(actions) > RECOVERY_ACTION_LIST_LIMIT,
         # A list cut at the limit says so in its count ("50+").
         overdue_commitments=overdue[:limit],
         overdue_cut=len(overdue) > limit,
@@ -199,6 +205,36 @@ def home(request):
         team_scope=user.may_view_team,
     )
     return render(request, "dashboard/home.html", context)
+
+
+def _open_recovery_actions(user: User, *, limit: int) -> list[dict]:
+    """The recovery actions handed to the user and not done yet, soonest due first, each linking
+    to its complaint's page: one query, for at most `limit` + 1 rows (the one more says the list
+    was cut). Whoever owns actions has them here, whatever their role: the portfolio's scope
+    does not matter, holding the action opens its complaint."""
+    complaint_url, kinds = display.id_link("complaints:detail"), display.choice_labels(RecoveryKind.choices)
+    now = timezone.now()
+    rows = complaint_selectors.open_recovery_actions_of(user).values(
+        "pk",
+        "kind",
+        "description",
+        "due_at",
+        "complaint_id",
+        "complaint__reference",
+        "complaint__project__name",
+        "complaint__project__code",
+    )[: limit + 1]
+    return [
+        {
+            **row,
+            "url": complaint_url(row["complaint_id"]),
+            "kind_label": kinds.get(row["kind"], row["kind"]),
+            "text": display.truncate(row["description"], 120),
+            "late": row["due_at"] < now,
+            "due": display.local(row["due_at"], "Y-m-d H:i"),
+        }
+        for row in rows
+    ]
 
 
 def _response_link(project_url, project_id: int, response_id: int) -> str:
