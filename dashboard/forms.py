@@ -6,13 +6,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cem.form_fields import DateTimeField
+from cem.form_fields import DateField, DateTimeField
 from feedback.forms import FailureCategoriesField
 from feedback.models import Survey, SurveyKind
 from finance_projects.models import NOTE_MAX_CHARS, CommitmentKind, Contact, Stage, TouchpointChannel
 from finance_projects.tokens import new_request_key
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
@@ -202,6 +203,15 @@ class PeriodForm(forms.Form):
         choices=[(7, _("Last 7 days")), (30, _("Last 30 days")), (90, _("Last 90 days"))],
         initial=30,
     )
+
+
+class SubmittedPeriodForm(forms.Form):
+    """The days a list of survey answers is narrowed to, both optional and both included; the
+    page reads them in the user's time zone. A day that is not one (or outside the years the
+    product takes) is left out of `cleaned_data`: the list pages ignore it."""
+
+    start = DateField(label=_("Submitted from"), required=False, widget=DATE_INPUT)
+    end = DateField(label=_("Submitted until"), required=False, widget=DATE_INPUT)
 
 
 class ConcernForm(forms.Form):

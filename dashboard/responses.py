@@ -1,19 +1,25 @@
 """The survey responses page: every submitted answer the user may see (the survey-response API's
-scope), newest first, filtered by failure category, detractors and follow-ups still to make.
+scope), newest first, filtered by failure category, detractors, follow-ups still to make, the days
+they were submitted on and the relationship manager of their project.
 
 Thin: the read is `selectors.response_list`; this parses the filters and turns rows into text in
 the user's time zone. A filter value that is not one is ignored, as on the portfolio."""
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.text import capfirst
 
+from accounts.models import User
 from feedback.models import SurveyResponse
 from finance_projects.models import FailureCategory
+from finance_projects.selectors import portfolio_for
 
-from . import display, selectors
+from . import display, kpis, selectors
+from .forms import SubmittedPeriodForm
 from .project_responses import SCORES, category_codes
 from .views import PAGE_SIZE, in_user_zone
 
@@ -34,20 +40,51 @@ class ResponseFilters:
     category: str = ""
     detractor: bool = False
     pending: bool = False
+    start: date | None = None  # the first day and the last, both included
+    end: date | None = None
+    rm: int | None = None
 
     @classmethod
     def from_query(cls, params) -> "ResponseFilters":
         category = params.get("category", "")
+        period = SubmittedPeriodForm(params)
+        period.is_valid()  # a day that is not one is left out of cleaned_data
         return cls(
             q=params.get("q", "").strip()[:SEARCH_MAX],
             category=category if category in FailureCategory.values else "",
             detractor=_flag(params, "detractor"),
             pending=_flag(params, "pending"),
+            start=period.cleaned_data.get("start"),
+            end=period.cleaned_data.get("end"),
+            rm=selectors.parse_id(params.get("rm", "")),
         )
 
     @property
     def narrows(self) -> bool:
-        return bool(self.q or self.category or self.detractor or self.pending)
+        return bool(
+            self.q or self.category or self.detractor or self.pending or self.start or self.end or self.rm
+        )
+
+    def moments(self, zone) -> tuple[datetime | None, datetime | None]:
+        """The days as the half-open period [start, end) in `zone`: from the first day's midnight
+        to the midnight after the last day, as the team page's periods and `/api/v1/metrics/` read
+        a day."""
+
+        def midnight(day: date) -> datetime:
+            return timezone.make_aware(datetime.combine(day, time.min), zone)
+
+        return (
+            midnight(self.start) if self.start else None,
+            midnight(self.end + timedelta(days=1)) if self.end else None,
+        )
+
+
+def _relationship_managers(user: User) -> list[User]:
+    """The menu of the RM filter: the relationship managers of the projects the user sees, as
+    the team page's portfolio offers them. None for a relationship manager, who sees their own."""
+    if not (user.is_admin_role or user.is_manager or user.is_department_staff):
+        return []
+    return sorted(kpis.relationship_managers(portfolio_for(user)).values(), key=str)
 
 
 def _headings() -> dict[str, str]:
@@ -94,13 +131,18 @@ def _rows(rows: list[dict]) -> list[dict]:
 
 @in_user_zone
 def response_list(request):
+    user = request.user
     filters = ResponseFilters.from_query(request.GET)
+    start, end = filters.moments(user.zone)
     rows = selectors.response_list(
-        request.user,
+        user,
         category=filters.category,
         detractors_only=filters.detractor,
         pending_only=filters.pending,
         q=filters.q,
+        start=start,
+        end=end,
+        rm=filters.rm,
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _rows(list(page.object_list))
@@ -113,6 +155,8 @@ def response_list(request):
             "page": page,
             "filters": filters,
             "categories": FailureCategory.choices,
+            "period": SubmittedPeriodForm(),
+            "people": _relationship_managers(user),
             "headings": _headings(),
             "query": query.urlencode(),
         },

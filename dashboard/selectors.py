@@ -721,16 +721,34 @@ RESPONSE_LIST_FIELDS = [
 
 
 def response_list(
-    user: User, *, category: str = "", detractors_only: bool = False, pending_only: bool = False, q: str = ""
+    user: User,
+    *,
+    category: str = "",
+    detractors_only: bool = False,
+    pending_only: bool = False,
+    q: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    rm: int | None = None,
 ) -> QuerySet:
     """The submitted survey responses `user` may see, newest first, as rows of
     `RESPONSE_LIST_FIELDS` for a Paginator (its count and its page: two queries, whatever the
-    data size). The scope is the survey-response API's own (`feedback.selectors.responses_for`),
-    and so are the filters: `category` keeps the responses tagged with that failure category (the
-    API's `category`), `detractors_only` its `detractor=true`, `pending_only` its
-    `needs_follow_up=true` (detractors and call-back requests with no follow-up yet); `q`
+    data size and the filters). The scope is the survey-response API's own
+    (`feedback.selectors.responses_for`), and so are the filters: `category` keeps the responses
+    tagged with that failure category (the API's `category`), `detractors_only` its
+    `detractor=true`, `pending_only` its `needs_follow_up=true` (detractors and call-back
+    requests with no follow-up yet), `start` and `end` its `submitted_after` and
+    `submitted_before` (submitted in [start, end), the period `survey_metrics` counts scores in);
+    `rm` keeps the responses on the projects whose relationship manager that user is (the RM
+    `survey_metrics` groups them under), inside the scope: never another RM's unseen ones. `q`
     searches the client's name and the project's name and code."""
     responses = responses_for(user)
+    if start is not None:
+        responses = responses.filter(submitted_at__gte=start)
+    if end is not None:
+        responses = responses.filter(submitted_at__lt=end)
+    if rm:
+        responses = responses.filter(invitation__project__relationship_manager_id=rm)
     if category:
         responses = tagged(responses, category)
     if detractors_only:
