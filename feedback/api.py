@@ -295,6 +295,8 @@ class ResponseFilter(filters.FilterSet):
     project = IdFilter(field_name="invitation__project")
     contact = IdFilter(field_name="invitation__contact")
     survey = IdFilter(field_name="invitation__survey")
+    # The project's RM, as the metrics count them (the responses page's RM filter).
+    relationship_manager = IdFilter(field_name="invitation__project__relationship_manager")
     detractor = BooleanFilter(field_name="is_detractor")
     category = filters.ChoiceFilter(choices=FailureCategory.choices, method="filter_category")
     followed_up = BooleanFilter(field_name="followed_up_at", lookup_expr="isnull", exclude=True)
@@ -310,7 +312,16 @@ class ResponseFilter(filters.FilterSet):
 
     class Meta:
         model = SurveyResponse
-        fields = ["project", "contact", "survey", "detractor", "category", "followed_up", "needs_follow_up"]
+        fields = [
+            "project",
+            "contact",
+            "survey",
+            "relationship_manager",
+            "detractor",
+            "category",
+            "followed_up",
+            "needs_follow_up",
+        ]
 
     def filter_category(self, queryset, name, value):
         return selectors.tagged(queryset, value)

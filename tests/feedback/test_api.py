@@ -107,6 +107,26 @@ def test_responses_filter_by_category_detractor_and_project(api_as, owner, respo
     ]
 
 
+def test_responses_filter_by_the_projects_relationship_manager(api_as, manager, owner, teammate, response):
+    from tests.factories import ProjectFactory
+
+    teammates = SurveyResponseFactory(
+        invitation=InvitationFactory(project=ProjectFactory(client=response.invitation.project.client)),
+        nps=9,
+    )
+    teammates.invitation.project.relationship_manager = teammate
+    teammates.invitation.project.save(update_fields=["relationship_manager"])
+    api = api_as(manager)
+
+    def listed(rm):
+        rows = api.get(f"/api/v1/survey-responses/?relationship_manager={rm.pk}").data["results"]
+        return [row["id"] for row in rows]
+
+    assert listed(owner) == [response.pk]
+    assert listed(teammate) == [teammates.pk]
+    assert api.get("/api/v1/survey-responses/?relationship_manager=x").status_code == 400
+
+
 def test_the_rm_corrects_the_categories(api_as, owner, response):
     edited = api_as(owner).patch(
         f"/api/v1/survey-responses/{response.pk}/", {"categories": ["broken_commitment"]}, format="json"
