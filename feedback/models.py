@@ -460,6 +460,8 @@ class SkipReason(models.TextChoices):
     SURVEY_MISSING = "survey_missing", _("No active survey of this kind")
     SURVEY_EMPTY = "survey_empty", _("Survey has no questions")
     PROJECT_INACTIVE = "project_inactive", _("Project is not active")
+    # A recovery survey held back by the frequency cap, dropped when its complaint was reopened.
+    COMPLAINT_REOPENED = "complaint_reopened", _("The complaint was reopened")
 
 
 class SurveySkip(models.Model):

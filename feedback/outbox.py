@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 def bank_name() -> str:
-    return feedback_setting("BANK_NAME") or _("Our bank's project finance team")
+    return feedback_setting("BANK_NAME") or _("Project Finance")
 
 
 def make_message(*, kind: str, to: str, context: dict, language: str, headers: dict | None = None):

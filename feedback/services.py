@@ -533,15 +533,37 @@ def recovery_surveys_send_held(*, at: datetime | None = None) -> int:
     return sent
 
 
-def recovery_survey_cancel_held(*, project: FinancingProject, complaint_reference: str) -> int:
-    """Forget a held recovery survey about a complaint that is no longer resolved (reopened):
-    the survey would tell the client it was. Its resolution again sends a new one."""
-    return SurveySkip.objects.filter(
-        project=project,
-        trigger=Trigger.RECOVERY,
-        reason_params__complaint=complaint_reference,
-        send_at__isnull=False,
-    ).update(send_at=None)
+def recovery_survey_cancel_held(
+    *, project: FinancingProject, complaint_reference: str, at: datetime | None = None
+) -> int:
+    """Drop a held recovery survey about a complaint that is no longer resolved (reopened): the
+    survey would tell the client it was. The drop is recorded as a skip of its own, so the
+    complaint says why no survey went; its next resolution sends a new one."""
+    at = at or timezone.now()
+    held = list(
+        SurveySkip.objects.select_for_update().filter(
+            project=project,
+            trigger=Trigger.RECOVERY,
+            reason_params__complaint=complaint_reference,
+            send_at__isnull=False,
+        )
+    )
+    SurveySkip.objects.filter(pk__in=[skip.pk for skip in held]).update(send_at=None)
+    SurveySkip.objects.bulk_create(
+        [
+            SurveySkip(
+                contact_id=skip.contact_id,
+                project_id=skip.project_id,
+                survey_id=skip.survey_id,
+                trigger=Trigger.RECOVERY,
+                reason=SkipReason.COMPLAINT_REOPENED,
+                reason_params=skip.reason_params,
+                at=at,
+            )
+            for skip in held
+        ]
+    )
+    return len(held)
 
 
 def invitation_revoke(*, invitation: SurveyInvitation, at: datetime | None = None) -> SurveyInvitation:

@@ -38,7 +38,7 @@ def client_pages(client, project, contact, owner) -> dict[str, str]:
 
 
 # The bank's name when none is configured, in the language each page speaks.
-DEFAULT_BANK = {"en": "Our bank's project finance team", "zh-hans": "本行项目融资部"}
+DEFAULT_BANK = {"en": "Project Finance", "zh-hans": "本行项目融资部"}
 
 
 def test_client_pages_are_branded_with_the_bank_in_the_header_and_title(client, project, contact, owner):
