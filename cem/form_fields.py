@@ -54,3 +54,11 @@ class SplitDateTimeField(forms.SplitDateTimeField):
         if moment is not None and timezone.is_aware(moment) and not in_range(moment):
             raise ValidationError(OUT_OF_RANGE, code="out_of_range")
         return moment
+
+
+class ContactChoiceField(forms.ModelChoiceField):
+    """Contacts told apart by their job title (their e-mail without one): a client may have two
+    people of the same name."""
+
+    def label_from_instance(self, obj):
+        return f"{obj} · {obj.title or obj.email}"

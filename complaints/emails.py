@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from finance_projects.selectors import portfolio_for
 
-from .models import Complaint, ComplaintEvent, EventKind, RecoveryAction
+from .models import Complaint, ComplaintEvent, EventKind, RecoveryAction, Status
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ def make_staff_message(*, kind: str, recipient: User, context: dict) -> EmailMul
 # --- a complaint the client raised, told to the staff --------------------------------------
 
 CLIENT_COMPLAINT_KIND = "complaint-client-raised"
-# The timeline notes that claim (and release) the notice's recipients carry this in `data["notice"]`.
+# The timeline notes that claim (and release) the notice's recipients carry this in `data["notice"]`:
+# the notice of a new complaint nobody handles yet, whether the client raised it or staff recorded it.
 CLIENT_COMPLAINT_NOTICE = "client-complaint"
 
 
@@ -116,22 +117,71 @@ def notify_staff_of_client_complaint(complaint_id: int) -> int:
     them claimed and sends nothing. A message that cannot be sent releases its recipient's claim
     (a second note) and the error propagates after the others are sent, so the task's retry sends
     it; what was sent stays claimed."""
+    return _notify_staff_of_new_complaint(complaint_id, recorded_by_staff=False)
+
+
+# --- a complaint staff recorded without a handler, told to the staff ------------------------
+
+STAFF_COMPLAINT_KIND = "complaint-staff-recorded"
+
+
+def _opened_from_survey_response(complaint: Complaint) -> bool:
+    from .services import SURVEY_RESPONSE_SOURCE  # the services send e-mails through this module
+
+    return (complaint.source_key or "").startswith(SURVEY_RESPONSE_SOURCE)
+
+
+def notify_staff_of_unassigned_complaint(complaint_id: int) -> int:
+    """E-mail a complaint a member of staff recorded without naming a handler (opened from a
+    survey response, the "new complaint" form, the API) to the people who must act on it: the
+    project's relationship manager and the team's manager (`client_complaint_recipients`), except
+    the one who recorded it. The client has been told a handler acknowledges it by its deadline,
+    and the project's RM may not handle it unless a manager allows it. Nothing once it has a
+    handler or is no longer new. Returns how many messages were sent.
+
+    Claimed and released as `notify_staff_of_client_complaint`, with the same notes: each person
+    is told of a new complaint once."""
+    return _notify_staff_of_new_complaint(complaint_id, recorded_by_staff=True)
+
+
+def _notify_staff_of_new_complaint(complaint_id: int, *, recorded_by_staff: bool) -> int:
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().filter(pk=complaint_id).values_list("pk", flat=True)
         if not list(locked):
             return 0
         complaint = Complaint.objects.select_related(
-            "project__client", "project__relationship_manager", "project__team__manager", "contact"
+            "project__client",
+            "project__relationship_manager",
+            "project__team__manager",
+            "contact",
+            "created_by",
         ).get(pk=complaint_id)
+        recorded_by = complaint.created_by if recorded_by_staff else None
+        if recorded_by_staff and (
+            recorded_by is None or complaint.owner_id is not None or complaint.status != Status.NEW
+        ):
+            return 0
+        from_survey = recorded_by_staff and _opened_from_survey_response(complaint)
         held = _notice_held(complaint)
-        recipients = [user for user in client_complaint_recipients(complaint) if user.pk not in held]
+        recipients = [
+            user
+            for user in client_complaint_recipients(complaint)
+            if user.pk not in held and (recorded_by is None or user.pk != recorded_by.pk)
+        ]
         if not recipients:
             return 0
         # The timeline is read by staff in any language; the site's language is its default.
         with translation.override(settings.LANGUAGE_CODE):
-            summary = _("The complaint raised by the client was e-mailed to %(names)s.") % {
-                "names": _names(recipients)
-            }
+            names = {"names": _names(recipients), "by": str(recorded_by)}
+            if from_survey:
+                summary = _(
+                    "The complaint opened from a survey response by %(by)s was e-mailed to %(names)s."
+                )
+            elif recorded_by_staff:
+                summary = _("The complaint recorded by %(by)s was e-mailed to %(names)s.")
+            else:
+                summary = _("The complaint raised by the client was e-mailed to %(names)s.")
+            summary %= names
         _notice_note(complaint, summary=summary, claimed=[user.pk for user in recipients])
     link = settings.SITE_URL + reverse("complaints:detail", args=[complaint.pk])
     project = complaint.project
@@ -147,9 +197,14 @@ def notify_staff_of_client_complaint(complaint_id: int) -> int:
                 "link": link,
                 "is_relationship_manager": recipient.pk == project.relationship_manager_id,
                 "is_team_manager": recipient.pk == project.team.manager_id,
+                "recorded_by": recorded_by,
+                "recorded_by_relationship_manager": recorded_by is not None
+                and recorded_by.pk == project.relationship_manager_id,
+                "from_survey": from_survey,
             }
+            kind = STAFF_COMPLAINT_KIND if recorded_by_staff else CLIENT_COMPLAINT_KIND
             try:
-                make_staff_message(kind=CLIENT_COMPLAINT_KIND, recipient=recipient, context=context).send()
+                make_staff_message(kind=kind, recipient=recipient, context=context).send()
             except Exception as error:  # one bad address does not keep the other from being told
                 logger.exception("Could not e-mail complaint %s to user %s", complaint.pk, recipient.pk)
                 failure = failure or error

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
-from cem.form_fields import DateField, DateTimeField
+from cem.form_fields import ContactChoiceField, DateField, DateTimeField
 from finance_projects.models import NOTE_MAX_CHARS, Currency, FailureCategory, RootCause
 from finance_projects.selectors import contacts_for, portfolio_for, users_who_see
 
@@ -17,7 +17,7 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 
 class ComplaintCreateForm(forms.Form):
     project = forms.ModelChoiceField(label=_("Project"), queryset=None)
-    contact = forms.ModelChoiceField(label=_("Contact"), queryset=None)
+    contact = ContactChoiceField(label=_("Contact"), queryset=None)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     received_at = DateTimeField(label=_("Received at"), required=False, widget=DATETIME)
     category = forms.ChoiceField(label=_("Category"), choices=FailureCategory.choices)
@@ -57,6 +57,10 @@ class ExtendForm(ReasonForm):
 class ResolveForm(forms.Form):
     response_text = forms.CharField(
         label=_("Response given to the client"),
+        help_text=_(
+            "The client reads this exactly as written: on their complaint page and, when sent by "
+            "e-mail, in the e-mail."
+        ),
         required=False,
         max_length=NOTE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),

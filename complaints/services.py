@@ -257,7 +257,9 @@ def complaint_create(
     rm_handling_reason: str = "",
     source_key: str | None = None,
 ) -> Complaint:
-    """Record a complaint, start its clock and tell the client it was received.
+    """Record a complaint, start its clock and tell the client it was received. Recorded by
+    staff without a handler, it is e-mailed once committed to the project's RM and the team's
+    manager, except the one who recorded it (`emails.notify_staff_of_unassigned_complaint`).
 
     The same words from the same contact about the same project within `REPEAT_WINDOW` are the
     same complaint sent twice (a double click, a client's retry): refused, naming the first, so
@@ -312,6 +314,10 @@ def complaint_create(
     if owner is not None:
         _event(complaint, EventKind.OWNER, actor=created_by, owner=str(owner), owner_id=owner.pk)
     _email_client(complaint, "complaint-received", actor=created_by, link=_client_link(complaint))
+    if created_by is not None and owner is None:
+        # The client is told a handler acknowledges it by its deadline, and the one who recorded
+        # it may be the project's RM, who may not handle it: the team's manager must hear of it.
+        _tell_staff_of_unassigned_after_commit(complaint)
     return complaint
 
 
@@ -389,6 +395,16 @@ def _tell_staff_after_commit(complaint: Complaint) -> None:
     transaction.on_commit(lambda: notify_staff_of_client_complaint.delay(complaint_id), robust=True)
 
 
+def _tell_staff_of_unassigned_after_commit(complaint: Complaint) -> None:
+    """Queue the e-mail to the staff about a complaint recorded without a handler once it is
+    committed (never if the transaction rolls back); a broker that does not answer is logged, not
+    raised, as for a client's complaint."""
+    from .tasks import notify_staff_of_unassigned_complaint
+
+    complaint_id = complaint.pk
+    transaction.on_commit(lambda: notify_staff_of_unassigned_complaint.delay(complaint_id), robust=True)
+
+
 def _complaint_once(source_key: str, create) -> tuple[Complaint, bool]:
     """The complaint raised from `source_key`, made by `create()` unless there is one already;
     returns it and whether it is new. The unique source key settles two attempts at once (the
@@ -436,6 +452,8 @@ def complaint_open_from_survey_response(*, response: SurveyResponse, by: User) -
     contact, the comment as the description (shortened to fit; or a note in the contact's
     language), the first failure category of the comment, channel survey. The complaint already
     raised from the response (the contact-request hook, an earlier click) is returned instead.
+    A new one has no handler: once committed it is e-mailed to the team's manager (and to the
+    project's RM when someone else opened it), see `complaint_create`.
 
     Returns the complaint and whether it was created now.
     """

@@ -31,3 +31,10 @@ def notify_staff_of_client_complaint(complaint_id: int) -> int:
 def notify_owner_of_recovery_action(action_id: int) -> int:
     """E-mail a recovery action to the owner someone else handed it to, once."""
     return emails.notify_owner_of_recovery_action(action_id)
+
+
+@shared_task(name="complaints.notify_staff_of_unassigned_complaint", **MAIL_RETRY)
+def notify_staff_of_unassigned_complaint(complaint_id: int) -> int:
+    """E-mail a complaint staff recorded without a handler to its project's RM and team manager,
+    except the one who recorded it, once each."""
+    return emails.notify_staff_of_unassigned_complaint(complaint_id)

@@ -41,7 +41,7 @@ from .forms import (
     ReportFilterForm,
     ResolveForm,
 )
-from .models import CaseStudy, RecoveryAction, Status
+from .models import CaseStudy, RecoveryAction, ResponseChannel, Status
 
 PAGE_SIZE = 25
 
@@ -476,10 +476,36 @@ NEXT_STEPS = {
     Status.INVESTIGATING: gettext_lazy("Your handler is investigating and will send you a decision."),
     Status.REOPENED: gettext_lazy("We are looking at your complaint again."),
     Status.RESOLVED: gettext_lazy(
-        "We have sent you our decision and will call you to check you are satisfied."
+        "We have given you our decision and will call you to check you are satisfied."
     ),
     Status.CLOSED: gettext_lazy("This complaint is closed. Thank you for telling us."),
 }
+
+# A resolved complaint's next step says how and when the decision reached the client: only an
+# e-mailed or posted decision was "sent".
+DECISION_GIVEN = {
+    ResponseChannel.EMAIL: gettext_lazy(
+        "We e-mailed you our decision on %(day)s and will call you to check you are satisfied."
+    ),
+    ResponseChannel.LETTER: gettext_lazy(
+        "We sent you our decision by letter on %(day)s and will call you to check you are satisfied."
+    ),
+    ResponseChannel.PHONE: gettext_lazy(
+        "We gave you our decision by phone on %(day)s and will call you to check you are satisfied."
+    ),
+    ResponseChannel.MEETING: gettext_lazy(
+        "We gave you our decision at a meeting on %(day)s and will call you to check you are satisfied."
+    ),
+}
+
+
+def _next_step(complaint) -> str:
+    """What happens next, as the client's page says it (in the active language)."""
+    given = DECISION_GIVEN.get(complaint.response_channel)
+    if complaint.status == Status.RESOLVED and given is not None and complaint.response_sent_at:
+        day = deadlines.local_date(complaint.response_sent_at, complaint.sla_policy.timezone)
+        return str(given) % {"day": day.isoformat()}
+    return str(NEXT_STEPS[complaint.status])
 
 
 @never_cache
@@ -496,7 +522,7 @@ def client_page(request, token):
             {
                 "complaint": complaint,
                 "next_deadline": complaint.next_deadline(),
-                "next_step": str(NEXT_STEPS[complaint.status]),
+                "next_step": _next_step(complaint),
                 "policy_zone": complaint.sla_policy.timezone,
                 "language": language,
                 "languages": language_choices(),

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cem.form_fields import DateField, DateTimeField
+from cem.form_fields import ContactChoiceField, DateField, DateTimeField
 from feedback.forms import FailureCategoriesField
 from feedback.models import Survey, SurveyKind
 from finance_projects.models import NOTE_MAX_CHARS, CommitmentKind, Contact, Stage, TouchpointChannel
@@ -128,7 +128,7 @@ class SurveySendForm(PageForm):
 
     id_prefix = "survey"
 
-    contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none(), widget=Select)
+    contact = ContactChoiceField(label=_("Contact"), queryset=Contact.objects.none(), widget=Select)
     survey = forms.ModelChoiceField(label=_("Survey"), queryset=Survey.objects.none(), widget=Select)
     # Sent to the client word for word (`SurveyInvitation.reason`): not a place for internal notes.
     reason = forms.CharField(
@@ -142,8 +142,10 @@ class SurveySendForm(PageForm):
     def __init__(self, *args, project=None, **kwargs):
         super().__init__(*args, **kwargs)
         if project is not None:
-            self.fields["contact"].queryset = Contact.objects.filter(client_id=project.client_id).order_by(
-                "name", "id"
+            self.fields["contact"].queryset = (
+                Contact.objects.filter(client_id=project.client_id)
+                .select_related("client")
+                .order_by("name", "id")
             )
         survey = self.fields["survey"]
         survey.queryset = Survey.objects.filter(is_active=True, kind__in=SENDABLE_SURVEY_KINDS).order_by(

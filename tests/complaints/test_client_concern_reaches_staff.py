@@ -1,6 +1,7 @@
 """A complaint the client raises (status page, survey) is e-mailed to the people who must act on
 it: the project's relationship manager and the team's manager, each once, in their own language
-and time zone, after the commit, through Celery. A complaint staff record tells nobody."""
+and time zone, after the commit, through Celery. A complaint staff record without a handler:
+test_unassigned_complaint_reaches_the_team_manager.py."""
 
 import threading
 from datetime import datetime
@@ -124,37 +125,6 @@ def test_people_who_cannot_be_told_are_left_out(project, contact, owner, manager
 
     assert emails.notify_staff_of_client_complaint(complaint.pk) == 0
     assert staff_mail(manager) == []
-
-
-def test_a_complaint_staff_record_is_not_emailed_to_them(
-    project, contact, owner, manager, teammate, eager_celery, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        services.complaint_create(
-            project=project,
-            contact=contact,
-            channel="phone",
-            category="late_information",
-            description=CONCERN,
-            created_by=teammate,
-        )
-
-    assert staff_mail(owner, manager) == []
-
-
-def test_a_complaint_opened_by_an_rm_from_a_survey_response_is_not_emailed(
-    project, contact, owner, manager, eager_celery, django_capture_on_commit_callbacks
-):
-    response = SurveyResponseFactory(
-        invitation=InvitationFactory(project=project, contact=contact),
-        nps=2,
-        is_detractor=True,
-        comment=CONCERN,
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        services.complaint_open_from_survey_response(response=response, by=owner)
-
-    assert staff_mail(owner, manager) == []
 
 
 def test_a_client_who_asks_in_a_survey_to_be_contacted_reaches_the_staff_too(
