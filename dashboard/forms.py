@@ -49,12 +49,16 @@ class PageForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+SYSTEM_TOUCHPOINT_CHANNELS = (TouchpointChannel.CLIENT_CONCERN, TouchpointChannel.SURVEY_FOLLOW_UP)
+
+
 class TouchpointForm(PageForm):
     id_prefix = "touchpoint"
     channel = forms.ChoiceField(
         label=_("Channel"),
         widget=Select,
-        choices=[c for c in TouchpointChannel.choices if c[0] != TouchpointChannel.CLIENT_CONCERN],
+        # Raised by the client, or recorded with a survey response's follow-up: not typed here.
+        choices=[c for c in TouchpointChannel.choices if c[0] not in SYSTEM_TOUCHPOINT_CHANNELS],
     )
     occurred_at = DateTimeField(label=_("When"), widget=DATETIME_INPUT)
     contact = forms.ModelChoiceField(

@@ -438,6 +438,15 @@ class SurveyFollowUp(models.Model):
     )
     outcome = models.TextField(_("outcome of the follow-up"))
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # The conversation as logged on the project (it counts as keeping the client informed).
+    touchpoint = models.OneToOneField(
+        "finance_projects.Touchpoint",
+        verbose_name=_("touchpoint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("survey follow-up")

@@ -19,10 +19,12 @@ from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connec
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from finance_projects.models import (
+    NOTE_MAX_CHARS,
     AlertKind,
     AlertSeverity,
     Contact,
@@ -30,8 +32,9 @@ from finance_projects.models import (
     FinancingProject,
     ProjectStatus,
     StageTransition,
+    TouchpointChannel,
 )
-from finance_projects.services import check_contact_of_project
+from finance_projects.services import check_contact_of_project, touchpoint_log
 from finance_projects.tokens import hash_token, new_token
 
 from . import lexicon
@@ -1184,8 +1187,10 @@ def response_record_follow_up(
 
     Every follow-up is kept (`SurveyFollowUp`); the response's own follow-up columns show the
     latest conversation (the latest `contacted_at`), so one recorded afterwards about an earlier
-    call joins the history without replacing it. The same follow-up sent twice in a row (a
-    double click, a retried request) is recorded once."""
+    call joins the history without replacing it. Each is logged on the project as a touchpoint
+    that keeps the client informed (channel survey_follow_up), which moves the next-update
+    deadline. The same follow-up sent twice in a row (a double click, a retried request) is
+    recorded, and logged, once."""
     at = at or timezone.now()
     response = (
         SurveyResponse.objects.select_for_update().select_related("invitation__project").get(pk=response.pk)
@@ -1208,8 +1213,25 @@ def response_record_follow_up(
         outcome,
     )
     if not repeated:
+        invitation = response.invitation
+        # A conversation with the client: it keeps them informed, like any other update.
+        touchpoint = touchpoint_log(
+            project=invitation.project,
+            contact=invitation.contact,
+            channel=TouchpointChannel.SURVEY_FOLLOW_UP,
+            occurred_at=contacted_at,
+            # The follow-up keeps the whole outcome; the touchpoint's summary holds as much as fits.
+            summary=Truncator(outcome).chars(NOTE_MAX_CHARS),
+            logged_by=by,
+            is_client_update=True,
+        )
         SurveyFollowUp.objects.create(
-            response=response, by=by, contacted_at=contacted_at, outcome=outcome, recorded_at=at
+            response=response,
+            by=by,
+            contacted_at=contacted_at,
+            outcome=outcome,
+            recorded_at=at,
+            touchpoint=touchpoint,
         )
         if response.followed_up_at is None or contacted_at >= response.followed_up_at:
             response.followed_up_at = contacted_at

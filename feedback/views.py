@@ -5,7 +5,8 @@ questions were removed) is one identical "link not valid" page, the one every cl
 (`cem.client_pages.link_not_valid`); a GET never consumes the link; the page follows the
 language the client last chose for this invitation (kept with their draft), else the contact's,
 and can be switched with `?lang=`. On the form itself the switch is a button of the form, so
-what the client has typed is saved as a draft and shown again in the other language.
+what the client has typed is saved as a draft and shown again in the other language. On the
+thank-you page right after the answers (`done=1`) the switch keeps it the thank-you page.
 """
 
 from functools import wraps
@@ -24,7 +25,7 @@ from cem.ratelimit import known_over_limit, over_limit
 
 from . import services
 from .conf import feedback_setting
-from .models import QuestionType, SurveyInvitation, SurveyResponse, Trigger
+from .models import Question, QuestionType, SurveyInvitation, SurveyResponse, Trigger
 from .outbox import bank_name
 
 
@@ -193,7 +194,12 @@ def survey_page(request, token: str):
         _switch_to(request) or requested_language(request) or draft_language or invitation.contact.language
     )
     if invitation.responded_at is not None:
-        context = {"just_submitted": request.GET.get("done") == "1", "rm_name": _rm_name(invitation)}
+        just_submitted = request.GET.get("done") == "1"
+        context = {
+            "just_submitted": just_submitted,
+            "asked_to_be_contacted": just_submitted and _asked_to_be_contacted(invitation),
+            "rm_name": _rm_name(invitation),
+        }
         return _render(request, "feedback/thanks.html", context, language=language)
     if not invitation.is_usable() or not services.survey_questions(invitation.survey):
         # A survey whose questions were removed after it was sent has nothing to answer: its
@@ -234,6 +240,23 @@ def _answers(request) -> dict[str, str]:
 def _submitted(request, language: str):
     # The page's own address (what reverse() would build for this link, without the lookup).
     return HttpResponseRedirect(f"{request.path}?lang={language}&done=1")
+
+
+def _asked_to_be_contacted(invitation: SurveyInvitation) -> bool:
+    """Whether the client's answers ask to be contacted, judged as `selectors.asks_to_be_contacted`
+    judges it, in one query: the answers, beside each choice question of the survey."""
+    rows = (
+        SurveyResponse.objects.filter(
+            invitation_id=invitation.pk, invitation__survey__questions__type=QuestionType.CHOICE
+        )
+        .values_list("answers", "invitation__survey__questions__id", "invitation__survey__questions__choices")
+        .order_by()
+    )
+    for answers, question_id, choices in rows:
+        answer = (answers or {}).get(str(question_id))
+        if answer is not None and str(answer) in Question(choices=choices).contact_request_values():
+            return True
+    return False
 
 
 def _rm_name(invitation: SurveyInvitation) -> str:

@@ -403,6 +403,7 @@ class TouchpointChannel(models.TextChoices):
     PROGRESS_UPDATE = "progress_update", _("Progress update")
     FOLLOW_UP_VISIT = "follow_up_visit", _("Follow-up visit")
     CLIENT_CONCERN = "client_concern", _("Concern raised by the client")
+    SURVEY_FOLLOW_UP = "survey_follow_up", _("Survey follow-up")
 
 
 class Touchpoint(models.Model):
