@@ -61,4 +61,5 @@ class ContactChoiceField(forms.ModelChoiceField):
     people of the same name."""
 
     def label_from_instance(self, obj):
-        return f"{obj} · {obj.title or obj.email}"
+        detail = obj.title or obj.email
+        return f"{obj} · {detail}" if detail else str(obj)

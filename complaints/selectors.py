@@ -144,7 +144,12 @@ def open_recovery_actions_of(user: User) -> QuerySet[RecoveryAction]:
     action shows its complaint (`complaints_for`), so each one's complaint opens to them."""
     if not user.is_authenticated or not user.is_active:
         return RecoveryAction.objects.none()
-    return RecoveryAction.objects.filter(owner=user, done_at__isnull=True).order_by("due_at", "id")
+    # A closed complaint (merged ones included) is read-only: its actions can no longer be done.
+    return (
+        RecoveryAction.objects.filter(owner=user, done_at__isnull=True)
+        .exclude(complaint__status=Status.CLOSED)
+        .order_by("due_at", "id")
+    )
 
 
 def followups_for(user: User) -> QuerySet[FollowUpVisit]:

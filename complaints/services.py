@@ -905,10 +905,8 @@ def complaint_reopen(*, complaint: Complaint, by: User, reason: str) -> Complain
     FollowUpVisit.objects.filter(complaint=locked, done_at__isnull=True, cancelled_at__isnull=True).update(
         cancelled_at=timezone.now()
     )
-    # A recovery survey still held back would tell the client the complaint is resolved.
-    feedback_services.recovery_survey_cancel_held(
-        project=locked.project, complaint_reference=locked.reference
-    )
+    # A recovery survey not yet e-mailed would tell the client the complaint is resolved.
+    feedback_services.recovery_survey_withdraw(project=locked.project, complaint_reference=locked.reference)
     _status_event(locked, old, actor=by, summary=reason)
     return locked
 

@@ -5,7 +5,7 @@ they were submitted on and the relationship manager of their project.
 Thin: the read is `selectors.response_list`; this parses the filters and turns rows into text in
 the user's time zone. A filter value that is not one is ignored, as on the portfolio."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Paginator
@@ -132,7 +132,9 @@ def _rows(rows: list[dict]) -> list[dict]:
 @in_user_zone
 def response_list(request):
     user = request.user
-    filters = ResponseFilters.from_query(request.GET)
+    filters, people = ResponseFilters.from_query(request.GET), _relationship_managers(user)
+    if not people:
+        filters = replace(filters, rm=None)  # an RM sees their own: there is no RM to pick
     start, end = filters.moments(user.zone)
     rows = selectors.response_list(
         user,
@@ -156,7 +158,7 @@ def response_list(request):
             "filters": filters,
             "categories": FailureCategory.choices,
             "period": SubmittedPeriodForm(),
-            "people": _relationship_managers(user),
+            "people": people,
             "headings": _headings(),
             "query": query.urlencode(),
         },

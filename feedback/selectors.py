@@ -130,6 +130,23 @@ def asks_to_be_contacted(response: SurveyResponse) -> bool:
     return any(str(answers[str(question.pk)]) in question.contact_request_values() for question in questions)
 
 
+def invitation_asks_to_be_contacted(invitation_id: int) -> bool:
+    """`asks_to_be_contacted` for the invitation's response, in one query (the answers beside
+    each choice question of the survey), for the thank-you page."""
+    rows = (
+        SurveyResponse.objects.filter(
+            invitation_id=invitation_id, invitation__survey__questions__type=QuestionType.CHOICE
+        )
+        .values_list("answers", "invitation__survey__questions__id", "invitation__survey__questions__choices")
+        .order_by()
+    )
+    for answers, question_id, choices in rows:
+        answer = (answers or {}).get(str(question_id))
+        if answer is not None and str(answer) in Question(choices=choices).contact_request_values():
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class _Grouping:
     invitation_fields: dict

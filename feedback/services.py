@@ -15,7 +15,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -514,43 +522,50 @@ def recovery_surveys_send_held(*, at: datetime | None = None) -> int:
     )
     sent = 0
     for skip_id in due:
-        with transaction.atomic():
-            skip = (
-                SurveySkip.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("project", "contact")
-                .filter(pk=skip_id, send_at__isnull=False)
-                .first()
-            )
-            if skip is None:
-                continue  # sent or cancelled meanwhile
-            skip.send_at = None
-            skip.save(update_fields=["send_at"])
-            result = survey_send_recovery(
-                project=skip.project,
-                contact=skip.contact,
-                complaint_reference=(skip.reason_params or {}).get("complaint", ""),
-                at=at,
-                dedupe_key=f"recovery:held:{skip.pk}",
-            )
-            sent += result.invitation is not None
+        try:
+            sent += _send_held_recovery_survey(skip_id, at=at)
+        except DatabaseError:
+            # One row's failure (rolled back) does not hold up the others; the next run retries it.
+            logger.exception("Sending held recovery survey (skip %s) failed", skip_id)
     return sent
 
 
-def recovery_survey_cancel_held(
+def _send_held_recovery_survey(skip_id: int, *, at: datetime) -> bool:
+    """Send one held recovery survey, under its row's lock; False when it is gone or skipped."""
+    with transaction.atomic():
+        skip = (
+            SurveySkip.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("project", "contact")
+            .filter(pk=skip_id, send_at__isnull=False)
+            .first()
+        )
+        if skip is None:
+            return False  # sent or cancelled meanwhile
+        skip.send_at = None
+        skip.save(update_fields=["send_at"])
+        result = survey_send_recovery(
+            project=skip.project,
+            contact=skip.contact,
+            complaint_reference=(skip.reason_params or {}).get("complaint", ""),
+            at=at,
+            dedupe_key=f"recovery:held:{skip.pk}",
+        )
+        return result.invitation is not None
+
+
+def recovery_survey_withdraw(
     *, project: FinancingProject, complaint_reference: str, at: datetime | None = None
 ) -> int:
-    """Drop a held recovery survey about a complaint that is no longer resolved (reopened): the
-    survey would tell the client it was. The drop is recorded as a skip of its own, so the
-    complaint says why no survey went; its next resolution sends a new one."""
+    """Withdraw the recovery survey about a complaint that is no longer resolved (reopened): it
+    would tell the client the complaint was. One held back by the frequency cap is dropped (a
+    skip of its own records why) and one not e-mailed yet is revoked; one already e-mailed stays
+    answerable. Its next resolution sends a new one. Returns how many were withdrawn.
+
+    The held rows are locked first, so a worker sending one of them meanwhile has committed its
+    invitation when the revocation looks for it."""
     at = at or timezone.now()
-    held = list(
-        SurveySkip.objects.select_for_update().filter(
-            project=project,
-            trigger=Trigger.RECOVERY,
-            reason_params__complaint=complaint_reference,
-            send_at__isnull=False,
-        )
-    )
+    about = {"project": project, "trigger": Trigger.RECOVERY, "reason_params__complaint": complaint_reference}
+    held = list(SurveySkip.objects.select_for_update().filter(**about, send_at__isnull=False))
     SurveySkip.objects.filter(pk__in=[skip.pk for skip in held]).update(send_at=None)
     SurveySkip.objects.bulk_create(
         [
@@ -566,7 +581,10 @@ def recovery_survey_cancel_held(
             for skip in held
         ]
     )
-    return len(held)
+    revoked = SurveyInvitation.objects.filter(
+        **about, sent_at__isnull=True, responded_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=at, next_reminder_at=None)
+    return len(held) + revoked
 
 
 def invitation_revoke(*, invitation: SurveyInvitation, at: datetime | None = None) -> SurveyInvitation:

@@ -23,9 +23,9 @@ from django.views.decorators.http import require_http_methods
 from cem.client_pages import LANGUAGE_CODES, language_choices, link_not_valid, requested_language
 from cem.ratelimit import known_over_limit, over_limit
 
-from . import services
+from . import selectors, services
 from .conf import feedback_setting
-from .models import Question, QuestionType, SurveyInvitation, SurveyResponse, Trigger
+from .models import QuestionType, SurveyInvitation, SurveyResponse, Trigger
 from .outbox import bank_name
 
 
@@ -197,7 +197,8 @@ def survey_page(request, token: str):
         just_submitted = request.GET.get("done") == "1"
         context = {
             "just_submitted": just_submitted,
-            "asked_to_be_contacted": just_submitted and _asked_to_be_contacted(invitation),
+            "asked_to_be_contacted": just_submitted
+            and selectors.invitation_asks_to_be_contacted(invitation.pk),
             "rm_name": _rm_name(invitation),
         }
         return _render(request, "feedback/thanks.html", context, language=language)
@@ -240,23 +241,6 @@ def _answers(request) -> dict[str, str]:
 def _submitted(request, language: str):
     # The page's own address (what reverse() would build for this link, without the lookup).
     return HttpResponseRedirect(f"{request.path}?lang={language}&done=1")
-
-
-def _asked_to_be_contacted(invitation: SurveyInvitation) -> bool:
-    """Whether the client's answers ask to be contacted, judged as `selectors.asks_to_be_contacted`
-    judges it, in one query: the answers, beside each choice question of the survey."""
-    rows = (
-        SurveyResponse.objects.filter(
-            invitation_id=invitation.pk, invitation__survey__questions__type=QuestionType.CHOICE
-        )
-        .values_list("answers", "invitation__survey__questions__id", "invitation__survey__questions__choices")
-        .order_by()
-    )
-    for answers, question_id, choices in rows:
-        answer = (answers or {}).get(str(question_id))
-        if answer is not None and str(answer) in Question(choices=choices).contact_request_values():
-            return True
-    return False
 
 
 def _rm_name(invitation: SurveyInvitation) -> str:

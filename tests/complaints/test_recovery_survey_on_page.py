@@ -79,3 +79,29 @@ def test_reopening_the_complaint_drops_its_held_recovery_survey(
     section = recovery_section(client, teammate, reopened)
     assert "not sent" in section
     assert "Not sent to Li Wei: The complaint was reopened." in section
+
+
+def test_reopening_the_complaint_revokes_a_recovery_survey_not_yet_emailed(
+    client, resolved_now, teammate, contact
+):
+    invitation = SurveyInvitation.objects.get(trigger=Trigger.RECOVERY, contact=contact)
+    assert invitation.sent_at is None
+
+    reopened = services.complaint_reopen(complaint=resolved_now, by=teammate, reason="The client disagrees.")
+
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    assert "Revoked on" in recovery_section(client, teammate, reopened)
+
+
+def test_reopening_leaves_a_recovery_survey_already_emailed_answerable(
+    client, resolved_now, teammate, contact
+):
+    invitation = SurveyInvitation.objects.get(trigger=Trigger.RECOVERY, contact=contact)
+    invitation.sent_at = resolved_now.resolved_at
+    invitation.save(update_fields=["sent_at"])
+
+    services.complaint_reopen(complaint=resolved_now, by=teammate, reason="The client disagrees.")
+
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None

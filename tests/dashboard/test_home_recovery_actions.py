@@ -160,3 +160,18 @@ def test_the_list_reads_in_one_query_however_many_actions_there_are(browser, own
 
     assert len(rows(home(browser, owner))) == 21
     assert _home_queries(browser, owner) == with_one
+
+
+def test_an_action_of_a_closed_complaint_leaves_the_list(browser, department_user, complaint):
+    action_for(
+        complaint, department_user, due_in=timedelta(days=-1), description="Send the revised schedule."
+    )
+    type(complaint).objects.filter(pk=complaint.pk).update(
+        status="closed",
+        acknowledged_at=NOW - timedelta(days=4),
+        resolved_at=NOW,
+        closed_at=NOW,
+        client_confirmed=True,
+    )
+
+    assert rows(home(browser, department_user)) == []

@@ -100,7 +100,7 @@ def test_a_held_recovery_survey_is_dropped_when_its_complaint_is_no_longer_resol
 ):
     resolve(project, contact)
 
-    assert services.recovery_survey_cancel_held(project=project, complaint_reference="CP-2026-000012") == 1
+    assert services.recovery_survey_withdraw(project=project, complaint_reference="CP-2026-000012") == 1
 
     assert services.recovery_surveys_send_held(at=AGAIN_AT) == 0
     assert not recovery_invitations().exists()
@@ -110,7 +110,7 @@ def test_only_the_named_complaints_held_survey_is_dropped(surveyed, project, con
     resolve(project, contact, reference="CP-2026-000012")
     resolve(project, contact, reference="CP-2026-000013")
 
-    services.recovery_survey_cancel_held(project=project, complaint_reference="CP-2026-000012")
+    services.recovery_survey_withdraw(project=project, complaint_reference="CP-2026-000012")
 
     assert services.recovery_surveys_send_held(at=AGAIN_AT) == 1
     assert recovery_invitations().get().reason_params == {"complaint": "CP-2026-000013"}
