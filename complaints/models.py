@@ -474,6 +474,8 @@ class ComplaintEvent(models.Model):
             return _("Email to the client: %(subject)s") % {"subject": data["subject"]}
         if self.kind == EventKind.OWNER and data.get("owner"):
             return _("Handler: %(name)s") % {"name": data["owner"]}
+        if self.kind == EventKind.ACTION and data.get("done"):
+            return str(_("Recovery action done"))
         if self.kind == EventKind.FOLLOWUP and data.get("satisfied") is not None:
             if data["satisfied"]:
                 return str(_("Follow-up visit: the client is satisfied"))
