@@ -31,3 +31,12 @@ def test_two_contacts_of_the_same_name_are_told_apart_by_title_or_email(client, 
     assert options[str(cfo.pk)] == f"Michael Tan ({client_org}) · CFO"
     assert options[str(director.pk)] == f"Michael Tan ({client_org}) · Project Director"
     assert options[str(untitled.pk)] == f"Michael Tan ({client_org}) · m.tan@client.example"
+
+
+def test_a_contact_with_neither_title_nor_email_is_labelled_by_name_alone(db):
+    from cem.form_fields import ContactChoiceField
+    from tests.factories import ContactFactory
+
+    contact = ContactFactory(name="Zhao Min", title="", email="")
+
+    assert ContactChoiceField(queryset=None).label_from_instance(contact) == str(contact)

@@ -184,3 +184,24 @@ def test_two_workers_sending_the_held_surveys_at_once_send_each_once(project, co
     assert errors == []
     assert sorted(sent) == [0, 1]
     assert recovery_invitations().count() == 1
+
+
+def test_one_held_survey_failing_does_not_hold_up_the_others(surveyed, project, contact, monkeypatch):
+    from django.db import DatabaseError
+
+    resolve(project, contact, reference="CP-2026-000012")
+    resolve(project, contact, reference="CP-2026-000013")
+    send = services.survey_send_recovery
+
+    def fail_for_the_first(**kwargs):
+        if kwargs["complaint_reference"] == "CP-2026-000012":
+            raise DatabaseError("the row could not be written")
+        return send(**kwargs)
+
+    monkeypatch.setattr(services, "survey_send_recovery", fail_for_the_first)
+
+    assert services.recovery_surveys_send_held(at=AGAIN_AT) == 1
+
+    assert recovery_invitations().get().reason_params == {"complaint": "CP-2026-000013"}
+    still_held = SurveySkip.objects.get(send_at__isnull=False)
+    assert still_held.reason_params == {"complaint": "CP-2026-000012"}
