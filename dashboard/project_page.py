@@ -217,6 +217,7 @@ def timeline(
             )
         )
     promised, due = _("Promised: %(title)s"), _("due %(due)s")
+    kept, kept_late = _("Kept: %(title)s"), _("Kept late: %(title)s")
     for commitment in commitments:
         title = commitment["title"]
         events.append(
@@ -230,12 +231,15 @@ def timeline(
         )
         status = commitment["status"]
         if status == CommitmentStatus.FULFILLED:
+            # Kept after its due time is a promise that slipped, as the client saw it.
+            late = commitment["fulfilled_at"] > commitment["due_at"]
             events.append(
                 _event(
                     commitment["fulfilled_at"],
                     "commitment",
-                    _("Kept: %(title)s") % {"title": title},
-                    tone="good",
+                    (kept_late if late else kept) % {"title": title},
+                    due % {"due": display.local(commitment["due_at"], "Y-m-d H:i")} if late else "",
+                    tone="warn" if late else "good",
                 )
             )
         elif status == CommitmentStatus.RENEGOTIATED:

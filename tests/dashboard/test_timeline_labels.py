@@ -103,3 +103,23 @@ def test_a_contacts_name_is_escaped_on_the_timeline(browser, owner, project):
 
     assert "Call with &lt;b&gt;Li&lt;/b&gt;" in body
     assert "<b>Li</b>" not in body
+
+
+@pytest.mark.parametrize(
+    ("language", "late", "on_time"),
+    [
+        ("en", "Kept late: Send the term sheet", "Kept: Send the rate"),
+        ("zh-hans", "逾期兑现：Send the term sheet", "已兑现：Send the rate"),
+    ],
+)
+def test_a_commitment_kept_after_its_due_time_reads_as_kept_late(
+    browser, owner, project, now, language, late, on_time
+):
+    slipped = CommitmentFactory(project=project, title="Send the term sheet", due_at=now - timedelta(days=2))
+    kept = CommitmentFactory(project=project, title="Send the rate", due_at=now + timedelta(days=2))
+    for commitment in (slipped, kept):
+        services.commitment_fulfil(commitment=commitment, by=owner, at=now)
+
+    titles = timeline_titles(project_page(browser, owner, project, language))
+
+    assert late in titles and on_time in titles
