@@ -9,7 +9,14 @@ from accounts.models import User
 from cem.form_fields import ContactChoiceField, DateField, DateTimeField
 from feedback.forms import FailureCategoriesField
 from feedback.models import Survey, SurveyKind
-from finance_projects.models import NOTE_MAX_CHARS, CommitmentKind, Contact, Stage, TouchpointChannel
+from finance_projects.models import (
+    NOTE_MAX_CHARS,
+    RECORDED_CHANNELS,
+    CommitmentKind,
+    Contact,
+    Stage,
+    TouchpointChannel,
+)
 from finance_projects.tokens import new_request_key
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -49,16 +56,12 @@ class PageForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-SYSTEM_TOUCHPOINT_CHANNELS = (TouchpointChannel.CLIENT_CONCERN, TouchpointChannel.SURVEY_FOLLOW_UP)
-
-
 class TouchpointForm(PageForm):
     id_prefix = "touchpoint"
     channel = forms.ChoiceField(
         label=_("Channel"),
         widget=Select,
-        # Raised by the client, or recorded with a survey response's follow-up: not typed here.
-        choices=[c for c in TouchpointChannel.choices if c[0] not in SYSTEM_TOUCHPOINT_CHANNELS],
+        choices=[c for c in TouchpointChannel.choices if c[0] not in RECORDED_CHANNELS],
     )
     occurred_at = DateTimeField(label=_("When"), widget=DATETIME_INPUT)
     contact = forms.ModelChoiceField(

@@ -406,6 +406,11 @@ class TouchpointChannel(models.TextChoices):
     SURVEY_FOLLOW_UP = "survey_follow_up", _("Survey follow-up")
 
 
+# Channels the product records where they happen (a concern the client raised from their page, a
+# survey response's follow-up): a person does not log them by hand.
+RECORDED_CHANNELS = (TouchpointChannel.CLIENT_CONCERN, TouchpointChannel.SURVEY_FOLLOW_UP)
+
+
 class Touchpoint(models.Model):
     project = models.ForeignKey(
         FinancingProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="touchpoints"

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from cem.serializer_fields import DateTimeField, ModelSerializer
 
 from . import selectors, services
-from .models import Client, Commitment, Contact, FinancingProject, Stage, Touchpoint
+from .models import RECORDED_CHANNELS, Client, Commitment, Contact, FinancingProject, Stage, Touchpoint
 
 
 class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
@@ -149,6 +149,13 @@ class TouchpointSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["logged_by", "created_at"]
+
+    def validate_channel(self, value):
+        if value in RECORDED_CHANNELS:
+            raise serializers.ValidationError(
+                _("This channel is recorded by the product where it happens, not logged by hand.")
+            )
+        return value
 
     def create(self, validated_data):
         return services.touchpoint_log(logged_by=self.context["request"].user, **validated_data)

@@ -103,3 +103,13 @@ def test_touchpoints_filter_by_project_channel_client_update_and_date(api_as, ow
     assert ids({"occurred_after": (now - timedelta(days=7)).isoformat()}) == {visit.pk, elsewhere.pk}
     assert ids({"occurred_before": (now - timedelta(days=7)).isoformat()}) == {old_call.pk}
     assert ids({"search": "CFO"}) == {old_call.pk, visit.pk, elsewhere.pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("channel", ["client_concern", "survey_follow_up"])
+def test_a_channel_the_product_records_is_refused_and_nothing_is_logged(api_as, owner, project, channel):
+    response = api_as(owner).post("/api/v1/touchpoints/", _payload(project, channel=channel), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["channel"]
+    assert not Touchpoint.objects.exists()
