@@ -16,7 +16,7 @@ from finance_projects.alerts import ScanResult, sync_alerts
 from finance_projects.models import AlertKind, FinancingProject
 
 from . import emails
-from .models import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, FollowUpVisit
+from .models import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, FollowUpVisit, Status
 
 logger = logging.getLogger(__name__)
 
@@ -135,13 +135,20 @@ def _send_escalations(complaints: list[Complaint]) -> None:
         manager = complaint.project.team.manager
         if manager is None or not manager.email:
             continue
+        # Which deadline was missed: acknowledging it (still new), else deciding it.
+        acknowledged = complaint.status != Status.NEW
         try:
-            emails.send(
+            emails.make_staff_message(
                 kind="complaint-escalated",
-                to=manager.email,
-                language=manager.language,
-                context={"complaint": complaint, "manager": manager, "project": complaint.project},
-            )
+                recipient=manager,
+                context={
+                    "complaint": complaint,
+                    "manager": manager,
+                    "project": complaint.project,
+                    "acknowledged": acknowledged,
+                    "due_at": complaint.resolve_due_at if acknowledged else complaint.ack_due_at,
+                },
+            ).send()
         except Exception:  # one bad address never stops the others; the claim stays recorded
             logger.exception("escalation email for complaint %s failed", complaint.pk)
 

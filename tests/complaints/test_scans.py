@@ -2,6 +2,7 @@
 escalate an overdue complaint to the team's manager exactly once."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -106,6 +107,29 @@ def test_an_overdue_complaint_escalates_to_the_manager_once(
     assert ComplaintEvent.objects.filter(complaint=complaint, kind="escalation").count() == 1
     complaint.refresh_from_db()
     assert complaint.escalated_at is not None
+
+
+@pytest.mark.parametrize("acknowledged", [False, True])
+def test_the_escalation_email_greets_the_manager_and_names_the_deadline_missed_in_their_zone(
+    complaint, manager, teammate, acknowledged, django_capture_on_commit_callbacks
+):
+    manager.time_zone, manager.language = "Europe/London", "en"
+    manager.save(update_fields=["time_zone", "language"])
+    if acknowledged:
+        complaint = services.complaint_acknowledge(complaint=complaint, by=teammate)
+    due = complaint.resolve_due_at if acknowledged else complaint.ack_due_at
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scans.escalate_overdue(due + timedelta(minutes=1))
+
+    body = mail.outbox[0].body
+    assert body.startswith(f"Hello {manager.greeting_name},")
+    local = due.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M")
+    if acknowledged:
+        assert f"Its decision was due by {local} (Europe/London)." in body
+    else:
+        assert f"It was to be acknowledged by {local} (Europe/London)." in body
 
 
 def test_a_complaint_claimed_by_another_run_is_skipped(complaint, manager):
