@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from feedback.outbox import bank_name
 from finance_projects.selectors import portfolio_for
 
 from .models import Complaint, ComplaintEvent, EventKind, RecoveryAction, Status
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 def make_message(*, kind: str, to: str, language: str, context: dict) -> EmailMultiAlternatives:
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or settings.LANGUAGE_CODE):
+        context.setdefault("bank", bank_name())  # the client e-mails' signature, in their language
         subject = " ".join(render_to_string(f"emails/{kind}-subject.txt", context).split())
         text = render_to_string(f"emails/{kind}-body.txt", context)
         html = render_to_string(f"emails/{kind}-body.html", context)
