@@ -31,7 +31,7 @@ The team page, its exports and the API count whole days in the user's time zone 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.apps import apps
 from django.db.models import (
@@ -441,6 +441,11 @@ def relationship_managers(projects: QuerySet[FinancingProject]) -> dict[int, Use
     return people
 
 
+def midnight(day: date, tz) -> datetime:
+    """The first moment of `day` in `tz`."""
+    return timezone.make_aware(datetime.combine(day, time.min), tz)
+
+
 def period_bounds(*, days: int, end: datetime | None = None, tz=None) -> tuple[datetime, datetime, datetime]:
     """The last `days` whole days in `tz` (default: the current time zone) up to and including the
     day holding `end` (default: now), and the `days` days before them:
@@ -451,12 +456,12 @@ def period_bounds(*, days: int, end: datetime | None = None, tz=None) -> tuple[d
     figures; `period_days` names those days."""
     tz = tz or timezone.get_current_timezone()
     today = timezone.localtime(end or timezone.now(), tz).date()
-
-    def midnight(day):
-        return timezone.make_aware(datetime.combine(day, time.min), tz)
-
     start = today - timedelta(days=days - 1)
-    return midnight(start - timedelta(days=days)), midnight(start), midnight(today + timedelta(days=1))
+    return (
+        midnight(start - timedelta(days=days), tz),
+        midnight(start, tz),
+        midnight(today + timedelta(days=1), tz),
+    )
 
 
 def period_days(start: datetime, end: datetime, *, tz=None):

@@ -6,11 +6,10 @@ Thin: the read is `selectors.response_list`; this parses the filters and turns r
 the user's time zone. A filter value that is not one is ignored, as on the portfolio."""
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.text import capfirst
 
 from accounts.models import User
@@ -69,13 +68,9 @@ class ResponseFilters:
         """The days as the half-open period [start, end) in `zone`: from the first day's midnight
         to the midnight after the last day, as the team page's periods and `/api/v1/metrics/` read
         a day."""
-
-        def midnight(day: date) -> datetime:
-            return timezone.make_aware(datetime.combine(day, time.min), zone)
-
         return (
-            midnight(self.start) if self.start else None,
-            midnight(self.end + timedelta(days=1)) if self.end else None,
+            kpis.midnight(self.start, zone) if self.start else None,
+            kpis.midnight(self.end + timedelta(days=1), zone) if self.end else None,
         )
 
 

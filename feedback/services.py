@@ -581,18 +581,21 @@ def recovery_survey_withdraw(
             for skip in held
         ]
     )
-    revoked = SurveyInvitation.objects.filter(
-        **about, sent_at__isnull=True, responded_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=at, next_reminder_at=None)
+    revoked = _revoke(SurveyInvitation.objects.filter(**about, sent_at__isnull=True), at=at)
     return len(held) + revoked
+
+
+def _revoke(invitations, *, at: datetime) -> int:
+    """Kill the links and reminders of those of `invitations` still live and unanswered."""
+    return invitations.filter(revoked_at__isnull=True, responded_at__isnull=True).update(
+        revoked_at=at, next_reminder_at=None
+    )
 
 
 def invitation_revoke(*, invitation: SurveyInvitation, at: datetime | None = None) -> SurveyInvitation:
     """Kill the invitation's links and reminders. An answered invitation is refused: its
     answers stand, and there is nothing left to stop."""
-    revoked = SurveyInvitation.objects.filter(
-        pk=invitation.pk, revoked_at__isnull=True, responded_at__isnull=True
-    ).update(revoked_at=at or timezone.now(), next_reminder_at=None)
+    revoked = _revoke(SurveyInvitation.objects.filter(pk=invitation.pk), at=at or timezone.now())
     invitation.refresh_from_db()
     if not revoked and invitation.responded_at is not None:
         raise ValidationError(

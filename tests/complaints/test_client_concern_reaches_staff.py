@@ -3,13 +3,11 @@ it: the project's relationship manager and the team's manager, each once, in the
 and time zone, after the commit, through Celery. A complaint staff record without a handler:
 test_unassigned_complaint_reaches_the_team_manager.py."""
 
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 
 from complaints import emails, services, tasks
@@ -17,6 +15,7 @@ from complaints.hooks import raise_complaint_from_survey
 from complaints.models import Complaint, ComplaintEvent
 from finance_projects.services import status_link_create
 from tests.factories import InvitationFactory, SurveyResponseFactory, shipped_survey
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -188,20 +187,9 @@ def test_a_broker_that_does_not_answer_does_not_fail_the_clients_concern(
 def test_two_workers_at_once_email_each_person_once(project, contact, owner, manager, monkeypatch):
     monkeypatch.setattr(tasks.notify_staff_of_client_complaint, "delay", lambda complaint_id: None)
     complaint = raise_concern(project, contact)
-    barrier, results = threading.Barrier(2), []
 
-    def run():
-        try:
-            barrier.wait()
-            results.append(emails.notify_staff_of_client_complaint(complaint.pk))
-        finally:
-            connection.close()
+    results, errors = at_once(lambda: emails.notify_staff_of_client_complaint(complaint.pk))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    assert errors == []
     assert sorted(results) == [0, 2]
     assert len(staff_mail(owner, manager)) == 2

@@ -3,18 +3,17 @@ Celery, in their own language and time zone: the complaint's reference, the proj
 its due date, who asked, and the link to the complaint, which holding the action opens to them
 (department staff included). An action someone adds for themselves tells nobody."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Role
 from complaints import emails, services, tasks
 from complaints.models import ComplaintEvent
 from tests.factories import UserFactory
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -220,21 +219,10 @@ def test_a_broker_that_does_not_answer_does_not_undo_the_action(
 def test_two_workers_at_once_email_the_owner_once(acknowledged, teammate, department_user, monkeypatch):
     monkeypatch.setattr(tasks.notify_owner_of_recovery_action, "delay", lambda action_id: None)
     action = add_action(acknowledged, owner=department_user, by=teammate)
-    barrier, results = threading.Barrier(2), []
 
-    def run():
-        try:
-            barrier.wait()
-            results.append(emails.notify_owner_of_recovery_action(action.pk))
-        finally:
-            connection.close()
+    results, errors = at_once(lambda: emails.notify_owner_of_recovery_action(action.pk))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    assert errors == []
     assert sorted(results) == [0, 1]
     assert len(mail_to(department_user)) == 1
 

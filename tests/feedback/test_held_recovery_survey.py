@@ -11,6 +11,7 @@ from feedback import services
 from feedback.models import SkipReason, SurveyInvitation, SurveySkip, Trigger
 from feedback.selectors import RecoverySurvey, recovery_survey_of
 from tests.factories import shipped_survey
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -151,10 +152,6 @@ def test_a_recovery_survey_that_cannot_go_out_reads_as_not_sent_with_its_reason(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_sending_the_held_surveys_at_once_send_each_once(project, contact, monkeypatch):
-    import threading
-
-    from django.db import connection
-
     services.survey_send(
         project=project,
         contact=contact,
@@ -164,22 +161,8 @@ def test_two_workers_sending_the_held_surveys_at_once_send_each_once(project, co
     )
     resolve(project, contact)
     monkeypatch.setattr(services, "_deliver_after_commit", lambda: None)
-    start, sent, errors = threading.Barrier(2), [], []
 
-    def worker():
-        try:
-            start.wait(timeout=10)
-            sent.append(services.recovery_surveys_send_held(at=AGAIN_AT))
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
+    sent, errors = at_once(lambda: services.recovery_surveys_send_held(at=AGAIN_AT))
 
     assert errors == []
     assert sorted(sent) == [0, 1]
