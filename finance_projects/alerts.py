@@ -79,10 +79,13 @@ class SeverityMirror(NamedTuple):
 
 
 class ScanResult(NamedTuple):
-    """What one scan run did: alerts opened, open alerts whose condition still holds, resolved."""
+    """What one scan run did: alerts opened, open alerts whose condition still holds, resolved.
+
+    `kept` is None when the run was asked not to count them (the beat has no use for the count,
+    which reads every open alert of the kind)."""
 
     opened: int
-    kept: int
+    kept: int | None
     resolved: int
 
 
@@ -528,6 +531,7 @@ def sync_changed_alerts(
     at: datetime,
     dormant_sql: str | None = None,
     dormant_params: list | tuple = (),
+    count_kept: bool = True,
 ) -> ScanResult:
     """Like `sync_alerts`, for the subjects the `changes` list (SELECTs of ids, each with its
     parameters) and no others, then stores each one's alert severity in the `mirror` column.
@@ -547,6 +551,10 @@ def sync_changed_alerts(
     mirror in one transaction, all from one reading of the rule; the services that mark stored
     values stale take the same lock first (`hold_scan_locks`), so a mark lands either before the
     run reads the rule or after it has written. A constant number of statements.
+
+    Without `count_kept` the kept alerts are not counted (`kept` is None): that count reads the
+    stored severity of every alerted subject, as much again as the rule's own count, and would
+    double what a beat where nothing changed pays.
     """
     at = connection.ops.adapt_datetimefield_value(at)
     table, quote = _table(), connection.ops.quote_name
@@ -566,7 +574,7 @@ def sync_changed_alerts(
         changed = " + ".join(f"(SELECT count(*) FROM ({sql}) AS changed)" for sql, _ in changes)
         alerted = f"SELECT count(*) FROM {subjects} WHERE {_alerted_where(column, dormant=bool(dormant_sql))}"
         changes_params = [value for _, values in changes for value in values]
-        cursor.execute(f"SELECT {changed}, ({alerted})", changes_params)
+        cursor.execute(f"SELECT {changed}, ({alerted if count_kept else 'NULL'})", changes_params)
         changed_count, mirrored = cursor.fetchone()
         if not changed_count:
             return ScanResult(opened=0, kept=mirrored, resolved=0)
@@ -626,7 +634,7 @@ def sync_changed_alerts(
         cursor.execute(f"DROP TABLE {_CHANGED_TABLE}")
     if rewritten >= settings.CEM.get("SCAN_VACUUM_AFTER_ROWS", 1_000):
         _vacuum_after_bulk_write(mirror.table)
-    kept = mirrored - mirrored_before + open_now - opened
+    kept = None if mirrored is None else mirrored - mirrored_before + open_now - opened
     return ScanResult(opened=opened, kept=kept, resolved=resolved)
 
 

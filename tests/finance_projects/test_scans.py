@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from finance_projects import scans, services
@@ -104,6 +106,35 @@ def test_a_run_that_changes_nothing_reads_only_the_stored_severities(
         result = scans.update_overdue(NOW + timedelta(minutes=5))
 
     assert result == ScanResult(opened=0, kept=1, resolved=0)
+
+
+def test_the_beats_quiet_run_leaves_the_kept_alerts_uncounted_and_reads_one_count_less(
+    project, django_assert_num_queries, quiet_beat_queries
+):
+    overdue_project(project)
+    scans.update_overdue(NOW)
+    later = NOW + timedelta(minutes=5)
+
+    with CaptureQueriesContext(connection) as counted:
+        assert scans.run_scan("update_overdue", at=later) == ScanResult(opened=0, kept=1, resolved=0)
+    with django_assert_num_queries(quiet_beat_queries + 1) as beat:  # + the note of the run
+        assert scans.run_scan("update_overdue", at=later, count_kept=False) == ScanResult(0, None, 0)
+
+    def counts(queries):
+        return sum(query["sql"].count("count(*)") for query in queries)
+
+    assert counts(beat.captured_queries) == counts(counted.captured_queries) - 1
+
+
+def test_the_beats_run_that_changes_something_still_reports_what_it_opened_and_resolved(project):
+    overdue_project(project)
+
+    assert scans.run_all(at=NOW, names=["update_overdue"], count_kept=False) == {
+        "update_overdue": ScanResult(opened=1, kept=None, resolved=0)
+    }
+    project.next_update_due_at = NOW + timedelta(days=7)
+    project.save()
+    assert scans.run_scan("update_overdue", at=NOW, count_kept=False) == ScanResult(0, None, 1)
 
 
 def test_passing_two_cadences_escalates_the_alert_and_its_stored_severity(project):
