@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -182,11 +182,59 @@ def _survey_events(project: FinancingProject, *, complaint_actions: bool) -> lis
     return events
 
 
+def _invitation_events(project: FinancingProject) -> list[dict]:
+    """The newest TIMELINE_LIMIT surveys e-mailed to the project's contacts, each with where its
+    link stands: answered, withdrawn, expired unanswered, or still open (opened or not, and the
+    reminders sent). One query; a survey held back or not yet e-mailed has no event."""
+    rows = fetch(
+        "SELECT i.sent_at, i.expires_at, i.revoked_at, i.responded_at, i.opened_at, i.reminders_sent,"
+        " s.name_zh, s.name_en, ct.name"
+        " FROM feedback_surveyinvitation i JOIN feedback_survey s ON s.id = i.survey_id"
+        " JOIN finance_projects_contact ct ON ct.id = i.contact_id"
+        " WHERE i.project_id = %s AND i.sent_at IS NOT NULL ORDER BY i.sent_at DESC, i.id DESC LIMIT %s",
+        [project.pk, TIMELINE_LIMIT],
+    )
+    english = (get_language() or "").startswith("en")
+    now = timezone.now()
+    events = []
+    for sent_at, expires_at, revoked_at, responded_at, opened_at, reminders, *names, contact in rows:
+        expires_at = as_datetime(expires_at)
+        dates = {
+            name: display.local(as_datetime(value), "Y-m-d")
+            for name, value in [("answered", responded_at), ("withdrawn", revoked_at), ("opened", opened_at)]
+        }
+        expiry = {"date": display.local(expires_at, "Y-m-d")}
+        if responded_at is not None:
+            details = [_("Answered on %(date)s.") % {"date": dates["answered"]}]
+        elif revoked_at is not None:
+            details = [_("Withdrawn on %(date)s: the link no longer works.") % {"date": dates["withdrawn"]}]
+        elif expires_at <= now:
+            details = [_("Not answered: the link expired on %(date)s.") % expiry]
+        else:
+            details = [_("Not answered yet: the link works until %(date)s.") % expiry]
+        if responded_at is None and opened_at is not None:
+            details.append(_("Opened on %(date)s.") % {"date": dates["opened"]})
+        if reminders:
+            sent = ngettext("%(count)d reminder sent.", "%(count)d reminders sent.", reminders)
+            details.append(sent % {"count": reminders})
+        name_zh, name_en = names
+        survey = (name_en or name_zh) if english else (name_zh or name_en)
+        events.append(
+            _event(
+                as_datetime(sent_at),
+                "invitation",
+                _("%(survey)s e-mailed to %(contact)s") % {"survey": survey, "contact": contact},
+                (" " if english else "").join(details),  # Chinese sentences take no space between
+            )
+        )
+    return events
+
+
 def timeline(
     project: FinancingProject, commitments: list[dict], *, complaint_actions: bool = False
 ) -> list[dict]:
-    """Touchpoints, commitments (with every renegotiation), alerts, complaints and survey
-    responses of the project, newest first: the newest TIMELINE_LIMIT events, and every survey
+    """Touchpoints, commitments (with every renegotiation), alerts, complaints, surveys e-mailed
+    and survey responses of the project, newest first: the newest TIMELINE_LIMIT events, and every survey
     response besides, however old (its category editor, follow-up form and complaint button are
     only here, so none may drop off a busy project's page). With `complaint_actions`, survey
     responses carry the way to their complaint (see `_survey_events`)."""
@@ -290,6 +338,7 @@ def timeline(
                 )
             )
     if selectors.model("feedback.SurveyResponse") is not None:
+        events.extend(_invitation_events(project))
         events.extend(_survey_events(project, complaint_actions=complaint_actions))
     events.sort(key=lambda e: e["at"] or timezone.now(), reverse=True)
     events = [e for index, e in enumerate(events) if index < TIMELINE_LIMIT or e["kind"] == "survey"]

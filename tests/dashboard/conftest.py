@@ -1,5 +1,9 @@
 import pytest
 
+# The project page's queries, whatever the project's history: the pin of every test that
+# grows a project and opens its page.
+PROJECT_PAGE_QUERIES = 20
+
 
 @pytest.fixture
 def browser(client):

@@ -16,12 +16,15 @@ from finance_projects import services
 from finance_projects.models import Alert, Commitment, FinancingProject, ProjectStatusLink, Touchpoint
 from finance_projects.selectors import clients_for, portfolio_for
 from finance_projects.tokens import hash_token
+from tests.dashboard.conftest import PROJECT_PAGE_QUERIES
 from tests.factories import (
     AlertFactory,
     ClientFactory,
     CommitmentFactory,
     ContactFactory,
+    InvitationFactory,
     ProjectFactory,
+    SurveyResponseFactory,
     TouchpointFactory,
 )
 
@@ -771,9 +774,11 @@ def test_project_page_query_count_does_not_grow(browser, owner, project, size, d
         TouchpointFactory(project=project)
         commitment = CommitmentFactory(project=project, due_at=timezone.now() + timedelta(days=i + 1))
         AlertFactory(project=project, subject_id=commitment.pk)
+        SurveyResponseFactory(invitation=InvitationFactory(project=project))
+        InvitationFactory(project=project)
     page = browser(owner)
 
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(PROJECT_PAGE_QUERIES):
         assert page.get(reverse("dashboard:project", args=[project.pk])).status_code == 200
 
 

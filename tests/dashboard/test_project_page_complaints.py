@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from complaints import services as complaint_services
 from complaints.models import Complaint
+from tests.dashboard.conftest import PROJECT_PAGE_QUERIES
 from tests.factories import (
     AlertFactory,
     CommitmentFactory,
@@ -122,8 +123,8 @@ def test_survey_responses_and_their_complaints_add_no_query(
             complaint_services.complaint_open_from_survey_response(response=response, by=owner)
     client.force_login(owner)
 
-    # The pin of tests/dashboard/test_pages.py, with survey responses and complaints on the page.
-    with django_assert_max_num_queries(19):
+    # With survey responses and complaints on the page.
+    with django_assert_max_num_queries(PROJECT_PAGE_QUERIES):
         body = client.get(reverse("dashboard:project", args=[project.pk])).content.decode()
 
     shown = body.count("Survey answered by")  # the timeline keeps its newest rows only

@@ -13,6 +13,7 @@ from accounts.models import Role
 from feedback.models import SurveyResponse
 from feedback.services import response_record_follow_up, response_set_categories, responses_reanalyse
 from finance_projects.models import Alert
+from tests.dashboard.conftest import PROJECT_PAGE_QUERIES
 from tests.factories import (
     AlertFactory,
     CommitmentFactory,
@@ -494,8 +495,8 @@ def test_categories_follow_ups_and_forms_add_no_query(
             )
     client.force_login(owner)
 
-    # The pin of tests/dashboard/test_pages.py, with every response carrying its forms.
-    with django_assert_max_num_queries(19):
+    # With every response carrying its forms.
+    with django_assert_max_num_queries(PROJECT_PAGE_QUERIES):
         body = client.get(project_url(project), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert body.count("Survey answered by") == size

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.project_page import TIMELINE_LIMIT
+from tests.dashboard.conftest import PROJECT_PAGE_QUERIES
 from tests.factories import (
     AlertFactory,
     CommitmentFactory,
@@ -111,8 +112,7 @@ def test_keeping_the_responses_adds_no_query(
         answered(project, contact, days_ago=30 + i, nps=i % 11)
     client.force_login(owner)
 
-    # The pin of tests/dashboard/test_pages.py.
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(PROJECT_PAGE_QUERIES):
         body = client.get(reverse("dashboard:project", args=[project.pk])).content.decode()
 
     assert body.count('<li class="tl-survey') == size

@@ -9,7 +9,13 @@ import time_machine
 from django.urls import reverse
 
 from finance_projects import services
-from tests.factories import CommitmentFactory, ContactFactory, TouchpointFactory
+from tests.factories import (
+    CommitmentFactory,
+    ContactFactory,
+    InvitationFactory,
+    SurveyResponseFactory,
+    TouchpointFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +129,73 @@ def test_a_commitment_kept_after_its_due_time_reads_as_kept_late(
     titles = timeline_titles(project_page(browser, owner, project, language))
 
     assert late in titles and on_time in titles
+
+
+def timeline_item(body: str, title: str) -> str:
+    start = body.index(f'<span class="tl-kind">{title}</span>')
+    return body[start : body.index("</li>", start)]
+
+
+@pytest.fixture
+def emailed_surveys(project, now):
+    """Four surveys e-mailed to the project's contacts, one per state of the link, and one the
+    delivery task has not e-mailed yet."""
+
+    def emailed(name, days_ago, **fields):
+        contact = ContactFactory(client=project.client, name=name)
+        sent = now - timedelta(days=days_ago)
+        expires = sent + timedelta(days=30)
+        return InvitationFactory(
+            project=project, contact=contact, created_at=sent, sent_at=sent, expires_at=expires, **fields
+        )
+
+    emailed("Open Wang", 5, opened_at=now - timedelta(days=4), reminders_sent=1)
+    emailed("Expired Zhao", 40)
+    emailed("Withdrawn Qian", 10, revoked_at=now - timedelta(days=2))
+    SurveyResponseFactory(invitation=emailed("Answered Sun", 20, responded_at=now - timedelta(days=19)))
+    queued = ContactFactory(client=project.client, name="Queued Li")
+    InvitationFactory(project=project, contact=queued, sent_at=None)
+
+
+@pytest.mark.parametrize(
+    ("language", "sent", "states"),
+    [
+        (
+            "en",
+            "Relationship survey e-mailed to %s",
+            {
+                "Open Wang": "Not answered yet: the link works until 2026-12-26. Opened on 2026-11-27. "
+                "1 reminder sent.",
+                "Expired Zhao": "Not answered: the link expired on 2026-11-21.",
+                "Withdrawn Qian": "Withdrawn on 2026-11-29: the link no longer works.",
+                "Answered Sun": "Answered on 2026-11-12.",
+            },
+        ),
+        (
+            "zh-hans",
+            "客户关系调查已通过邮件发给%s",
+            {
+                "Open Wang": "尚未回答：链接有效期至 2026-12-26。已于 2026-11-27 打开。已发送 1 次提醒。",
+                "Expired Zhao": "未回答：链接已于 2026-11-21 过期。",
+                "Withdrawn Qian": "已于 2026-11-29 撤回：链接已失效。",
+                "Answered Sun": "已于 2026-11-12 回答。",
+            },
+        ),
+    ],
+)
+def test_a_survey_emailed_to_a_contact_shows_on_the_timeline_with_where_its_link_stands(
+    browser, owner, project, emailed_surveys, language, sent, states
+):
+    body = project_page(browser, owner, project, language)
+
+    for name, state in states.items():
+        assert state in timeline_item(body, sent % name)
+    assert not [title for title in timeline_titles(body) if "Queued Li" in title]  # not e-mailed yet
+
+
+def test_the_survey_emailed_comes_before_its_answer_on_the_timeline(browser, owner, project, emailed_surveys):
+    titles = timeline_titles(project_page(browser, owner, project, "en"))
+
+    assert titles.index("Survey answered by Answered Sun") < titles.index(
+        "Relationship survey e-mailed to Answered Sun"
+    )  # newest first
