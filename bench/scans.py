@@ -18,7 +18,7 @@ read. For each scan it measures:
   subjects newly due, missed or overrun: what a live portfolio pays on an ordinary beat;
 - counted: the second run as `run_scans` makes it, counting the kept alerts as well; the beat
   (the three runs above) leaves that count out, as nothing reads it there and it reads the
-  stored severity of every alerted subject, as much again as the floor;
+  stored severity of every alerted subject, nearly as much as the floor;
 - floor: one raw `SELECT count(*)` over the scan's own candidate query, in the same process,
   i.e. the least any implementation must pay to find the rows.
 

@@ -196,24 +196,22 @@ def _invitation_events(project: FinancingProject) -> list[dict]:
     )
     english = (get_language() or "").startswith("en")
     now = timezone.now()
+
+    def day(value) -> dict:
+        return {"date": display.local(as_datetime(value), "Y-m-d")}
+
     events = []
     for sent_at, expires_at, revoked_at, responded_at, opened_at, reminders, *names, contact in rows:
-        expires_at = as_datetime(expires_at)
-        dates = {
-            name: display.local(as_datetime(value), "Y-m-d")
-            for name, value in [("answered", responded_at), ("withdrawn", revoked_at), ("opened", opened_at)]
-        }
-        expiry = {"date": display.local(expires_at, "Y-m-d")}
         if responded_at is not None:
-            details = [_("Answered on %(date)s.") % {"date": dates["answered"]}]
+            details = [_("Answered on %(date)s.") % day(responded_at)]
         elif revoked_at is not None:
-            details = [_("Withdrawn on %(date)s: the link no longer works.") % {"date": dates["withdrawn"]}]
-        elif expires_at <= now:
-            details = [_("Not answered: the link expired on %(date)s.") % expiry]
+            details = [_("Withdrawn on %(date)s: the link no longer works.") % day(revoked_at)]
+        elif as_datetime(expires_at) <= now:
+            details = [_("Not answered: the link expired on %(date)s.") % day(expires_at)]
         else:
-            details = [_("Not answered yet: the link works until %(date)s.") % expiry]
+            details = [_("Not answered yet: the link works until %(date)s.") % day(expires_at)]
         if responded_at is None and opened_at is not None:
-            details.append(_("Opened on %(date)s.") % {"date": dates["opened"]})
+            details.append(_("Opened on %(date)s.") % day(opened_at))
         if reminders:
             sent = ngettext("%(count)d reminder sent.", "%(count)d reminders sent.", reminders)
             details.append(sent % {"count": reminders})
@@ -234,9 +232,9 @@ def timeline(
     project: FinancingProject, commitments: list[dict], *, complaint_actions: bool = False
 ) -> list[dict]:
     """Touchpoints, commitments (with every renegotiation), alerts, complaints, surveys e-mailed
-    and survey responses of the project, newest first: the newest TIMELINE_LIMIT events, and every survey
-    response besides, however old (its category editor, follow-up form and complaint button are
-    only here, so none may drop off a busy project's page). With `complaint_actions`, survey
+    and survey responses of the project, newest first: the newest TIMELINE_LIMIT events, and
+    every survey response besides, however old (its category editor, follow-up form and complaint
+    button are only here, so none may drop off a busy project's page). With `complaint_actions`, survey
     responses carry the way to their complaint (see `_survey_events`)."""
     events = []
     people = display.People()

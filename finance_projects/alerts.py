@@ -82,7 +82,7 @@ class ScanResult(NamedTuple):
     """What one scan run did: alerts opened, open alerts whose condition still holds, resolved.
 
     `kept` is None when the run was asked not to count them (the beat has no use for the count,
-    which reads every open alert of the kind)."""
+    which reads the stored severity of every alerted subject)."""
 
     opened: int
     kept: int | None
@@ -553,8 +553,8 @@ def sync_changed_alerts(
     run reads the rule or after it has written. A constant number of statements.
 
     Without `count_kept` the kept alerts are not counted (`kept` is None): that count reads the
-    stored severity of every alerted subject, as much again as the rule's own count, and would
-    double what a beat where nothing changed pays.
+    stored severity of every alerted subject, nearly as much as the rule's own count, and is most
+    of what a beat where nothing changed would pay beyond its round trips.
     """
     at = connection.ops.adapt_datetimefield_value(at)
     table, quote = _table(), connection.ops.quote_name

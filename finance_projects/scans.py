@@ -370,8 +370,8 @@ def run_scan(name: str, *, at: datetime | None = None, count_kept: bool = True) 
 
     Scans are called as `scan(at=...)`. A scan that only creates rows (survey invitations, say)
     may return how many it created; that count is reported as `opened`. Without `count_kept`,
-    the mirrored scans leave their kept alerts uncounted (None): the beat's way, as the count
-    would cost a beat where nothing changed as much again as finding that out.
+    the mirrored scans leave their kept alerts uncounted (None): the beat's way, as nothing reads
+    the count there and it is most of what a beat where nothing changed reads.
     """
     at = at or timezone.now()
     scan = SCAN_REGISTRY[name]
