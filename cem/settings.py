@@ -180,6 +180,9 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# Seconds a mail server may take to answer: a client's e-mail is sent right after the change
+# it tells of (what it cannot send, the beat sends later), so a hung relay must not hold the page.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CEM <cem@bank.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

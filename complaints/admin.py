@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from cem.admin import DateRangeAdminMixin
 
-from . import services
+from . import emails, services
 from .models import (
     CaseStudy,
+    ClientEmail,
     Complaint,
     ComplaintEvent,
     ComplaintLink,
@@ -140,11 +141,8 @@ class ComplaintAdmin(DateRangeAdminMixin, admin.ModelAdmin):
         return False
 
 
-@admin.register(ComplaintEvent)
-class ComplaintEventAdmin(DateRangeAdminMixin, admin.ModelAdmin):
-    list_display = ["complaint", "kind", "actor", "at"]
-    list_filter = ["kind"]
-    search_fields = ["complaint__reference", "summary"]
+class RecordAdmin(DateRangeAdminMixin, admin.ModelAdmin):
+    """Rows the services write once, to read here: nobody adds, changes or deletes them."""
 
     def has_add_permission(self, request):
         return False
@@ -154,6 +152,43 @@ class ComplaintEventAdmin(DateRangeAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ComplaintEvent)
+class ComplaintEventAdmin(RecordAdmin):
+    list_display = ["complaint", "kind", "actor", "at"]
+    list_filter = ["kind"]
+    search_fields = ["complaint__reference", "summary"]
+
+
+class SentListFilter(admin.SimpleListFilter):
+    title = _("sent")
+    parameter_name = "sent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Sent")), ("no", _("Not sent"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(sent_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(ClientEmail)
+class ClientEmailAdmin(RecordAdmin):
+    """What each client was e-mailed about their complaint, as sent; one the mail server kept
+    refusing can be tried again from here."""
+
+    list_display = ["complaint", "to", "subject", "created_at", "sent_at", "attempts"]
+    list_filter = [SentListFilter, "kind"]
+    search_fields = ["complaint__reference", "to", "subject"]
+    actions = ["try_again"]
+
+    @admin.action(description=_("Try sending the selected unsent e-mails again"), permissions=["view"])
+    def try_again(self, request, queryset):
+        sent, tried = emails.client_emails_try_again(list(queryset.values_list("pk", flat=True)))
+        counts = {"sent": sent, "tried": tried}
+        self.message_user(request, _("%(sent)d of %(tried)d unsent e-mails sent.") % counts)
 
 
 @admin.register(RecoveryAction)

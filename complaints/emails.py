@@ -7,6 +7,7 @@ from collections import Counter
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,7 +17,7 @@ from accounts.models import User
 from feedback.outbox import bank_name
 from finance_projects.selectors import portfolio_for
 
-from .models import Complaint, ComplaintEvent, EventKind, RecoveryAction, Status
+from .models import ClientEmail, Complaint, ComplaintEvent, EventKind, RecoveryAction, Status
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,51 @@ def make_message(*, kind: str, to: str, language: str, context: dict) -> EmailMu
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
     message.attach_alternative(html, "text/html")
     return message
+
+
+# --- e-mails to the client, from the outbox ---------------------------------------------------
+
+# A client e-mail the mail server has refused this often is left unsent (and logged): about
+# two hours of SLA beats at the default interval.
+CLIENT_EMAIL_MAX_ATTEMPTS = 24
+
+
+def deliver_client_email(email_id: int, *, at=None) -> bool:
+    """Send one stored client e-mail unless it is sent already; True when this call sent it.
+
+    Claimed with a compare-and-set UPDATE first, so the commit's own attempt, the beat and a
+    second worker never send it twice. A failure puts it back, counts the attempt and is logged,
+    never raised: the change it tells of is committed and must not turn into an error."""
+    unsent = ClientEmail.objects.filter(pk=email_id, sent_at__isnull=True)
+    if not unsent.update(sent_at=at or timezone.now()):
+        return False
+    email = ClientEmail.objects.get(pk=email_id)
+    message = EmailMultiAlternatives(subject=email.subject, body=email.body, to=[email.to])
+    message.attach_alternative(email.html, "text/html")
+    try:
+        message.send()
+    except Exception:
+        logger.exception("Could not e-mail the client of complaint %s; tried again later", email.complaint_id)
+        ClientEmail.objects.filter(pk=email_id).update(sent_at=None, attempts=F("attempts") + 1)
+        return False
+    return True
+
+
+def deliver_client_emails(*, at=None) -> int:
+    """Send the client e-mails left unsent (a mail server that did not answer at the commit),
+    oldest first; returns how many were sent. Those refused CLIENT_EMAIL_MAX_ATTEMPTS times stay
+    unsent."""
+    unsent = ClientEmail.objects.filter(sent_at__isnull=True, attempts__lt=CLIENT_EMAIL_MAX_ATTEMPTS)
+    return sum(deliver_client_email(email_id, at=at) for email_id in unsent.values_list("pk", flat=True))
+
+
+def client_emails_try_again(email_ids: list[int]) -> tuple[int, int]:
+    """Send again those of `email_ids` still unsent, given up or not (an administrator's retry
+    after a long mail outage); returns (sent, tried). Their failed attempts count from zero."""
+    unsent = ClientEmail.objects.filter(pk__in=email_ids, sent_at__isnull=True)
+    unsent = list(unsent.values_list("pk", flat=True))
+    ClientEmail.objects.filter(pk__in=unsent, sent_at__isnull=True).update(attempts=0)
+    return sum(deliver_client_email(email_id) for email_id in unsent), len(unsent)
 
 
 def send(*, kind: str, to: str, language: str, context: dict) -> None:

@@ -483,6 +483,36 @@ class ComplaintEvent(models.Model):
         return str(self.get_kind_display())
 
 
+class ClientEmail(models.Model):
+    """An e-mail to the client about their complaint, stored in the transaction of the change it
+    tells of and sent once that has committed (`emails.deliver_client_email`). A mail server
+    that does not answer delays it (the SLA beat sends what is left), never loses it, and never
+    turns the change into an error."""
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.PROTECT, related_name="client_emails"
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    to = models.EmailField(_("to"))
+    subject = models.TextField(_("subject"))
+    body = models.TextField(_("text"))
+    html = models.TextField(_("HTML"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("e-mail to the client")
+        verbose_name_plural = _("e-mails to the client")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], name="client_email_unsent", condition=Q(sent_at__isnull=True))
+        ]
+
+    def __str__(self):
+        return self.subject
+
+
 class RecoveryKind(models.TextChoices):
     APOLOGY = "apology", _("Apology")
     EXPEDITE = "expedite", _("Expedite")

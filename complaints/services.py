@@ -40,6 +40,7 @@ from .models import (
     OPEN_STATUSES,
     CaseStudy,
     Channel,
+    ClientEmail,
     Complaint,
     ComplaintEvent,
     ComplaintLink,
@@ -138,8 +139,18 @@ def _email_client(complaint: Complaint, kind: str, *, actor: User | None, **cont
         language=contact.language,
         context={"complaint": complaint, "contact": contact, "project": complaint.project, **context},
     )
+    [(html, _mimetype)] = message.alternatives
+    email = ClientEmail.objects.create(
+        complaint=complaint,
+        kind=kind,
+        to=contact.email,
+        subject=message.subject,
+        body=message.body,
+        html=html,
+    )
     _event(complaint, EventKind.EMAIL, actor=actor, subject=message.subject, template=kind, to=contact.email)
-    transaction.on_commit(message.send)
+    # Sent once the change is committed; a failure leaves it for the SLA beat, never raises.
+    transaction.on_commit(lambda: emails.deliver_client_email(email.pk), robust=True)
 
 
 def _client_link(complaint: Complaint) -> str:

@@ -14,11 +14,19 @@ MAIL_RETRY = {**RETRY, "autoretry_for": (*RETRY["autoretry_for"], OSError)}
 @shared_task(name="complaints.run_sla_scans", **RETRY)
 def run_sla_scans() -> dict[str, list[int]]:
     """Every complaint rule once (through the core runner, which notes each run for the alerts'
-    "last seen"), the escalation of what is overdue, then the alert e-mails."""
+    "last seen"), the escalation of what is overdue, then the alert e-mails and the client
+    e-mails still unsent."""
     results = {name: list(result) for name, result in core_scans.run_all(names=list(scans.SCANS)).items()}
     notify_critical_alerts.delay()
     escalate_unacknowledged_alerts.delay()
+    deliver_client_emails.delay()
     return results
+
+
+@shared_task(name="complaints.deliver_client_emails", **RETRY)
+def deliver_client_emails() -> int:
+    """The client e-mails the mail server did not take at the commit."""
+    return emails.deliver_client_emails()
 
 
 @shared_task(name="complaints.notify_staff_of_client_complaint", **MAIL_RETRY)

@@ -1,0 +1,136 @@
+"""The e-mails to a client about their complaint are stored with the change they tell of and sent
+after its commit: a mail server that does not answer never fails the change, and the SLA beat
+sends what it left, once."""
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+
+from complaints import emails, services, tasks
+from complaints.models import ClientEmail
+from finance_projects.services import status_link_create
+from tests.threads import at_once
+
+pytestmark = pytest.mark.django_db
+
+CONCERN = "Nobody has told us why the drawdown slipped again."
+
+
+@pytest.fixture
+def mail_server_down(monkeypatch):
+    """The mail server refuses every message until `mail_server_down.undo()`."""
+
+    def refuse(message, *args, **kwargs):
+        raise ConnectionRefusedError("mail relay down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    return monkeypatch
+
+
+def client_mail(contact):
+    return [message for message in mail.outbox if message.to == [contact.email]]
+
+
+def test_a_concern_sent_while_the_mail_server_is_down_is_recorded_and_its_email_kept(
+    client, project, contact, owner, mail_server_down, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tasks.notify_staff_of_client_complaint, "delay", lambda complaint_id: None)
+    _link, token = status_link_create(project=project, contact=contact, created_by=owner, days=30)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(f"/p/{token}/", {"description": CONCERN, "lang": "en"})
+
+    assert sent.status_code == 302  # the client's page, not an error
+    complaint = project.complaints.get()
+    email = ClientEmail.objects.get(complaint=complaint)
+    assert (email.kind, email.to) == ("complaint-received", contact.email)
+    assert (email.sent_at, email.attempts) == (None, 1)
+    assert complaint.reference in email.subject and "/c/" in email.body
+
+
+def test_a_staff_action_that_emails_the_client_succeeds_while_the_mail_server_is_down(
+    acknowledged, teammate, mail_server_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        extended = services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the file.")
+
+    assert extended.extension_count == 1
+    assert ClientEmail.objects.filter(kind="complaint-extended", sent_at__isnull=True).count() == 1
+
+
+def test_the_sla_beat_sends_the_client_emails_left_unsent_once(
+    acknowledged, contact, teammate, mail_server_down, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the credit file.")
+    mail_server_down.undo()
+    mail.outbox.clear()
+    left = sorted(ClientEmail.objects.filter(sent_at__isnull=True).values_list("subject", flat=True))
+    assert ClientEmail.objects.get(kind="complaint-extended").subject in left
+
+    tasks.run_sla_scans.delay()
+    tasks.run_sla_scans.delay()
+
+    assert sorted(message.subject for message in client_mail(contact)) == left
+    assert {message.alternatives[0].mimetype for message in client_mail(contact)} == {"text/html"}
+    assert ClientEmail.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def test_an_email_the_mail_server_keeps_refusing_is_given_up_after_its_attempts(
+    acknowledged, teammate, mail_server_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the credit file.")
+    email = ClientEmail.objects.get(kind="complaint-extended")
+
+    for _ in range(emails.CLIENT_EMAIL_MAX_ATTEMPTS):
+        emails.deliver_client_emails()
+
+    email.refresh_from_db()
+    assert (email.sent_at, email.attempts) == (None, emails.CLIENT_EMAIL_MAX_ATTEMPTS)
+    mail_server_down.undo()
+    assert emails.deliver_client_emails() == 0  # left for someone to look at, not retried forever
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_a_client_email_once(acknowledged, contact, teammate, mail_server_down):
+    services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the credit file.")
+    mail_server_down.undo()
+    mail.outbox.clear()
+
+    results, errors = at_once(emails.deliver_client_emails)
+
+    assert errors == []
+    assert sorted(results) == [0, 1]
+    assert len(client_mail(contact)) == 1
+
+
+def test_an_administrator_can_try_a_given_up_email_again_from_the_admin(
+    admin_client, acknowledged, contact, teammate, mail_server_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the file.")
+    email = ClientEmail.objects.get(kind="complaint-extended")
+    ClientEmail.objects.filter(pk=email.pk).update(attempts=emails.CLIENT_EMAIL_MAX_ATTEMPTS)
+    mail_server_down.undo()
+    mail.outbox.clear()
+
+    listed = admin_client.get("/admin/complaints/clientemail/?sent=no")
+    done = admin_client.post(
+        "/admin/complaints/clientemail/",
+        {"action": "try_again", "_selected_action": [email.pk]},
+        follow=True,
+    )
+
+    assert email.subject in listed.content.decode()
+    assert "1 of 1 unsent e-mails sent." in done.content.decode()
+    assert [message.subject for message in client_mail(contact)] == [email.subject]
+    email.refresh_from_db()
+    assert email.sent_at is not None
+
+
+def test_a_mail_server_that_hangs_is_given_up_after_the_email_timeout():
+    from django.core.mail.backends.smtp import EmailBackend
+
+    assert EmailBackend().timeout == 10  # seconds; the beat tries again later
