@@ -7,16 +7,28 @@ follow-up's `due_at`), so each rule is an indexed range query and a missed beat 
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import connection, transaction
+from django.db.models import BigIntegerField, Exists, F, OuterRef
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from finance_projects.alerts import ScanResult, sync_alerts
 from finance_projects.models import AlertKind, FinancingProject
 
 from . import emails
-from .models import OPEN_STATUSES, Complaint, ComplaintEvent, EventKind, FollowUpVisit, Status
+from .models import (
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintEvent,
+    EventKind,
+    FollowUpVisit,
+    RecoveryAction,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +168,50 @@ def _send_escalations(complaints: list[Complaint]) -> None:
 def complaint_escalation(at: datetime) -> ScanResult:
     """The escalation as a registered scan: `opened` counts the complaints escalated now."""
     return ScanResult(opened=len(escalate_overdue(at)), kept=0, resolved=0)
+
+
+# How far back the SLA beat looks for staff e-mails never queued: a broker down that long also
+# kept the beat from running, and it catches up when the broker is back.
+NOTICE_LOOKBACK = timedelta(days=2)
+
+
+class OwedNotices(NamedTuple):
+    client_complaints: list[int]
+    unassigned_complaints: list[int]
+    recovery_actions: list[int]
+
+
+def staff_notices_owed(at: datetime) -> OwedNotices:
+    """What staff were never told because the message asking a worker to tell them was lost
+    (the broker did not answer at the commit): complaints the client raised and complaints staff
+    recorded without a handler, still new and unhandled, with no notice claimed on their
+    timeline; recovery actions handed to someone, not done, with no notice claimed for them.
+    From the last NOTICE_LOOKBACK; three queries. The e-mails claim their recipients, so one
+    queued twice still tells each person once."""
+    since = at - NOTICE_LOOKBACK
+
+    def noted(notice: str, complaint: str = "pk"):
+        notes = ComplaintEvent.objects.filter(kind=EventKind.NOTE, data__notice=notice)
+        return notes.filter(complaint=OuterRef(complaint))
+
+    untold = Complaint.objects.filter(status=Status.NEW, owner__isnull=True, created_at__gte=since).exclude(
+        Exists(noted(emails.CLIENT_COMPLAINT_NOTICE))
+    )
+    action_noted = (
+        noted(emails.RECOVERY_ACTION_NOTICE, complaint="complaint_id")
+        .annotate(action_id=Cast(KT("data__action_id"), BigIntegerField()))
+        .filter(action_id=OuterRef("pk"))
+    )
+    actions = (
+        RecoveryAction.objects.filter(done_at__isnull=True, created_by__isnull=False, created_at__gte=since)
+        .exclude(owner=F("created_by"))
+        .exclude(Exists(action_noted))
+    )
+    return OwedNotices(
+        client_complaints=list(untold.filter(created_by__isnull=True).values_list("pk", flat=True)),
+        unassigned_complaints=list(untold.filter(created_by__isnull=False).values_list("pk", flat=True)),
+        recovery_actions=list(actions.values_list("pk", flat=True)),
+    )
 
 
 SCANS = {

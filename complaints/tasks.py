@@ -1,6 +1,7 @@
 """Celery wrappers; the work is in `scans` and `emails`."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from finance_projects import scans as core_scans
 from finance_projects.tasks import RETRY, escalate_unacknowledged_alerts, notify_critical_alerts
@@ -14,12 +15,19 @@ MAIL_RETRY = {**RETRY, "autoretry_for": (*RETRY["autoretry_for"], OSError)}
 @shared_task(name="complaints.run_sla_scans", **RETRY)
 def run_sla_scans() -> dict[str, list[int]]:
     """Every complaint rule once (through the core runner, which notes each run for the alerts'
-    "last seen"), the escalation of what is overdue, then the alert e-mails and the client
-    e-mails still unsent."""
+    "last seen"), the escalation of what is overdue, then the alert e-mails, the client e-mails
+    still unsent and the staff e-mails never queued (`scans.staff_notices_owed`)."""
     results = {name: list(result) for name, result in core_scans.run_all(names=list(scans.SCANS)).items()}
     notify_critical_alerts.delay()
     escalate_unacknowledged_alerts.delay()
     deliver_client_emails.delay()
+    owed = scans.staff_notices_owed(timezone.now())
+    for complaint_id in owed.client_complaints:
+        notify_staff_of_client_complaint.delay(complaint_id)
+    for complaint_id in owed.unassigned_complaints:
+        notify_staff_of_unassigned_complaint.delay(complaint_id)
+    for action_id in owed.recovery_actions:
+        notify_owner_of_recovery_action.delay(action_id)
     return results
 
 

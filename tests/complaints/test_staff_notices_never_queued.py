@@ -1,0 +1,121 @@
+"""A staff e-mail whose message to a worker was lost (the broker did not answer at the commit) is
+queued again by the next SLA beat, so a new complaint or a recovery action handed to someone does
+not wait unseen for its deadline alert; each person is still told once."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from complaints import scans, services, tasks
+from complaints.scans import NOTICE_LOOKBACK, OwedNotices
+
+pytestmark = pytest.mark.django_db
+
+CONCERN = "Nobody has told us why the drawdown slipped again."
+NOTHING_OWED = OwedNotices(client_complaints=[], unassigned_complaints=[], recovery_actions=[])
+STAFF_TASKS = (
+    tasks.notify_staff_of_client_complaint,
+    tasks.notify_staff_of_unassigned_complaint,
+    tasks.notify_owner_of_recovery_action,
+)
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """No task can be queued until `broker_down.undo()`."""
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    for task in STAFF_TASKS:
+        monkeypatch.setattr(task, "delay", refuse)
+    return monkeypatch
+
+
+def mail_to(*users):
+    addresses = {user.email for user in users}
+    return sorted(message.to[0] for message in mail.outbox if set(message.to) & addresses)
+
+
+def record_unassigned(project, contact, by, description="Nobody told us the committee date."):
+    return services.complaint_create(
+        project=project,
+        contact=contact,
+        channel="phone",
+        category="late_information",
+        description=description,
+        created_by=by,
+    )
+
+
+def raise_concern(project, contact):
+    return services.complaint_raise_from_client(project=project, contact=contact, description=CONCERN)
+
+
+def two_sla_beats():
+    tasks.run_sla_scans.delay()
+    tasks.run_sla_scans.delay()
+
+
+def test_a_client_complaint_whose_notice_was_lost_reaches_the_staff_on_the_next_beat(
+    project, contact, owner, manager, broker_down, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = raise_concern(project, contact)
+    assert mail_to(owner, manager) == []
+    assert scans.staff_notices_owed(timezone.now()).client_complaints == [complaint.pk]
+    broker_down.undo()
+
+    two_sla_beats()
+
+    assert mail_to(owner, manager) == sorted([owner.email, manager.email])
+    assert scans.staff_notices_owed(timezone.now()) == NOTHING_OWED
+
+
+def test_a_complaint_recorded_without_a_handler_whose_notice_was_lost_reaches_the_manager(
+    project, contact, owner, manager, broker_down, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = record_unassigned(project, contact, by=owner)
+    assert scans.staff_notices_owed(timezone.now()).unassigned_complaints == [complaint.pk]
+    broker_down.undo()
+
+    two_sla_beats()
+
+    assert mail_to(owner, manager) == [manager.email]  # not the RM who recorded it
+
+
+def test_a_recovery_action_whose_notice_was_lost_reaches_its_owner(
+    acknowledged, teammate, department_user, broker_down, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        action = services.recovery_action_add(
+            complaint=acknowledged,
+            kind="expedite",
+            description="Chase the credit memo.",
+            owner=department_user,
+            due_at=timezone.now() + timedelta(days=2),
+            by=teammate,
+        )
+    assert scans.staff_notices_owed(timezone.now()).recovery_actions == [action.pk]
+    broker_down.undo()
+
+    two_sla_beats()
+
+    assert mail_to(department_user) == [department_user.email]
+
+
+def test_what_was_told_what_someone_handles_and_what_is_too_old_is_not_owed(
+    project, contact, owner, manager, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        raise_concern(project, contact)
+    # Outside the captured commit: the messages about these two are lost.
+    handled = record_unassigned(project, contact, by=owner, description="The fee letter never came.")
+    services.complaint_assign(complaint=handled, owner=manager, by=manager)
+    untold = record_unassigned(project, contact, by=manager, description="Nobody called back.")
+
+    assert scans.staff_notices_owed(timezone.now()).unassigned_complaints == [untold.pk]
+    assert scans.staff_notices_owed(timezone.now() + NOTICE_LOOKBACK + timedelta(minutes=1)) == NOTHING_OWED
