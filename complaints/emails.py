@@ -79,10 +79,6 @@ def client_emails_try_again(email_ids: list[int]) -> tuple[int, int]:
     return sum(deliver_client_email(email_id) for email_id in unsent), len(unsent)
 
 
-def send(*, kind: str, to: str, language: str, context: dict) -> None:
-    make_message(kind=kind, to=to, language=language, context=context).send()
-
-
 def make_staff_message(*, kind: str, recipient: User, context: dict) -> EmailMultiAlternatives:
     """An e-mail to a member of staff, in their language and their time zone."""
     context = {**context, "recipient": recipient, "zone": recipient.zone.key}
