@@ -36,10 +36,6 @@ def make_message(*, kind: str, to: str, language: str, context: dict) -> EmailMu
 
 # --- e-mails to the client, from the outbox ---------------------------------------------------
 
-# A client e-mail the mail server has refused this often is left unsent (and logged): about
-# two hours of SLA beats at the default interval.
-CLIENT_EMAIL_MAX_ATTEMPTS = 24
-
 
 def deliver_client_email(email_id: int, *, at=None) -> bool:
     """Send one stored client e-mail unless it is sent already; True when this call sent it.
@@ -64,9 +60,9 @@ def deliver_client_email(email_id: int, *, at=None) -> bool:
 
 def deliver_client_emails(*, at=None) -> int:
     """Send the client e-mails left unsent (a mail server that did not answer at the commit),
-    oldest first; returns how many were sent. Those refused CLIENT_EMAIL_MAX_ATTEMPTS times stay
-    unsent."""
-    unsent = ClientEmail.objects.filter(sent_at__isnull=True, attempts__lt=CLIENT_EMAIL_MAX_ATTEMPTS)
+    oldest first; returns how many were sent. Those refused `ClientEmail.MAX_ATTEMPTS` times
+    stay unsent."""
+    unsent = ClientEmail.objects.filter(sent_at__isnull=True, attempts__lt=ClientEmail.MAX_ATTEMPTS)
     return sum(deliver_client_email(email_id, at=at) for email_id in unsent.values_list("pk", flat=True))
 
 

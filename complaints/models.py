@@ -501,6 +501,10 @@ class ClientEmail(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
 
+    # Refused this often, it is left unsent (and logged): about two hours of SLA beats at the
+    # default interval. An administrator can send it again from the admin.
+    MAX_ATTEMPTS = 24
+
     class Meta:
         verbose_name = _("e-mail to the client")
         verbose_name_plural = _("e-mails to the client")
@@ -511,6 +515,10 @@ class ClientEmail(models.Model):
 
     def __str__(self):
         return self.subject
+
+    @property
+    def given_up(self) -> bool:
+        return self.sent_at is None and self.attempts >= self.MAX_ATTEMPTS
 
 
 class RecoveryKind(models.TextChoices):

@@ -24,6 +24,7 @@ from .models import (
     SEVERITY_RANK,
     CaseStudy,
     Channel,
+    ClientEmail,
     Complaint,
     ComplaintEvent,
     FollowUpVisit,
@@ -31,6 +32,11 @@ from .models import (
     Severity,
     Status,
 )
+
+
+def unsent_client_emails(complaint: Complaint) -> list[ClientEmail]:
+    """The e-mails to the complaint's client the mail server has not taken yet, oldest first."""
+    return list(ClientEmail.objects.filter(complaint=complaint, sent_at__isnull=True).defer("body", "html"))
 
 
 def complaints_for(user: User) -> QuerySet[Complaint]:

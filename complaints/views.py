@@ -200,6 +200,7 @@ def _detail_context(request, complaint, bound: dict | None = None) -> dict:
         ],
         "may_reopen": may_reopen,
         "events": reversed(events),
+        "unsent_emails": selectors.unsent_client_emails(complaint),
         # Handling steps (acknowledge, extend, resolve...) and notes: the project's RM may add a
         # note but handles the complaint only with a manager's approval.
         "can_handle": can_handle,

@@ -5,6 +5,7 @@ sends what it left, once."""
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
 
 from complaints import emails, services, tasks
 from complaints.models import ClientEmail
@@ -83,11 +84,11 @@ def test_an_email_the_mail_server_keeps_refusing_is_given_up_after_its_attempts(
         services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the credit file.")
     email = ClientEmail.objects.get(kind="complaint-extended")
 
-    for _ in range(emails.CLIENT_EMAIL_MAX_ATTEMPTS):
+    for _ in range(ClientEmail.MAX_ATTEMPTS):
         emails.deliver_client_emails()
 
     email.refresh_from_db()
-    assert (email.sent_at, email.attempts) == (None, emails.CLIENT_EMAIL_MAX_ATTEMPTS)
+    assert (email.sent_at, email.attempts) == (None, ClientEmail.MAX_ATTEMPTS)
     mail_server_down.undo()
     assert emails.deliver_client_emails() == 0  # left for someone to look at, not retried forever
 
@@ -112,7 +113,7 @@ def test_an_administrator_can_try_a_given_up_email_again_from_the_admin(
     with django_capture_on_commit_callbacks(execute=True):
         services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the file.")
     email = ClientEmail.objects.get(kind="complaint-extended")
-    ClientEmail.objects.filter(pk=email.pk).update(attempts=emails.CLIENT_EMAIL_MAX_ATTEMPTS)
+    ClientEmail.objects.filter(pk=email.pk).update(attempts=ClientEmail.MAX_ATTEMPTS)
     mail_server_down.undo()
     mail.outbox.clear()
 
@@ -134,3 +135,26 @@ def test_a_mail_server_that_hangs_is_given_up_after_the_email_timeout():
     from django.core.mail.backends.smtp import EmailBackend
 
     assert EmailBackend().timeout == 10  # seconds; the beat tries again later
+
+
+def test_the_complaint_page_says_which_client_emails_are_not_sent_yet(
+    client, acknowledged, teammate, mail_server_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the file.")
+    email = ClientEmail.objects.get(kind="complaint-extended")
+    client.force_login(teammate)
+    url = reverse("complaints:detail", args=[acknowledged.pk])
+
+    waiting = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    ClientEmail.objects.filter(pk=email.pk).update(attempts=ClientEmail.MAX_ATTEMPTS)
+    given_up = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    mail_server_down.undo()
+    emails.client_emails_try_again([email.pk])
+    ClientEmail.objects.filter(sent_at__isnull=True).exclude(pk=email.pk).update(sent_at=email.created_at)
+    sent = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Not sent to the client yet" in waiting and "tried again automatically" in waiting
+    assert email.subject in waiting
+    assert "尚未发给客户" in given_up and "不再自动重试" in given_up
+    assert 'id="unsent-client-emails"' not in sent
