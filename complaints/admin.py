@@ -179,12 +179,17 @@ class ClientEmailAdmin(RecordAdmin):
     """What each client was e-mailed about their complaint, as sent; one the mail server kept
     refusing can be tried again from here."""
 
-    list_display = ["complaint", "to", "subject", "created_at", "sent_at", "attempts"]
+    list_display = ["complaint", "to", "subject", "created_at", "sent_at", "attempts", "last_error"]
     list_filter = [SentListFilter, "kind"]
     search_fields = ["complaint__reference", "to", "subject"]
     actions = ["try_again"]
 
-    @admin.action(description=_("Try sending the selected unsent e-mails again"), permissions=["view"])
+    def has_resend_permission(self, request) -> bool:
+        """Only administrators send again what the system gave up on."""
+        user = request.user
+        return user.is_active and (user.is_superuser or user.is_admin_role)
+
+    @admin.action(description=_("Try sending the selected unsent e-mails again"), permissions=["resend"])
     def try_again(self, request, queryset):
         sent, tried = emails.client_emails_try_again(list(queryset.values_list("pk", flat=True)))
         counts = {"sent": sent, "tried": tried}

@@ -3,11 +3,12 @@
 
 import logging
 from collections import Counter
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,8 +17,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from feedback.outbox import bank_name
 from finance_projects.selectors import portfolio_for
+from finance_projects.tokens import hash_token, new_token
 
-from .models import ClientEmail, Complaint, ComplaintEvent, EventKind, RecoveryAction, Status
+from .models import ClientEmail, Complaint, ComplaintEvent, ComplaintLink, EventKind, RecoveryAction, Status
 
 logger = logging.getLogger(__name__)
 
@@ -37,42 +39,95 @@ def make_message(*, kind: str, to: str, language: str, context: dict) -> EmailMu
 # --- e-mails to the client, from the outbox ---------------------------------------------------
 
 
+def issue_client_link(complaint: Complaint) -> str:
+    """A fresh personal link for the client to follow their complaint; only its hash is stored."""
+    token = new_token()
+    days = max(settings.CEM.get("CLIENT_LINK_DAYS", 30), complaint.sla_policy.max_days + 30)
+    ComplaintLink.objects.create(
+        complaint=complaint, token_hash=hash_token(token), expires_at=timezone.now() + timedelta(days=days)
+    )
+    return f"{settings.SITE_URL}/c/{token}/"
+
+
+def _claimable(at):
+    stale = at - timedelta(seconds=ClientEmail.CLAIM_SECONDS)
+    return ClientEmail.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale), sent_at__isnull=True
+    )
+
+
 def deliver_client_email(email_id: int, *, at=None) -> bool:
-    """Send one stored client e-mail unless it is sent already; True when this call sent it.
+    """Send one stored client e-mail unless it is sent (or being sent) already; True when this
+    call sent it.
 
     Claimed with a compare-and-set UPDATE first, so the commit's own attempt, the beat and a
-    second worker never send it twice. A failure puts it back, counts the attempt and is logged,
-    never raised: the change it tells of is committed and must not turn into an error."""
-    unsent = ClientEmail.objects.filter(pk=email_id, sent_at__isnull=True)
-    if not unsent.update(sent_at=at or timezone.now()):
+    second worker never send it at once; it is marked sent only once the mail server took it,
+    and a claim left by a process that died mid-send lapses after `ClientEmail.CLAIM_SECONDS`.
+    It goes to the contact's address as it is now (one corrected since is used), with a fresh
+    personal link where the text has one. A failure puts it back, counts the attempt, keeps the
+    error and is logged, never raised: the change it tells of is committed and must not turn
+    into an error."""
+    at = at or timezone.now()
+    if not _claimable(at).filter(pk=email_id).update(claimed_at=at):
         return False
-    email = ClientEmail.objects.get(pk=email_id)
-    message = EmailMultiAlternatives(subject=email.subject, body=email.body, to=[email.to])
-    message.attach_alternative(email.html, "text/html")
+    email = ClientEmail.objects.select_related("complaint__contact", "complaint__sla_policy").get(pk=email_id)
+    complaint = email.complaint
+    to = complaint.contact.email or email.to
     try:
+        body, html = email.body, email.html
+        if ClientEmail.LINK_PLACEHOLDER in body + html:
+            link = issue_client_link(complaint)
+            body, html = (text.replace(ClientEmail.LINK_PLACEHOLDER, link) for text in (body, html))
+        message = EmailMultiAlternatives(subject=email.subject, body=body, to=[to])
+        message.attach_alternative(html, "text/html")
         message.send()
-    except Exception:
-        logger.exception("Could not e-mail the client of complaint %s; tried again later", email.complaint_id)
-        ClientEmail.objects.filter(pk=email_id).update(sent_at=None, attempts=F("attempts") + 1)
+    except Exception as error:
+        logger.exception("Could not e-mail the client of complaint %s; tried again later", complaint.pk)
+        ClientEmail.objects.filter(pk=email_id).update(
+            claimed_at=None, attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:200]
+        )
         return False
+    ClientEmail.objects.filter(pk=email_id).update(
+        sent_at=timezone.now(), claimed_at=None, to=to, last_error=""
+    )
     return True
+
+
+# At most this many e-mails per run of the beat, so a run ends well within its interval even
+# when every send waits for EMAIL_TIMEOUT.
+DELIVERY_BATCH = 20
 
 
 def deliver_client_emails(*, at=None) -> int:
     """Send the client e-mails left unsent (a mail server that did not answer at the commit),
-    oldest first; returns how many were sent. Those refused `ClientEmail.MAX_ATTEMPTS` times
-    stay unsent."""
-    unsent = ClientEmail.objects.filter(sent_at__isnull=True, attempts__lt=ClientEmail.MAX_ATTEMPTS)
-    return sum(deliver_client_email(email_id, at=at) for email_id in unsent.values_list("pk", flat=True))
+    those tried least first, at most DELIVERY_BATCH; returns how many were sent. The first
+    failure ends the run: the mail server is likely still away, and the next beat tries again.
+    Those refused `ClientEmail.MAX_ATTEMPTS` times stay unsent."""
+    at = at or timezone.now()
+    waiting = (
+        _claimable(at).filter(attempts__lt=ClientEmail.MAX_ATTEMPTS).order_by("attempts", "created_at", "pk")
+    )
+    return _deliver_until_failure(list(waiting.values_list("pk", flat=True)[:DELIVERY_BATCH]), at=at)
+
+
+def _deliver_until_failure(email_ids: list[int], *, at) -> int:
+    sent = 0
+    for email_id in email_ids:
+        if deliver_client_email(email_id, at=at):
+            sent += 1
+        elif ClientEmail.objects.filter(pk=email_id, sent_at__isnull=True, claimed_at__isnull=True).exists():
+            break  # it failed (not merely taken by another worker)
+    return sent
 
 
 def client_emails_try_again(email_ids: list[int]) -> tuple[int, int]:
     """Send again those of `email_ids` still unsent, given up or not (an administrator's retry
-    after a long mail outage); returns (sent, tried). Their failed attempts count from zero."""
-    unsent = ClientEmail.objects.filter(pk__in=email_ids, sent_at__isnull=True)
-    unsent = list(unsent.values_list("pk", flat=True))
+    after a long mail outage), at most DELIVERY_BATCH, stopping at the first failure; returns
+    (sent, tried). Their failed attempts count from zero."""
+    unsent = ClientEmail.objects.filter(pk__in=email_ids, sent_at__isnull=True).order_by("created_at", "pk")
+    unsent = list(unsent.values_list("pk", flat=True)[:DELIVERY_BATCH])
     ClientEmail.objects.filter(pk__in=unsent, sent_at__isnull=True).update(attempts=0)
-    return sum(deliver_client_email(email_id) for email_id in unsent), len(unsent)
+    return _deliver_until_failure(unsent, at=timezone.now()), len(unsent)
 
 
 def make_staff_message(*, kind: str, recipient: User, context: dict) -> EmailMultiAlternatives:

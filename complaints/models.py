@@ -499,11 +499,19 @@ class ClientEmail(models.Model):
     html = models.TextField(_("HTML"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Set by whoever is sending it; one who died mid-send leaves it to be claimed again once
+    # CLAIM_SECONDS have passed (a rare second copy rather than a lost e-mail).
+    claimed_at = models.DateTimeField(_("being sent since"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
 
     # Refused this often, it is left unsent (and logged): about two hours of SLA beats at the
     # default interval. An administrator can send it again from the admin.
     MAX_ATTEMPTS = 24
+    CLAIM_SECONDS = 600
+    # Stands for the client's personal link in the stored text: a fresh link is issued each time
+    # it is sent, so no usable token is ever stored (only hashes are, DESIGN §4).
+    LINK_PLACEHOLDER = "https://cem.invalid/client-link-issued-when-sent/"
 
     class Meta:
         verbose_name = _("e-mail to the client")

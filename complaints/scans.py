@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Exists, F, OuterRef
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -207,11 +207,25 @@ def staff_notices_owed(at: datetime) -> OwedNotices:
         .exclude(owner=F("created_by"))
         .exclude(Exists(action_noted))
     )
-    return OwedNotices(
-        client_complaints=list(untold.filter(created_by__isnull=True).values_list("pk", flat=True)),
-        unassigned_complaints=list(untold.filter(created_by__isnull=False).values_list("pk", flat=True)),
-        recovery_actions=list(actions.values_list("pk", flat=True)),
+    # Only where someone could be told: a notice with nobody to tell claims nothing, and would
+    # be queued again on every beat.
+    rm, boss = "project__relationship_manager", "project__team__manager"
+    client_raised = untold.filter(_reachable(rm) | _reachable(boss), created_by__isnull=True)
+    recorded = untold.filter(
+        (_reachable(rm) & ~Q(project__relationship_manager=F("created_by")))
+        | (_reachable(boss) & ~Q(project__team__manager=F("created_by"))),
+        created_by__isnull=False,
     )
+    return OwedNotices(
+        client_complaints=list(client_raised.values_list("pk", flat=True)),
+        unassigned_complaints=list(recorded.values_list("pk", flat=True)),
+        recovery_actions=list(actions.filter(_reachable("owner")).values_list("pk", flat=True)),
+    )
+
+
+def _reachable(user: str) -> Q:
+    """The user at that path is active and has an e-mail address."""
+    return Q(**{f"{user}__is_active": True}) & ~Q(**{f"{user}__email": ""})
 
 
 SCANS = {

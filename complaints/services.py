@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
@@ -151,16 +150,6 @@ def _email_client(complaint: Complaint, kind: str, *, actor: User | None, **cont
     _event(complaint, EventKind.EMAIL, actor=actor, subject=message.subject, template=kind, to=contact.email)
     # Sent once the change is committed; a failure leaves it for the SLA beat, never raises.
     transaction.on_commit(lambda: emails.deliver_client_email(email.pk), robust=True)
-
-
-def _client_link(complaint: Complaint) -> str:
-    """A fresh personal link for the client; only its hash is stored."""
-    token = new_token()
-    days = max(settings.CEM.get("CLIENT_LINK_DAYS", 30), complaint.sla_policy.max_days + 30)
-    ComplaintLink.objects.create(
-        complaint=complaint, token_hash=hash_token(token), expires_at=timezone.now() + timedelta(days=days)
-    )
-    return f"{settings.SITE_URL}/c/{token}/"
 
 
 def _rm_may_not_handle() -> ValidationError:
@@ -324,7 +313,8 @@ def complaint_create(
     _event(complaint, EventKind.RECEIVED, actor=created_by, at=now, channel=channel)
     if owner is not None:
         _event(complaint, EventKind.OWNER, actor=created_by, owner=str(owner), owner_id=owner.pk)
-    _email_client(complaint, "complaint-received", actor=created_by, link=_client_link(complaint))
+    # The link is issued when the e-mail is sent (`emails.deliver_client_email`), never stored.
+    _email_client(complaint, "complaint-received", actor=created_by, link=ClientEmail.LINK_PLACEHOLDER)
     if created_by is not None and owner is None:
         # The client is told a handler acknowledges it by its deadline, and the one who recorded
         # it may be the project's RM, who may not handle it: the team's manager must hear of it.

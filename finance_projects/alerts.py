@@ -616,14 +616,16 @@ def sync_changed_alerts(
         opened = cursor.rowcount
         # Kept: the alerts the mirror counted, less the changed subjects' (by their stored value),
         # plus the changed subjects' alerts open now that were open before.
-        cursor.execute(
-            f"SELECT count(*) FILTER (WHERE t.stored NOT IN {_NO_ALERT}), count(a.id) "
-            f"FROM {_TARGET_TABLE} AS t "
-            f"LEFT JOIN {table} AS a ON a.subject_id = t.subject_id "
-            "AND a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL",
-            key,
-        )
-        mirrored_before, open_now = cursor.fetchone()
+        mirrored_before = open_now = 0
+        if count_kept:
+            cursor.execute(
+                f"SELECT count(*) FILTER (WHERE t.stored NOT IN {_NO_ALERT}), count(a.id) "
+                f"FROM {_TARGET_TABLE} AS t "
+                f"LEFT JOIN {table} AS a ON a.subject_id = t.subject_id "
+                "AND a.kind = %s AND a.subject_type = %s AND a.resolved_at IS NULL",
+                key,
+            )
+            mirrored_before, open_now = cursor.fetchone()
         cursor.execute(
             f"UPDATE {subjects} SET {column} = t.severity FROM {_TARGET_TABLE} AS t "
             f"WHERE {subjects}.id = t.subject_id AND {subjects}.{column} = t.stored "

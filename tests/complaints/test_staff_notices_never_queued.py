@@ -119,3 +119,12 @@ def test_what_was_told_what_someone_handles_and_what_is_too_old_is_not_owed(
 
     assert scans.staff_notices_owed(timezone.now()).unassigned_complaints == [untold.pk]
     assert scans.staff_notices_owed(timezone.now() + NOTICE_LOOKBACK + timedelta(minutes=1)) == NOTHING_OWED
+
+
+def test_a_complaint_with_nobody_to_tell_is_not_queued_on_every_beat(project, contact, owner, team):
+    team.manager = None
+    team.save()
+
+    record_unassigned(project, contact, by=owner)  # the RM recorded it; no team manager to tell
+
+    assert scans.staff_notices_owed(timezone.now()) == NOTHING_OWED
