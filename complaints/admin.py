@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cem.admin import DateRangeAdminMixin
 
-from . import emails, services
+from . import emails, services, tasks
 from .models import (
     CaseStudy,
     ClientEmail,
@@ -191,9 +191,13 @@ class ClientEmailAdmin(RecordAdmin):
 
     @admin.action(description=_("Try sending the selected unsent e-mails again"), permissions=["resend"])
     def try_again(self, request, queryset):
-        sent, tried = emails.client_emails_try_again(list(queryset.values_list("pk", flat=True)))
-        counts = {"sent": sent, "tried": tried}
-        self.message_user(request, _("%(sent)d of %(tried)d unsent e-mails sent.") % counts)
+        count = emails.client_emails_try_again(list(queryset.values_list("pk", flat=True)))
+        if count:
+            # Sent by a worker: a slow mail server must not hold this page past its timeout.
+            tasks.deliver_client_emails.delay()
+        self.message_user(
+            request, _("%(count)d unsent e-mails will be sent again shortly.") % {"count": count}
+        )
 
 
 @admin.register(RecoveryAction)

@@ -4,6 +4,7 @@
 import logging
 from collections import Counter
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -39,14 +40,19 @@ def make_message(*, kind: str, to: str, language: str, context: dict) -> EmailMu
 # --- e-mails to the client, from the outbox ---------------------------------------------------
 
 
-def issue_client_link(complaint: Complaint) -> str:
+class IssuedLink(NamedTuple):
+    pk: int
+    url: str
+
+
+def issue_client_link(complaint: Complaint) -> IssuedLink:
     """A fresh personal link for the client to follow their complaint; only its hash is stored."""
     token = new_token()
     days = max(settings.CEM.get("CLIENT_LINK_DAYS", 30), complaint.sla_policy.max_days + 30)
-    ComplaintLink.objects.create(
+    link = ComplaintLink.objects.create(
         complaint=complaint, token_hash=hash_token(token), expires_at=timezone.now() + timedelta(days=days)
     )
-    return f"{settings.SITE_URL}/c/{token}/"
+    return IssuedLink(link.pk, f"{settings.SITE_URL}/c/{token}/")
 
 
 def _claimable(at):
@@ -67,29 +73,29 @@ def deliver_client_email(email_id: int, *, at=None) -> bool:
     personal link where the text has one. A failure puts it back, counts the attempt, keeps the
     error and is logged, never raised: the change it tells of is committed and must not turn
     into an error."""
-    at = at or timezone.now()
-    if not _claimable(at).filter(pk=email_id).update(claimed_at=at):
+    stamp = timezone.now()  # the claim's own moment: the updates below hold only while it does
+    if not _claimable(at or stamp).filter(pk=email_id).update(claimed_at=stamp):
         return False
+    mine = ClientEmail.objects.filter(pk=email_id, claimed_at=stamp, sent_at__isnull=True)
     email = ClientEmail.objects.select_related("complaint__contact", "complaint__sla_policy").get(pk=email_id)
     complaint = email.complaint
     to = complaint.contact.email or email.to
+    link = None
     try:
         body, html = email.body, email.html
         if ClientEmail.LINK_PLACEHOLDER in body + html:
             link = issue_client_link(complaint)
-            body, html = (text.replace(ClientEmail.LINK_PLACEHOLDER, link) for text in (body, html))
+            body, html = (text.replace(ClientEmail.LINK_PLACEHOLDER, link.url) for text in (body, html))
         message = EmailMultiAlternatives(subject=email.subject, body=body, to=[to])
         message.attach_alternative(html, "text/html")
         message.send()
     except Exception as error:
+        if link is not None:  # never delivered: it opens nothing
+            ComplaintLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())
         logger.exception("Could not e-mail the client of complaint %s; tried again later", complaint.pk)
-        ClientEmail.objects.filter(pk=email_id).update(
-            claimed_at=None, attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:200]
-        )
+        mine.update(claimed_at=None, attempts=F("attempts") + 1, last_error=type(error).__name__)
         return False
-    ClientEmail.objects.filter(pk=email_id).update(
-        sent_at=timezone.now(), claimed_at=None, to=to, last_error=""
-    )
+    mine.update(sent_at=timezone.now(), claimed_at=None, to=to, last_error="")
     return True
 
 
@@ -120,14 +126,11 @@ def _deliver_until_failure(email_ids: list[int], *, at) -> int:
     return sent
 
 
-def client_emails_try_again(email_ids: list[int]) -> tuple[int, int]:
-    """Send again those of `email_ids` still unsent, given up or not (an administrator's retry
-    after a long mail outage), at most DELIVERY_BATCH, stopping at the first failure; returns
-    (sent, tried). Their failed attempts count from zero."""
-    unsent = ClientEmail.objects.filter(pk__in=email_ids, sent_at__isnull=True).order_by("created_at", "pk")
-    unsent = list(unsent.values_list("pk", flat=True)[:DELIVERY_BATCH])
-    ClientEmail.objects.filter(pk__in=unsent, sent_at__isnull=True).update(attempts=0)
-    return _deliver_until_failure(unsent, at=timezone.now()), len(unsent)
+def client_emails_try_again(email_ids: list[int]) -> int:
+    """Make those of `email_ids` still unsent, given up or not, the first the next delivery
+    run sends (an administrator's retry after a long mail outage): their failed attempts count
+    from zero. Returns how many."""
+    return ClientEmail.objects.filter(pk__in=email_ids, sent_at__isnull=True).update(attempts=0)
 
 
 def make_staff_message(*, kind: str, recipient: User, context: dict) -> EmailMultiAlternatives:
@@ -264,6 +267,13 @@ def _notify_staff_of_new_complaint(complaint_id: int, *, recorded_by_staff: bool
             if user.pk not in held and (recorded_by is None or user.pk != recorded_by.pk)
         ]
         if not recipients:
+            noted = ComplaintEvent.objects.filter(
+                complaint=complaint, kind=EventKind.NOTE, data__notice=CLIENT_COMPLAINT_NOTICE
+            )
+            if not noted.exists():  # a note all the same, so the SLA beat does not ask again and again
+                with translation.override(settings.LANGUAGE_CODE):
+                    summary = _("Nobody else who handles this project could be e-mailed about the complaint.")
+                _notice_note(complaint, summary=summary, claimed=[])
             return 0
         # The timeline is read by staff in any language; the site's language is its default.
         with translation.override(settings.LANGUAGE_CODE):

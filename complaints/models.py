@@ -505,8 +505,9 @@ class ClientEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=200, blank=True)
 
-    # Refused this often, it is left unsent (and logged): about two hours of SLA beats at the
-    # default interval. An administrator can send it again from the admin.
+    # Refused this often, it is left unsent (and logged); each beat tries the least tried e-mail
+    # first and stops at a failure, so with one waiting that is about two hours of beats. An
+    # administrator can send it again from the admin.
     MAX_ATTEMPTS = 24
     CLAIM_SECONDS = 600
     # Stands for the client's personal link in the stored text: a fresh link is issued each time

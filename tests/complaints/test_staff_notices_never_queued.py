@@ -128,3 +128,19 @@ def test_a_complaint_with_nobody_to_tell_is_not_queued_on_every_beat(project, co
     record_unassigned(project, contact, by=owner)  # the RM recorded it; no team manager to tell
 
     assert scans.staff_notices_owed(timezone.now()) == NOTHING_OWED
+
+
+def test_a_complaint_nobody_who_handles_the_project_can_be_told_of_is_noted_once_and_not_asked_again(
+    project, contact, owner, team, eager_celery, django_capture_on_commit_callbacks
+):
+    team.manager = None
+    team.save()
+    owner.role = "department"  # moved on, still named on the project, which they no longer see
+    owner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = raise_concern(project, contact)  # the task runs, finds nobody
+    two_sla_beats()
+
+    notes = complaint.events.filter(kind="note", data__notice="client-complaint")
+    assert [note.data["claimed"] for note in notes] == [[]]
+    assert scans.staff_notices_owed(timezone.now()) == NOTHING_OWED
