@@ -23,7 +23,7 @@ from accounts.models import User
 from complaints.services import SURVEY_RESPONSE_SOURCE
 from complaints.views import OPEN_FROM_SURVEY_RESPONSE, VIEW_COMPLAINT
 from feedback import services as feedback_services
-from feedback.models import Trigger
+from feedback.models import Trigger, bilingual
 from finance_projects.models import (
     AlertKind,
     Commitment,
@@ -215,8 +215,7 @@ def _invitation_events(project: FinancingProject) -> list[dict]:
         if reminders:
             sent = ngettext("%(count)d reminder sent.", "%(count)d reminders sent.", reminders)
             details.append(sent % {"count": reminders})
-        name_zh, name_en = names
-        survey = (name_en or name_zh) if english else (name_zh or name_en)
+        survey = bilingual(*names)
         events.append(
             _event(
                 as_datetime(sent_at),

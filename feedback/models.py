@@ -47,7 +47,8 @@ TOP_BOX_FROM = {QuestionType.NPS: 9, QuestionType.CSAT: 4, QuestionType.CES: 5}
 CRITICAL_NPS_AT_OR_BELOW = 3
 
 
-def _bilingual(zh: str, en: str, language: str | None) -> str:
+def bilingual(zh: str, en: str, language: str | None = None) -> str:
+    """The text in `language` (the active one by default), else in the other."""
     language = language or get_language() or "zh-hans"
     if language.startswith("en"):
         return en or zh
@@ -78,10 +79,10 @@ class Survey(models.Model):
         return self.name()
 
     def name(self, language: str | None = None) -> str:
-        return _bilingual(self.name_zh, self.name_en, language)
+        return bilingual(self.name_zh, self.name_en, language)
 
     def intro(self, language: str | None = None) -> str:
-        return _bilingual(self.intro_zh, self.intro_en, language)
+        return bilingual(self.intro_zh, self.intro_en, language)
 
 
 class Question(models.Model):
@@ -116,7 +117,7 @@ class Question(models.Model):
         return self.text()
 
     def text(self, language: str | None = None) -> str:
-        return _bilingual(self.text_zh, self.text_en, language)
+        return bilingual(self.text_zh, self.text_en, language)
 
     def clean(self):
         # A survey is answered by clients nobody can call to explain: a question that cannot be
@@ -157,7 +158,7 @@ class Question(models.Model):
             if parts and parts[0]:
                 zh = parts[1] if len(parts) > 1 else parts[0]
                 en = parts[2] if len(parts) > 2 else zh
-                options.append((parts[0], _bilingual(zh, en, language)))
+                options.append((parts[0], bilingual(zh, en, language)))
         return options
 
 
