@@ -8,16 +8,19 @@ BENCH_ENDPOINTS on; see bench/survey_settings.py) and the Dockerfile's workers o
 migrated when missing), with Redis as cache and broker when `--redis-url` (or BENCH_REDIS_URL)
 is given, otherwise a per-process memory cache and a filesystem broker in a temporary folder.
 Seeds `--scale` invitations, each with its own link, then alternates short bounded phases of
-two kinds (`--pairs` pairs of `--duration` seconds each) against the same server, client and
+three kinds (`--pairs` rounds of `--duration` seconds each) against the same server, client and
 concurrency:
 
 - bare: GET /bench/bare, a tiny response through the same server and middleware, no database;
+- floor: POST /bench/write/<token>/ with the same form, stored by one INSERT and committed, then
+  the same redirect (bench/views.py): the least any durable submission costs here;
 - survey: POST /s/<token>/ submitting a full answer (NPS + a comment), one token per request.
 
-On a shared machine outside load comes in bursts; alternating makes a burst hit both kinds
-alike, and the ratio reported (target >= 50%) is the median of the per-pair ratios survey / bare,
-printed with each pair, the totals and p50/p99 latency of both. Then it checks every accepted
-submission (HTTP 302) was stored exactly once. Last, a Celery worker
+On a shared machine outside load comes in bursts; alternating makes a burst hit every kind
+alike, and the ratio reported (target >= 50%) is the median of the per-round ratios survey /
+bare, printed with each round, the totals and p50/p99 latency of each, and beside it the floor's
+ratio to bare (what the target leaves for everything but the commit) and the survey's to the
+floor. Then it checks every accepted submission (HTTP 302) was stored exactly once. Last, a Celery worker
 takes the wake-up messages the web processes sent (at most one per process and
 PROCESSING_DELAY_SECONDS) and processes the stored responses in bulk (comment tagging, detractor
 alerts, hooks); the run checks every stored response was processed once, with one alert per
@@ -45,6 +48,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "cem_bench_survey"
+SURVEY_PREFIX, FLOOR_PREFIX = "/s/", "/bench/write/"
+KINDS = ("bare", "floor", "survey")
 PROJECT_CODE = "BENCH-SURVEY"
 TARGET_RATIO = 0.5
 # A realistic mix: two detractors in ten (each raises an alert), comments in both languages.
@@ -91,6 +96,10 @@ def prepare_database(args) -> None:
     with psycopg.connect(admin_url + "/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
+    from bench.views import FLOOR_TABLE_SQL
+
+    with psycopg.connect(args.database_url, autocommit=True) as conn:
+        conn.execute(FLOOR_TABLE_SQL)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
@@ -104,10 +113,11 @@ def seed(count: int) -> tuple[list[str], list[dict]]:
     import django
 
     django.setup()
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from accounts.models import Team, User
+    from bench.views import FLOOR_TABLE
     from feedback.models import InvitationLink, SurveyInvitation, SurveyKind
     from feedback.services import active_survey
     from finance_projects.models import Alert, Client, Contact, FinancingProject
@@ -136,6 +146,8 @@ def seed(count: int) -> tuple[list[str], list[dict]]:
             },
         )
         SurveyInvitation.objects.filter(project=project).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
         Alert.objects.filter(project=project).delete()
         now = timezone.now()
         invitations = SurveyInvitation.objects.bulk_create(
@@ -286,7 +298,7 @@ function request()
   local index = id + 1 + counter * step
   counter = counter + 1
   local token = tokens[((index - 1) %% #tokens) + 1]
-  return wrk.format("POST", "/s/" .. token .. "/", {
+  return wrk.format("POST", "%(prefix)s" .. token .. "/", {
     ["Content-Type"] = "application/x-www-form-urlencoded",
   }, bodies[(index %% #bodies) + 1])
 end
@@ -382,7 +394,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scale", type=int, default=30000, help="invitations seeded (one submission each)")
-    parser.add_argument("--pairs", type=int, default=4, help="bare + survey phase pairs, alternating")
+    parser.add_argument("--pairs", type=int, default=4, help="rounds of bare, floor and survey phases")
     parser.add_argument("--duration", type=int, default=3, help="seconds per phase (whole seconds)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -420,51 +432,59 @@ def main() -> None:
         tokens = tokens[len(warm) :]
         opener = urllib.request.build_opener(_NoRedirect)
 
-        def post(token: str, number: int = 0) -> int:
+        def post(token: str, number: int = 0, prefix: str = SURVEY_PREFIX) -> int:
             body = bodies[number % len(bodies)]
-            request = urllib.request.Request(f"{base}/s/{token}/", data=body.encode())
+            request = urllib.request.Request(f"{base}{prefix}{token}/", data=body.encode())
             try:
                 return opener.open(request, timeout=10).status
             except urllib.error.HTTPError as error:
                 return error.code
 
         warm_statuses = [post(token, number) for number, token in enumerate(warm)]
+        warm_statuses += [post(token, number, FLOOR_PREFIX) for number, token in enumerate(warm)]
         if set(warm_statuses) != {302}:
             raise SystemExit(f"warm-up submissions were not accepted: {sorted(set(warm_statuses))}")
 
         with tempfile.TemporaryDirectory() as tmp:
-            pairs = []
+            rounds = []
             used = 0  # links consumed by the survey phases so far
-            for _pair in range(args.pairs):
+            for _round in range(args.pairs):
                 fresh = tokens[used:]
                 if use_wrk:
                     token_file = Path(tmp) / "tokens.txt"
                     token_file.write_text("\n".join(fresh) + "\n")
-                    script = Path(tmp) / "survey.lua"
-                    script.write_text(
-                        WRK_SCRIPT
-                        % {
-                            "tokens": token_file,
-                            "bodies": ", ".join(json.dumps(body) for body in bodies),
-                            "threads": args.threads,
-                        }
-                    )
+                    scripts = {}
+                    for prefix in (FLOOR_PREFIX, SURVEY_PREFIX):
+                        scripts[prefix] = Path(tmp) / f"post{len(scripts)}.lua"
+                        scripts[prefix].write_text(
+                            WRK_SCRIPT
+                            % {
+                                "tokens": token_file,
+                                "bodies": ", ".join(json.dumps(body) for body in bodies),
+                                "threads": args.threads,
+                                "prefix": prefix,
+                            }
+                        )
                     bare = run_wrk(args, f"{base}/bench/bare", None)
-                    survey = run_wrk(args, base, str(script))
+                    floor = run_wrk(args, base, str(scripts[FLOOR_PREFIX]))
+                    survey = run_wrk(args, base, str(scripts[SURVEY_PREFIX]))
                 else:
                     bare = run_threads(
                         args, lambda n: urllib.request.urlopen(f"{base}/bench/bare", timeout=10).status
                     )
+                    floor = run_threads(
+                        args, lambda n, fresh=fresh: post(fresh[n % len(fresh)], n, FLOOR_PREFIX)
+                    )
                     survey = run_threads(args, lambda n, fresh=fresh: post(fresh[n % len(fresh)], n))
                 used += survey["links_used"]
-                pairs.append((bare, survey))
+                rounds.append({"bare": bare, "floor": floor, "survey": survey})
     finally:
         stop_server(server)
 
     stored, duplicates = stored_count()
     drained = drain(args)
     broker_dir.cleanup()
-    report(args, use_wrk, pairs, stored=stored, duplicates=duplicates, drained=drained, warm=len(warm))
+    report(args, use_wrk, rounds, stored=stored, duplicates=duplicates, drained=drained, warm=len(warm))
     if used > len(tokens):
         print(f"note: {used - len(tokens)} requests reused a link (raise --scale): answered 200")
 
@@ -481,35 +501,51 @@ def _overall(phases: list[dict]) -> dict:
     }
 
 
-def report(args, use_wrk, pairs, *, stored: int, duplicates: int, drained: dict, warm: int) -> None:
-    ratios = [survey["rps"] / bare["rps"] if bare["rps"] else 0.0 for bare, survey in pairs]
+def _latency(phase: dict) -> str:
+    return f"{phase['p50']:.1f}/{phase['p99']:.1f}"
+
+
+def report(args, use_wrk, rounds, *, stored: int, duplicates: int, drained: dict, warm: int) -> None:
+    def ratios_of(over: str, under: str) -> list[float]:
+        return [r[over]["rps"] / r[under]["rps"] if r[under]["rps"] else 0.0 for r in rounds]
+
+    ratios = ratios_of("survey", "bare")
     ratio = statistics.median(ratios)
-    bare, survey = _overall([b for b, _s in pairs]), _overall([s for _b, s in pairs])
-    accepted = sum(s.get("accepted", 0) for _b, s in pairs) + warm
+    floor_ratios, to_floor = ratios_of("floor", "bare"), ratios_of("survey", "floor")
+    overall = {kind: _overall([r[kind] for r in rounds]) for kind in KINDS}
+    accepted = sum(r["survey"].get("accepted", 0) for r in rounds) + warm
     client = "wrk" if use_wrk else "threads"
     server = f"{args.workers} {args.worker_class} workers" + (
         f" x {args.worker_threads} threads" if args.worker_class == "gthread" else ""
     )
     print(
-        f"client: {client}, {args.connections} connections, {args.pairs} pairs of "
-        f"{args.duration}s bare + {args.duration}s survey phases, {server}"
+        f"client: {client}, {args.connections} connections, {args.pairs} rounds of "
+        f"{args.duration}s bare + {args.duration}s floor + {args.duration}s survey phases, {server}"
     )
-    header = f"{'bare p50/p99 ms':>18}{'survey p50/p99 ms':>20}"
-    print(f"{'pair':<8}{'bare/s':>10}{'survey/s':>10}{'ratio':>8}{header}")
-    for number, ((b, s), pair_ratio) in enumerate(zip(pairs, ratios, strict=True), start=1):
+    print(
+        f"{'round':<7}{'bare/s':>9}{'floor/s':>9}{'survey/s':>10}{'survey/bare':>13}{'floor/bare':>12}"
+        f"{'survey/floor':>14}{'bare p50/p99':>15}{'floor p50/p99':>16}{'survey p50/p99':>17}"
+    )
+    for number, r in enumerate(rounds, start=1):
+        b, f, s = r["bare"], r["floor"], r["survey"]
         print(
-            f"{number:<8}{b['rps']:>10.1f}{s['rps']:>10.1f}{pair_ratio:>8.0%}"
-            f"{b['p50']:>10.1f}/{b['p99']:<7.1f}{s['p50']:>12.1f}/{s['p99']:<7.1f}"
+            f"{number:<7}{b['rps']:>9.1f}{f['rps']:>9.1f}{s['rps']:>10.1f}{ratios[number - 1]:>13.0%}"
+            f"{floor_ratios[number - 1]:>12.0%}{to_floor[number - 1]:>14.0%}"
+            f"{_latency(b):>15}{_latency(f):>16}{_latency(s):>17}"
         )
     print(f"{'phase':<8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}   (all phases of a kind)")
-    for name, result in (("bare", bare), ("survey", survey)):
+    for name, result in overall.items():
         print(
             f"{name:<8}{result['rps']:>10.1f}{result['p50']:>10.1f}{result['p99']:>10.1f}{result['requests']:>10}"
         )
     print(
-        f"ratio survey/bare: {ratio:.0%} median of {len(pairs)} pairs "
-        f"(min {min(ratios):.0%}, max {max(ratios):.0%}; totals {survey['rps'] / bare['rps']:.0%}; "
-        f"target >= {TARGET_RATIO:.0%})"
+        f"ratio survey/bare: {ratio:.0%} median of {len(rounds)} rounds "
+        f"(min {min(ratios):.0%}, max {max(ratios):.0%}; "
+        f"totals {overall['survey']['rps'] / overall['bare']['rps']:.0%}; target >= {TARGET_RATIO:.0%})"
+    )
+    print(
+        f"floor/bare: {statistics.median(floor_ratios):.0%} (one INSERT and its commit, nothing else); "
+        f"survey/floor: {statistics.median(to_floor):.0%} (medians of {len(rounds)} rounds)"
     )
     if not use_wrk:
         # The Python client burns CPU on this machine for every request of either kind, a cost
@@ -530,17 +566,18 @@ def report(args, use_wrk, pairs, *, stored: int, duplicates: int, drained: dict,
     print(
         json.dumps(
             {
-                "pairs": [{"bare": b, "survey": s} for b, s in pairs],
-                "bare": bare,
-                "survey": survey,
+                "rounds": rounds,
+                **overall,
                 "ratio": round(ratio, 3),
-                "pair_ratios": [round(r, 3) for r in ratios],
+                "round_ratios": [round(r, 3) for r in ratios],
+                "floor_ratio": round(statistics.median(floor_ratios), 3),
+                "survey_to_floor": round(statistics.median(to_floor), 3),
                 "stored": stored,
                 "processed": drained,
             }
         )
     )
-    if duplicates or not 0 <= in_flight <= args.connections * len(pairs):
+    if duplicates or not 0 <= in_flight <= args.connections * len(rounds):
         raise SystemExit("FAILED: accepted submissions and stored responses do not match")
     if drained["unprocessed"] or not drained["alerts_ok"]:
         raise SystemExit("FAILED: the work after the responses was not done exactly once")

@@ -8,7 +8,8 @@ Everything is `cem.settings` under DJANGO_ENV=production, except:
   cost is measured;
 - without REDIS_URL the cache is each process's memory instead of files on disk (production
   runs Redis; a file cache would measure the disk, not the product);
-- tasks go to their own queue, which only the benchmark's worker consumes.
+- tasks go to their own queue, which only the benchmark's worker consumes;
+- the addresses add the write floor (bench/urls.py).
 """
 
 from cem.settings import *  # noqa: F403
@@ -20,3 +21,5 @@ if not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_TASK_DEFAULT_QUEUE = "bench-survey"
+
+ROOT_URLCONF = "bench.urls"

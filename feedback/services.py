@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -867,7 +868,7 @@ def _submission_sql(*, by_link: bool) -> str:
         SELECT claimed.id, {", ".join(values)} FROM claimed, target
         ON CONFLICT (invitation_id) DO UPDATE SET
             {", ".join(f"{column} = EXCLUDED.{column}" for column in updated)}
-        RETURNING id, invitation_id, started_at, language
+        RETURNING {"id, invitation_id, language" if by_link else "id, invitation_id, language, started_at"}
     """
 
 
@@ -937,8 +938,9 @@ def _submitted_columns() -> tuple[tuple[str, str, object], ...]:
     return tuple((name, meta.get_field(name).column, meta.get_field(name)) for name in _SUBMITTED_FIELDS)
 
 
-def _store_submission(fields: dict, *, at: datetime, **target) -> SurveyResponse | None:
-    """Run `_submission_sql` in autocommit (one round trip, no BEGIN/COMMIT); None when the
+def _store_submission(fields: dict, *, at: datetime, **target) -> tuple | None:
+    """Run `_submission_sql` in autocommit (one round trip, no BEGIN/COMMIT); its row (id,
+    invitation id, language, and by invitation the response's `started_at`), or None when the
     invitation was not open (or, by link, not found or the survey changed)."""
     db = connections[DEFAULT_DB_ALIAS]
     params = {
@@ -948,22 +950,23 @@ def _store_submission(fields: dict, *, at: datetime, **target) -> SurveyResponse
         **target,
         "at": at,
     }
-    row = _run_submission(_submission_sql(by_link="token_hash" in target), params)
-    if row is None:
-        return None
-    response_id, invitation_id, started_at, language = row
-    stored = SurveyResponse(
-        **{**fields, "language": language}, id=response_id, invitation_id=invitation_id, started_at=started_at
-    )
-    stored._state.adding = False
-    return stored
+    return _run_submission(_submission_sql(by_link="token_hash" in target), params)
+
+
+class StoredSubmission(NamedTuple):
+    """A submission just stored from a link: what the client's next page needs, read from the
+    statement's row (building the whole response would cost the page more than its SQL)."""
+
+    response_id: int
+    invitation_id: int
+    language: str
 
 
 def response_submit_for_link(
     *, token: str, raw: dict[str, str], language: str | None = None, at: datetime | None = None
-) -> SurveyResponse | None:
+) -> StoredSubmission | SurveyResponse | None:
     """Store the answers sent from a personal link when they can be: the link is open and the
-    answers are complete and valid. Returns the stored response, or None (nothing stored):
+    answers are complete and valid. Returns what was stored, or None (nothing stored):
     the caller then takes `invitation_for_token` and `response_submit`, which tell the client
     why, in their language.
 
@@ -980,7 +983,7 @@ def response_submit_for_link(
         answers = clean_answers(questions, raw, final=True)
     except ValidationError:
         return None
-    stored = _store_submission(
+    row = _store_submission(
         _submission_fields(questions, answers, language=language, at=at),
         at=at,
         token_hash=hash_token(token),
@@ -988,9 +991,10 @@ def response_submit_for_link(
         survey_version=survey_version,
         language=language,
     )
-    if stored is not None:
-        transaction.on_commit(_process_soon, robust=True)
-    return stored
+    if row is None:
+        return None
+    transaction.on_commit(_process_soon, robust=True)
+    return StoredSubmission(*row)
 
 
 def _submit_looked_up(*, token: str, raw: dict[str, str], language: str | None, at: datetime):
@@ -1028,7 +1032,8 @@ def response_submit(
     fields = _submission_fields(questions, answers, language=language, at=at)
     with transaction.atomic() if process_now or connection.vendor != "postgresql" else nullcontext():
         if connection.vendor == "postgresql":
-            response = _store_submission(fields, at=at, invitation_id=invitation.pk)
+            row = _store_submission(fields, at=at, invitation_id=invitation.pk)
+            response = None if row is None else _stored_response(fields, row)
         else:
             response = _claim_and_upsert(invitation, fields, at=at)
         if response is None:
@@ -1039,6 +1044,15 @@ def response_submit(
             return response_process(response_id=response.pk, at=at) or response
     transaction.on_commit(_process_soon, robust=True)
     return response
+
+
+def _stored_response(fields: dict, row: tuple) -> SurveyResponse:
+    response_id, invitation_id, language, started_at = row
+    stored = SurveyResponse(
+        **{**fields, "language": language}, id=response_id, invitation_id=invitation_id, started_at=started_at
+    )
+    stored._state.adding = False
+    return stored
 
 
 def _claim_and_upsert(invitation: SurveyInvitation, fields: dict, *, at: datetime) -> SurveyResponse | None:
