@@ -483,6 +483,16 @@ class ComplaintEvent(models.Model):
         return str(self.get_kind_display())
 
 
+class ClientEmailKind(models.TextChoices):
+    """What a client e-mail tells of; the value names its templates (templates/emails/)."""
+
+    RECEIVED = "complaint-received", _("Complaint received")
+    EXTENDED = "complaint-extended", _("Deadline extended")
+    PAUSED = "complaint-paused", _("Handling paused")
+    RESUMED = "complaint-resumed", _("Handling resumed")
+    RESOLVED = "complaint-resolved", _("Complaint resolved")
+
+
 class ClientEmail(models.Model):
     """An e-mail to the client about their complaint, stored in the transaction of the change it
     tells of and sent once that has committed (`emails.deliver_client_email`). A mail server
@@ -492,7 +502,7 @@ class ClientEmail(models.Model):
     complaint = models.ForeignKey(
         Complaint, verbose_name=_("complaint"), on_delete=models.PROTECT, related_name="client_emails"
     )
-    kind = models.CharField(_("kind"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40, choices=ClientEmailKind.choices)
     to = models.EmailField(_("to"))
     subject = models.TextField(_("subject"))
     body = models.TextField(_("text"))

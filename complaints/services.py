@@ -40,6 +40,7 @@ from .models import (
     CaseStudy,
     Channel,
     ClientEmail,
+    ClientEmailKind,
     Complaint,
     ComplaintEvent,
     ComplaintLink,
@@ -130,7 +131,7 @@ def _set_deadlines(complaint: Complaint) -> None:
     )
 
 
-def _email_client(complaint: Complaint, kind: str, *, actor: User | None, **context) -> None:
+def _email_client(complaint: Complaint, kind: ClientEmailKind, *, actor: User | None, **context) -> None:
     contact = complaint.contact
     message = emails.make_message(
         kind=kind,
@@ -314,7 +315,7 @@ def complaint_create(
     if owner is not None:
         _event(complaint, EventKind.OWNER, actor=created_by, owner=str(owner), owner_id=owner.pk)
     # The link is issued when the e-mail is sent (`emails.deliver_client_email`), never stored.
-    _email_client(complaint, "complaint-received", actor=created_by, link=ClientEmail.LINK_PLACEHOLDER)
+    _email_client(complaint, ClientEmailKind.RECEIVED, actor=created_by, link=ClientEmail.LINK_PLACEHOLDER)
     if created_by is not None and owner is None:
         # The client is told a handler acknowledges it by its deadline, and the one who recorded
         # it may be the project's RM, who may not handle it: the team's manager must hear of it.
@@ -629,7 +630,7 @@ def complaint_extend(*, complaint: Complaint, by: User, reason: str, days: int |
         resolve_due_at=locked.resolve_due_at.isoformat(),
         approved_by_manager=second,
     )
-    _email_client(locked, "complaint-extended", actor=by, reason=reason)
+    _email_client(locked, ClientEmailKind.EXTENDED, actor=by, reason=reason)
     return locked
 
 
@@ -648,7 +649,7 @@ def complaint_pause(*, complaint: Complaint, by: User, reason: str, at: datetime
     locked.pause_reason = reason
     locked.save(update_fields=["paused_at", "pause_reason", "updated_at"])
     _event(locked, EventKind.PAUSE, actor=by, summary=reason, at=at)
-    _email_client(locked, "complaint-paused", actor=by, reason=reason)
+    _email_client(locked, ClientEmailKind.PAUSED, actor=by, reason=reason)
     return locked
 
 
@@ -683,7 +684,7 @@ def complaint_resume(*, complaint: Complaint, by: User, at: datetime | None = No
         paused_seconds=paused,
         resolve_due_at=locked.resolve_due_at.isoformat(),
     )
-    _email_client(locked, "complaint-resumed", actor=by)
+    _email_client(locked, ClientEmailKind.RESUMED, actor=by)
     return locked
 
 
@@ -815,7 +816,7 @@ def complaint_resolve(
     )
     _status_event(locked, old, actor=by, at=at, summary=text)
     if response_channel == ResponseChannel.EMAIL:
-        _email_client(locked, "complaint-resolved", actor=by, response=text)
+        _email_client(locked, ClientEmailKind.RESOLVED, actor=by, response=text)
     _schedule_followups(locked, at)
     _follow_up_source_response(locked, by=by, at=at, response_text=text)
     project, contact, reference = locked.project, locked.contact, locked.reference

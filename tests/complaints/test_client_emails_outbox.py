@@ -211,6 +211,20 @@ def test_an_administrator_can_try_a_given_up_email_again_from_the_admin(
     assert not ClientEmail.objects.filter(sent_at__isnull=True).exists()
 
 
+def test_the_admin_filters_client_emails_by_what_they_tell_in_words(
+    admin_client, acknowledged, teammate, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.complaint_extend(complaint=acknowledged, by=teammate, reason="Needs the file.")
+
+    listed = admin_client.get("/admin/complaints/clientemail/", {"kind__exact": "complaint-extended"})
+
+    page = listed.content.decode()
+    assert ">Deadline extended</a>" in page and ">Complaint received</a>" in page
+    assert "complaint-extended</a>" not in page  # the template's name is not what a reader sees
+    assert list(listed.context["cl"].queryset.values_list("kind", flat=True)) == ["complaint-extended"]
+
+
 def test_a_mail_server_that_hangs_is_given_up_after_a_timeout():
     from django.core.mail.backends.smtp import EmailBackend
 
