@@ -20,8 +20,8 @@ On a shared machine outside load comes in bursts; alternating makes a burst hit 
 alike, and the ratio reported (target >= 50%) is the median of the per-round ratios survey /
 bare, printed with each round, the totals and p50/p99 latency of each, and beside it the floor's
 ratio to bare (what the target leaves for everything but the commit) and the survey's to the
-floor. Then it checks every accepted submission (HTTP 302) was stored exactly once. Last, a Celery worker
-takes the wake-up messages the web processes sent (at most one per process and
+floor. Then it checks every accepted submission (HTTP 302) was stored exactly once. Last, a
+Celery worker takes the wake-up messages the web processes sent (at most one per process and
 PROCESSING_DELAY_SECONDS) and processes the stored responses in bulk (comment tagging, detractor
 alerts, hooks); the run checks every stored response was processed once, with one alert per
 detractor. Uses `wrk` when installed, otherwise a thread-pool client. `--scale` must exceed the
