@@ -10,20 +10,14 @@ from django.utils import timezone
 
 from complaints import services
 from complaints.models import Complaint
+from tests.complaints.recording import record_by_phone
 from tests.threads import at_once
 
 WORDS = "Nobody has told us about the rate for three weeks."
 
 
 def record(project, contact, description=WORDS):
-    return services.complaint_create(
-        project=project,
-        contact=contact,
-        channel="phone",
-        category="late_information",
-        description=description,
-        created_by=None,
-    )
+    return record_by_phone(project, contact, description=description)
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from complaints import scans, services, tasks
 from complaints.scans import NOTICE_LOOKBACK, OwedNotices
+from tests.complaints.recording import record_by_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +41,7 @@ def mail_to(*users):
 
 
 def record_unassigned(project, contact, by, description="Nobody told us the committee date."):
-    return services.complaint_create(
-        project=project,
-        contact=contact,
-        channel="phone",
-        category="late_information",
-        description=description,
-        created_by=by,
-    )
+    return record_by_phone(project, contact, description=description, by=by)
 
 
 def raise_concern(project, contact):

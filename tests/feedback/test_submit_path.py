@@ -63,6 +63,23 @@ def test_on_postgresql_a_complete_submission_is_one_statement(
 
 
 @pytest.mark.postgres
+def test_on_postgresql_a_submission_without_a_chosen_language_thanks_in_the_contacts(
+    client, project, contact, relationship_survey, django_assert_num_queries
+):
+    answered_once(client, project, contact, relationship_survey)
+    contact.language = "en"
+    contact.save(update_fields=["language"])
+    invitation, token = invitation_with_link(project=project, contact=contact, survey=relationship_survey)
+    data = answers_for(relationship_survey, nps="9")
+
+    with django_assert_num_queries(1):
+        answer = client.post(f"/s/{token}/", data)
+
+    assert (answer.status_code, answer["Location"]) == (302, f"/s/{token}/?lang=en&done=1")
+    assert SurveyResponse.objects.get(invitation=invitation).language == "en"
+
+
+@pytest.mark.postgres
 def test_on_postgresql_the_submission_statement_is_prepared_once_per_connection(
     client, project, contact, relationship_survey
 ):
